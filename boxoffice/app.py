@@ -1,0 +1,45 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+import boxoffice
+from boxoffice import ops
+from boxoffice.auth.router import router as auth_router
+from boxoffice.db import create_engine, create_sessionmaker
+from boxoffice.errors import install_error_handlers
+from boxoffice.observability import BodySizeLimitMiddleware, RequestContextMiddleware
+from boxoffice.settings import Settings
+from boxoffice.users.router import router as users_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="boxoffice",
+        version=boxoffice.__version__,
+        summary="Events with limited seats, booked exactly, even when thousands rush one event.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (auth_router, users_router):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(ops.router)
+    return app

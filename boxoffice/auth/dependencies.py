@@ -1,0 +1,56 @@
+"""Who is calling, and may they: every role check of the API lives here, once."""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+
+from boxoffice.auth import service
+from boxoffice.auth.service import Authenticated
+from boxoffice.db import Session
+from boxoffice.errors import Forbidden, NotAuthenticated
+from boxoffice.settings import AppSettings
+from boxoffice.users.models import Role, User
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
+
+
+async def _authenticated(
+    session: Session, settings: AppSettings, token: Annotated[str | None, Depends(_bearer)]
+) -> Authenticated:
+    if token is None:
+        raise NotAuthenticated("log in and send the access token as 'Authorization: Bearer <token>'")
+    return await service.authenticate(session, settings, token)
+
+
+CurrentAuth = Annotated[Authenticated, Depends(_authenticated)]
+
+
+async def _optional_user(
+    session: Session, settings: AppSettings, token: Annotated[str | None, Depends(_bearer)]
+) -> User | None:
+    if token is None:
+        return None
+    return (await service.authenticate(session, settings, token)).user
+
+
+def _role_required(*roles: Role) -> Callable[[Authenticated], Awaitable[User]]:
+    async def check(auth: CurrentAuth) -> User:
+        if auth.user.role not in roles:
+            allowed = " or ".join(role.value for role in roles)
+            raise Forbidden(f"only {allowed} accounts may do this")
+        return auth.user
+
+    return check
+
+
+async def _any_user(auth: CurrentAuth) -> User:
+    return auth.user
+
+
+CurrentUser = Annotated[User, Depends(_any_user)]
+OptionalUser = Annotated[User | None, Depends(_optional_user)]
+CurrentAttendee = Annotated[User, Depends(_role_required(Role.ATTENDEE))]
+CurrentOrganizer = Annotated[User, Depends(_role_required(Role.ORGANIZER, Role.ADMIN))]
+CurrentAdmin = Annotated[User, Depends(_role_required(Role.ADMIN))]

@@ -1,0 +1,75 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from boxoffice.auth import service
+from boxoffice.auth.dependencies import CurrentAuth
+from boxoffice.auth.schemas import LoginRequest, RefreshRequest, RegisterRequest, TokenPair
+from boxoffice.db import Session
+from boxoffice.errors import problem_responses
+from boxoffice.settings import AppSettings
+from boxoffice.users.schemas import UserRead
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+FORM = "application/x-www-form-urlencoded"
+_LOGIN_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": LoginRequest.model_json_schema()},
+            FORM: {
+                "schema": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {
+                        "username": {"type": "string", "description": "the e-mail address"},
+                        "password": {"type": "string", "format": "password"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+async def _login_credentials(request: Request) -> LoginRequest:
+    """The OAuth2 password form (what /docs' Authorize button sends) or a JSON body."""
+    try:
+        if request.headers.get("content-type", "").startswith((FORM, "multipart/form-data")):
+            form = await request.form()
+            return LoginRequest(email=form.get("username"), password=form.get("password"))  # type: ignore[arg-type]
+        return LoginRequest.model_validate_json(await request.body())
+    except ValidationError as error:
+        raise RequestValidationError(error.errors(include_url=False)) from error
+
+
+@router.post("/register", status_code=201, responses=problem_responses(409))
+async def register(body: RegisterRequest, session: Session) -> UserRead:
+    user = await service.register(
+        session, email=body.email, password=body.password, full_name=body.full_name, role=body.role
+    )
+    return UserRead.model_validate(user)
+
+
+@router.post("/login", openapi_extra=_LOGIN_BODY, responses=problem_responses(401, 403))
+async def login(
+    credentials: Annotated[LoginRequest, Depends(_login_credentials)],
+    session: Session,
+    settings: AppSettings,
+) -> TokenPair:
+    return await service.login(
+        session, settings, email=credentials.email, password=credentials.password
+    )
+
+
+@router.post("/refresh", responses=problem_responses(401))
+async def refresh(body: RefreshRequest, session: Session, settings: AppSettings) -> TokenPair:
+    return await service.refresh(session, settings, body.refresh_token)
+
+
+@router.post("/logout", status_code=204, responses=problem_responses(401))
+async def logout(auth: CurrentAuth, session: Session) -> None:
+    await service.logout(session, auth.session_id)

@@ -1,0 +1,165 @@
+"""Sign-up, login sessions, rotating refresh tokens and their revocation."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.auth import passwords, tokens
+from boxoffice.auth.models import AuthSession
+from boxoffice.auth.schemas import TokenPair
+from boxoffice.auth.tokens import TokenType
+from boxoffice.db import utcnow
+from boxoffice.errors import BadRequest, DomainError, Forbidden, InvalidToken
+from boxoffice.settings import Settings
+from boxoffice.users import service as users_service
+from boxoffice.users.models import Role, User
+
+
+class InvalidCredentials(DomainError):
+    status, code = 401, "invalid_credentials"
+
+
+class WrongCurrentPassword(BadRequest):
+    code = "invalid_credentials"
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
+
+
+class RefreshTokenReused(InvalidToken):
+    # The revocation of the family must outlive the 401 that reports it.
+    keeps_changes = True
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    user: User
+    session_id: str
+
+
+async def register(
+    session: AsyncSession, *, email: str, password: str, full_name: str, role: Role
+) -> User:
+    password_hash = await passwords.hash_password(password)
+    return await users_service.create(
+        session, email=email, full_name=full_name, password_hash=password_hash, role=role
+    )
+
+
+async def login(session: AsyncSession, settings: Settings, *, email: str, password: str) -> TokenPair:
+    user = await users_service.find_by_email(session, email)
+    if user is None:
+        await passwords.spend_verification_time(password)
+        raise InvalidCredentials("wrong e-mail or password")
+    if not await passwords.verify_password(password, user.password_hash):
+        raise InvalidCredentials("wrong e-mail or password")
+    if not user.is_active:
+        raise AccountDisabled("this account has been disabled; contact the platform's admins")
+    return await start_session(session, settings, user)
+
+
+async def refresh(session: AsyncSession, settings: Settings, refresh_token: str) -> TokenPair:
+    claims = tokens.decode(settings, refresh_token, expected=TokenType.REFRESH)
+    now = utcnow()
+    next_jti = tokens.new_id()
+    # Compare-and-swap on the family's current jti: of two racing refreshes with the same token
+    # exactly one rotates it, and the other is treated as the reuse it is.
+    rotated = await session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.id == claims.session_id,
+            AuthSession.user_id == claims.user_id,
+            AuthSession.refresh_jti == claims.jti,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
+        .values(refresh_jti=next_jti, expires_at=now + timedelta(days=settings.refresh_token_days))
+    )
+    if rotated.rowcount != 1:  # type: ignore[attr-defined]
+        await _revoke_family_if_reused(session, claims)
+        raise InvalidToken("the refresh token is no longer valid; log in again")
+    user = await users_service.get(session, claims.user_id)
+    if not user.is_active:
+        raise InvalidToken("this account has been disabled")
+    return _token_pair(settings, user, claims.session_id, next_jti)
+
+
+async def _revoke_family_if_reused(session: AsyncSession, claims: tokens.TokenClaims) -> None:
+    family = await session.get(AuthSession, claims.session_id)
+    if family is None or family.user_id != claims.user_id or family.revoked_at is not None:
+        return
+    if family.refresh_jti != claims.jti:
+        family.revoked_at = utcnow()
+        await session.flush()
+        raise RefreshTokenReused("this refresh token was already used; every token of its session is revoked")
+
+
+async def authenticate(session: AsyncSession, settings: Settings, access_token: str) -> Authenticated:
+    claims = tokens.decode(settings, access_token, expected=TokenType.ACCESS)
+    found = await session.execute(
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.id == claims.session_id,
+            User.id == claims.user_id,
+            AuthSession.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
+    )
+    user = found.scalar_one_or_none()
+    if user is None:
+        raise InvalidToken("this session has ended; log in again")
+    return Authenticated(user=user, session_id=claims.session_id)
+
+
+async def logout(session: AsyncSession, session_id: str) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def revoke_all_sessions(session: AsyncSession, user_id: int) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def change_password(
+    session: AsyncSession, settings: Settings, user: User, *, current_password: str, new_password: str
+) -> TokenPair:
+    if not await passwords.verify_password(current_password, user.password_hash):
+        raise WrongCurrentPassword("the current password is wrong")
+    user.password_hash = await passwords.hash_password(new_password)
+    await revoke_all_sessions(session, user.id)
+    return await start_session(session, settings, user)
+
+
+async def start_session(session: AsyncSession, settings: Settings, user: User) -> TokenPair:
+    now = utcnow()
+    auth_session = AuthSession(
+        id=tokens.new_id(),
+        user_id=user.id,
+        refresh_jti=tokens.new_id(),
+        created_at=now,
+        expires_at=now + timedelta(days=settings.refresh_token_days),
+    )
+    session.add(auth_session)
+    await session.flush()
+    return _token_pair(settings, user, auth_session.id, auth_session.refresh_jti)
+
+
+def _token_pair(settings: Settings, user: User, session_id: str, refresh_jti: str) -> TokenPair:
+    now = utcnow()
+    common = {"user_id": user.id, "role": user.role, "session_id": session_id, "now": now}
+    return TokenPair(
+        access_token=tokens.issue(settings, type=TokenType.ACCESS, jti=tokens.new_id(), **common),
+        refresh_token=tokens.issue(settings, type=TokenType.REFRESH, jti=refresh_jti, **common),
+        expires_in=settings.access_token_minutes * 60,
+    )

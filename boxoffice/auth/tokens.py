@@ -1,0 +1,84 @@
+"""Signed JWTs. Whether a token still counts is the database's answer, not the signature's."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import jwt
+
+from boxoffice.errors import InvalidToken
+from boxoffice.settings import Settings
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["exp", "iat", "jti", "iss", "aud", "sub", "sid", "typ"]
+
+
+class TokenType(StrEnum):
+    ACCESS = "access"
+    REFRESH = "refresh"
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    session_id: str
+    jti: str
+    type: TokenType
+
+
+def new_id() -> str:
+    return secrets.token_hex(16)
+
+
+def issue(
+    settings: Settings,
+    *,
+    type: TokenType,
+    user_id: int,
+    role: str,
+    session_id: str,
+    jti: str,
+    now: datetime,
+) -> str:
+    lifetime = (
+        timedelta(minutes=settings.access_token_minutes)
+        if type is TokenType.ACCESS
+        else timedelta(days=settings.refresh_token_days)
+    )
+    claims = {
+        "sub": str(user_id),
+        "role": role,
+        "sid": session_id,
+        "jti": jti,
+        "typ": type.value,
+        "iat": now,
+        "exp": now + lifetime,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+    }
+    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
+
+
+def decode(settings: Settings, token: str, *, expected: TokenType) -> TokenClaims:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key.get_secret_value(),
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": REQUIRED_CLAIMS},
+        )
+        if claims["typ"] != expected.value:
+            raise InvalidToken(f"an {expected.value} token is needed here")
+        return TokenClaims(
+            user_id=int(claims["sub"]),
+            session_id=str(claims["sid"]),
+            jti=str(claims["jti"]),
+            type=expected,
+        )
+    except jwt.ExpiredSignatureError as error:
+        raise InvalidToken("the token has expired; refresh it or log in again") from error
+    except (jwt.InvalidTokenError, ValueError, TypeError) as error:
+        raise InvalidToken("the token is not valid") from error

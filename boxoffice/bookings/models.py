@@ -1,0 +1,75 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from boxoffice.db import Base, UTCDateTime, utcnow
+from boxoffice.events.models import Event
+from boxoffice.users.models import User
+
+
+class BookingStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("status IN ('confirmed', 'waitlisted', 'cancelled')", name="status_known"),
+        CheckConstraint("seats BETWEEN 1 AND 10", name="seats_range"),
+        # `active` is TRUE while the booking is confirmed or waitlisted and NULL once cancelled.
+        # NULLs never collide in a unique index, so this is "one active booking per attendee and
+        # event" on every engine, MariaDB included, which has no partial indexes.
+        CheckConstraint(
+            "(status = 'cancelled' AND active IS NULL) OR (status <> 'cancelled' AND active IS NOT NULL)",
+            name="active_matches_status",
+        ),
+        UniqueConstraint("event_id", "user_id", "active", name="uq_bookings_one_active"),
+        Index("ix_bookings_event_status", "event_id", "status", "id"),
+        Index("ix_bookings_user", "user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer, ForeignKey("events.id"))
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id"))
+    seats: Mapped[int] = mapped_column(Integer)
+    status: Mapped[BookingStatus] = mapped_column(String(16))
+    active: Mapped[bool | None] = mapped_column(Boolean, default=True)
+    ticket_code: Mapped[str] = mapped_column(String(16), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    event: Mapped[Event] = relationship(lazy="raise")
+    user: Mapped[User] = relationship(lazy="raise")
+
+
+class IdempotencyRecord(Base):
+    """A remembered POST /bookings, so that a retried request books nothing more."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_records_user_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # NULL while the first request is still running.
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    response_body: Mapped[str | None] = mapped_column(Text, default=None)

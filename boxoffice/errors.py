@@ -1,0 +1,189 @@
+"""Domain errors and the one place that turns any failure into application/problem+json."""
+
+import logging
+from collections.abc import Iterable, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("boxoffice.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    # A few failures must keep what the transaction did before them (a reused refresh token
+    # revokes its family and still answers 401); the session dependency commits for those.
+    keeps_changes: ClassVar[bool] = False
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class BadRequest(DomainError):
+    status, code = 400, "bad_request"
+
+
+class NotAuthenticated(DomainError):
+    status, code = 401, "not_authenticated"
+
+
+class InvalidToken(DomainError):
+    status, code = 401, "invalid_token"
+
+
+class Forbidden(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class Unprocessable(DomainError):
+    status, code = 422, "validation_error"
+
+
+class RateLimited(DomainError):
+    status, code = 429, "rate_limited"
+
+
+class ServiceUnavailable(DomainError):
+    status, code = 503, "service_unavailable"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error response of the API carries them."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class ValidationProblem(Problem):
+    errors: list[FieldError]
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+_CODES_FOR_HTTP_STATUS = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+def _validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    return [
+        {"loc": [part for part in error.get("loc", ()) if isinstance(part, str | int)],
+         "msg": str(error.get("msg", "invalid value"))}
+        for error in errors
+    ]
+
+
+def _describe(errors: list[dict[str, Any]]) -> str:
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(part) for part in first["loc"]) or "request"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {first['msg']}{more}"
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem_response(exc.status, exc.code, exc.detail, headers=exc.headers, **exc.extra)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_errors(exc.errors())
+    return problem_response(422, "validation_error", _describe(errors), errors=errors)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _CODES_FOR_HTTP_STATUS.get(exc.status_code, "internal_error")
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return problem_response(exc.status_code, code, detail, headers=dict(exc.headers or {}))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", "-")
+    logger.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
+    return problem_response(
+        500,
+        "internal_error",
+        f"Something went wrong on our side; quote request id {request_id} when reporting it.",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the problem responses a route can give."""
+    declared: dict[int | str, dict[str, Any]] = {}
+    for status in _with_generic_statuses(statuses):
+        model = ValidationProblem if status == 422 else Problem
+        declared[status] = {
+            "model": model,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+    return declared
+
+
+def _with_generic_statuses(statuses: Iterable[int]) -> list[int]:
+    # Every route can meet a malformed request, a rate limit and a server-side failure.
+    return sorted({*statuses, 422, 429, 500})

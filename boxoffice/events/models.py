@@ -1,0 +1,57 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from boxoffice.db import Base, UTCDateTime, utcnow
+from boxoffice.users.models import User
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status_known"),
+        CheckConstraint("capacity BETWEEN 1 AND 100000", name="capacity_range"),
+        # The backstop behind the conditional UPDATE that books seats: never oversold.
+        CheckConstraint("seats_booked >= 0 AND seats_booked <= capacity", name="seats_within_capacity"),
+        CheckConstraint("waitlist_count >= 0", name="waitlist_count_not_negative"),
+        # The public listing: published, not deleted, ordered by start time.
+        Index("ix_events_listing", "status", "deleted_at", "starts_at", "id"),
+        Index("ix_events_organizer", "organizer_id", "starts_at", "id"),
+        Index("ix_events_created", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    capacity: Mapped[int] = mapped_column(Integer)
+    # Seat and waiting-list counts live on the event row, so that booking is one atomic
+    # conditional UPDATE of this row.
+    seats_booked: Mapped[int] = mapped_column(Integer, default=0)
+    waitlist_count: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[EventStatus] = mapped_column(String(16), default=EventStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    organizer: Mapped[User] = relationship(lazy="raise")
+
+    @property
+    def seats_available(self) -> int:
+        return self.capacity - self.seats_booked
+
+    @property
+    def organizer_name(self) -> str:
+        return self.organizer.full_name

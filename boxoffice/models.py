@@ -1,0 +1,10 @@
+"""Imports every model, so that Base.metadata knows the whole schema (Alembic, tests)."""
+
+from boxoffice.admin.models import AuditEntry
+from boxoffice.auth.models import AuthSession
+from boxoffice.bookings.models import Booking, IdempotencyRecord
+from boxoffice.db import Base
+from boxoffice.events.models import Event
+from boxoffice.users.models import User
+
+__all__ = ["AuditEntry", "AuthSession", "Base", "Booking", "Event", "IdempotencyRecord", "User"]

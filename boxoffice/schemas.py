@@ -1,0 +1,48 @@
+"""Schema pieces every domain shares: strict request bodies, plain text fields, pages."""
+
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+
+class StrictModel(BaseModel):
+    """Unknown fields are an error, so that nobody sets `role` or `seats_booked` by sending it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _not_blank(value: str) -> str:
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be blank")
+    return stripped
+
+
+# Use as `Annotated[str, Field(max_length=200), NotBlank]`: trimmed, and never only white space.
+NotBlank = AfterValidator(_not_blank)
+
+
+Item = TypeVar("Item")
+
+
+class PageParams(BaseModel):
+    limit: int
+    offset: int
+
+
+def _page_params(
+    limit: Annotated[int, Query(ge=1, le=100, description="page size")] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="items to skip")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+Pagination = Annotated[PageParams, Depends(_page_params)]
+
+
+class Page(BaseModel, Generic[Item]):
+    items: list[Item]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,30 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from boxoffice.db import Base, UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    ATTENDEE = "attendee"
+    ORGANIZER = "organizer"
+    ADMIN = "admin"
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('attendee', 'organizer', 'admin')", name="role_known"),
+        Index("ix_users_role_id", "role", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Stored lower-cased, so that the unique index makes e-mail case-insensitive on every engine.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(String(16), default=Role.ATTENDEE)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,35 @@
+from fastapi import APIRouter
+
+from boxoffice.auth import service as auth_service
+from boxoffice.auth.dependencies import CurrentUser
+from boxoffice.auth.schemas import PasswordChangeRequest, TokenPair
+from boxoffice.db import Session
+from boxoffice.errors import problem_responses
+from boxoffice.settings import AppSettings
+from boxoffice.users import service
+from boxoffice.users.schemas import ProfileUpdate, UserRead
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("/me", responses=problem_responses(401))
+async def read_me(user: CurrentUser) -> UserRead:
+    return UserRead.model_validate(user)
+
+
+@router.patch("/me", responses=problem_responses(401))
+async def update_me(body: ProfileUpdate, user: CurrentUser, session: Session) -> UserRead:
+    return UserRead.model_validate(await service.update_profile(session, user, full_name=body.full_name))
+
+
+@router.post("/me/password", responses=problem_responses(400, 401))
+async def change_password(
+    body: PasswordChangeRequest, user: CurrentUser, session: Session, settings: AppSettings
+) -> TokenPair:
+    return await auth_service.change_password(
+        session,
+        settings,
+        user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )

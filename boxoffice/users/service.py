@@ -1,0 +1,51 @@
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.errors import Conflict, NotFound
+from boxoffice.users.models import Role, User
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def get(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"there is no user {user_id}")
+    return user
+
+
+async def find_by_email(session: AsyncSession, email: str) -> User | None:
+    found = await session.scalars(select(User).where(User.email == normalize_email(email)))
+    return found.one_or_none()
+
+
+async def create(
+    session: AsyncSession, *, email: str, full_name: str, password_hash: str, role: Role
+) -> User:
+    user = User(
+        email=normalize_email(email),
+        full_name=full_name,
+        password_hash=password_hash,
+        role=role,
+        is_active=True,
+    )
+    session.add(user)
+    try:
+        # The unique index decides, not a SELECT first: two racing sign-ups cannot both win.
+        await session.flush()
+    except IntegrityError as error:
+        raise EmailTaken(f"{user.email} is already registered; log in instead") from error
+    return user
+
+
+async def update_profile(session: AsyncSession, user: User, *, full_name: str) -> User:
+    user.full_name = full_name
+    await session.flush()
+    return user

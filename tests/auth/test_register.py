@@ -1,0 +1,82 @@
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.users.models import User
+
+REGISTER = "/api/v1/auth/register"
+
+
+def body(**overrides: object) -> dict[str, object]:
+    return {"email": "ada@example.com", "password": "s3cret-pass", "full_name": "Ada", **overrides}
+
+
+async def test_registration_creates_an_attendee_by_default(client: httpx.AsyncClient) -> None:
+    response = await client.post(REGISTER, json=body())
+
+    assert response.status_code == 201
+    user = response.json()
+    assert user["email"] == "ada@example.com"
+    assert user["role"] == "attendee"
+    assert user["is_active"] is True
+    assert set(user) == {"id", "email", "full_name", "role", "is_active", "created_at"}
+
+
+async def test_registration_may_ask_for_organizer(client: httpx.AsyncClient) -> None:
+    response = await client.post(REGISTER, json=body(role="organizer"))
+
+    assert response.status_code == 201
+    assert response.json()["role"] == "organizer"
+
+
+async def test_admin_role_is_never_self_assigned(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    response = await client.post(REGISTER, json=body(role="admin"))
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+    assert (await db.scalars(select(User))).all() == []
+
+
+async def test_password_shorter_than_eight_characters_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.post(REGISTER, json=body(password="short7!"))
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["loc"] == ["body", "password"]
+
+
+async def test_email_is_taken_whatever_its_case(client: httpx.AsyncClient) -> None:
+    await client.post(REGISTER, json=body(email="ada@example.com"))
+
+    response = await client.post(REGISTER, json=body(email="ADA@Example.COM"))
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "email_taken"
+
+
+@pytest.mark.parametrize(
+    "field", [{"is_active": False}, {"id": 7}, {"password_hash": "x"}, {"role": "superuser"}]
+)
+async def test_unknown_or_privileged_fields_are_refused(
+    client: httpx.AsyncClient, db: AsyncSession, field: dict[str, object]
+) -> None:
+    response = await client.post(REGISTER, json=body(**field))
+
+    assert response.status_code == 422
+    assert (await db.scalars(select(User))).all() == []
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "", "a@", "@b.org"])
+async def test_malformed_email_is_refused(client: httpx.AsyncClient, email: str) -> None:
+    response = await client.post(REGISTER, json=body(email=email))
+
+    assert response.status_code == 422
+
+
+async def test_password_is_stored_as_argon2id_hash(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    await client.post(REGISTER, json=body())
+
+    user = (await db.scalars(select(User))).one()
+    assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert "s3cret-pass" not in user.password_hash

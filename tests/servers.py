@@ -1,0 +1,70 @@
+"""Real `boxoffice serve` processes, for tests about several processes sharing one database."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import IO
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_server(env: dict[str, str], *, startup_seconds: float = 30) -> Iterator[str]:
+    """Starts one server process with these settings; yields its base URL."""
+    port = _free_port()
+    # A file, not a pipe: a pipe nobody reads fills up and stalls the server's logging.
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "boxoffice.cli", "serve", "--port", str(port)],
+        env={**os.environ, "BOXOFFICE_LOG_LEVEL": "WARNING", **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(process, log, base_url, startup_seconds)
+        yield base_url
+    finally:
+        log.close()
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def running_servers(env: dict[str, str], count: int) -> Iterator[list[str]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(running_server(env)) for _ in range(count)]
+
+
+def _wait_until_healthy(
+    process: subprocess.Popen[bytes], log: IO[bytes], base_url: str, seconds: float
+) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            output = log.read().decode(errors="replace")
+            raise RuntimeError(f"server exited with {process.returncode}: {output[-2000:]}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server at {base_url} not healthy within {seconds} s")
