@@ -1,7 +1,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 import boxoffice
 from boxoffice import ops
@@ -9,6 +9,7 @@ from boxoffice.auth.router import router as auth_router
 from boxoffice.db import create_engine, create_sessionmaker
 from boxoffice.errors import install_error_handlers
 from boxoffice.observability import BodySizeLimitMiddleware, RequestContextMiddleware
+from boxoffice.ratelimit import Limit, RateLimiter, per_address
 from boxoffice.settings import Settings
 from boxoffice.users.router import router as users_router
 
@@ -32,12 +33,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.rate_limiter = RateLimiter(settings)
 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(per_address(Limit.DEFAULT))])
     for router in (auth_router, users_router):
         api.include_router(router)
     app.include_router(api)

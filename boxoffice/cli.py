@@ -17,7 +17,9 @@ from boxoffice.observability import configure_logging
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 
-cli = typer.Typer(help="boxoffice: events with limited seats, booked exactly.", no_args_is_help=True)
+cli = typer.Typer(
+    help="boxoffice: events with limited seats, booked exactly.", no_args_is_help=True
+)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 

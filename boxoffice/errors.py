@@ -123,8 +123,10 @@ _CODES_FOR_HTTP_STATUS = {
 
 def _validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     return [
-        {"loc": [part for part in error.get("loc", ()) if isinstance(part, str | int)],
-         "msg": str(error.get("msg", "invalid value"))}
+        {
+            "loc": [part for part in error.get("loc", ()) if isinstance(part, str | int)],
+            "msg": str(error.get("msg", "invalid value")),
+        }
         for error in errors
     ]
 
@@ -179,7 +181,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         declared[status] = {
             "model": model,
             "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+            "content": {
+                PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
         }
     return declared
 

@@ -8,6 +8,7 @@ import time
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.errors import problem_response
@@ -86,14 +87,10 @@ class RequestContextMiddleware:
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == REQUEST_ID_HEADER.encode():
-            given = value.decode("latin-1")
+            given: str = value.decode("latin-1")
             if _ACCEPTABLE_REQUEST_ID.match(given):
                 return given
     return uuid.uuid4().hex
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class BodySizeLimitMiddleware:
@@ -112,31 +109,24 @@ class BodySizeLimitMiddleware:
             await self._refuse(scope, receive, send)
             return
         received = 0
-        response_started = False
 
         async def counting_receive() -> Message:
+            # A body without Content-Length (chunked) is counted as it arrives; the exception
+            # reaches the app's own handler, which answers with the problem body.
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise HTTPException(413, self._too_large)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send(message)
+        await self.app(scope, counting_receive, send)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if response_started:
-                raise
-            await self._refuse(scope, receive, send)
+    @property
+    def _too_large(self) -> str:
+        return f"request bodies are limited to {self.max_bytes} bytes"
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413, "payload_too_large", f"request bodies are limited to {self.max_bytes} bytes"
-        )
+        response = problem_response(413, "payload_too_large", self._too_large)
         await response(scope, receive, send)

@@ -9,7 +9,7 @@ from boxoffice.errors import ServiceUnavailable, problem_responses
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses=problem_responses())
 async def healthz() -> dict[str, str]:
     """The process is up and serving."""
     return {"status": "ok"}
@@ -22,5 +22,7 @@ async def readyz(request: Request) -> dict[str, str]:
         async with request.app.state.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError) as error:
-        raise ServiceUnavailable("the database is not reachable", headers={"Retry-After": "5"}) from error
+        raise ServiceUnavailable(
+            "the database is not reachable", headers={"Retry-After": "5"}
+        ) from error
     return {"status": "ready"}

@@ -3,7 +3,6 @@ from functools import cached_property
 from typing import Annotated, Self
 
 from fastapi import Depends, Request
-
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -39,6 +38,8 @@ class Settings(BaseSettings):
     rate_limit_auth: str = "5/minute"
     rate_limit_bookings: str = "30/minute"
     rate_limit_default: str = "300/minute"
+    # Keeps several deployments (or test runs) apart when they share one Redis.
+    rate_limit_prefix: str = "boxoffice"
 
     email_backend: EmailBackend = EmailBackend.CONSOLE
     smtp_host: str = "localhost"

@@ -22,10 +22,10 @@ from tests import engines
 
 AVAILABILITY = engines.discover()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
+TEST_SECRET = "test-secret-key-" + "x" * 64
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def pytest_configure() -> None:
     if IN_CI and AVAILABILITY.unreachable:
         missing = ", ".join(AVAILABILITY.unreachable)
         pytest.exit(f"CI=true and these services are unreachable: {missing}", returncode=1)
@@ -67,12 +67,8 @@ async def database_url(engine_name: str) -> AsyncIterator[str]:
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
-    return Settings(
-        database_url=database_url,
-        secret_key=TEST_SECRET,  # type: ignore[arg-type]
-        rate_limits_enabled=False,
-        **overrides,  # type: ignore[arg-type]
-    )
+    defaults: dict[str, object] = {"secret_key": TEST_SECRET, "rate_limits_enabled": False}
+    return Settings(database_url=database_url, **(defaults | overrides))  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

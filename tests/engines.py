@@ -87,10 +87,15 @@ async def create_database(engine_name: str) -> str:
     return server.set(database=name).render_as_string(hide_password=False)
 
 
+def _remove_sqlite_files(url: str) -> None:
+    path = str(make_url(url).database)
+    for suffix in ("", "-wal", "-shm"):
+        Path(path + suffix).unlink(missing_ok=True)
+
+
 async def drop_database(engine_name: str, url: str) -> None:
     if engine_name == SQLITE:
-        for suffix in ("", "-wal", "-shm"):
-            Path(make_url(url).database + suffix).unlink(missing_ok=True)  # type: ignore[operator]
+        _remove_sqlite_files(url)
         return
     server = make_url(SERVER_URLS[engine_name])
     admin = create_async_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.auth import service as auth_service
 from boxoffice.auth import passwords
+from boxoffice.auth import service as auth_service
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.settings import Settings

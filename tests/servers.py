@@ -25,7 +25,11 @@ def running_server(env: dict[str, str], *, startup_seconds: float = 30) -> Itera
     """Starts one server process with these settings; yields its base URL."""
     port = _free_port()
     # A file, not a pipe: a pipe nobody reads fills up and stalls the server's logging.
-    log = tempfile.TemporaryFile()
+    with tempfile.TemporaryFile() as log:
+        yield from _serve(port, log, env, startup_seconds)
+
+
+def _serve(port: int, log: IO[bytes], env: dict[str, str], startup_seconds: float) -> Iterator[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "boxoffice.cli", "serve", "--port", str(port)],
         env={**os.environ, "BOXOFFICE_LOG_LEVEL": "WARNING", **env},
@@ -37,7 +41,6 @@ def running_server(env: dict[str, str], *, startup_seconds: float = 30) -> Itera
         _wait_until_healthy(process, log, base_url, startup_seconds)
         yield base_url
     finally:
-        log.close()
         process.terminate()
         try:
             process.wait(timeout=10)

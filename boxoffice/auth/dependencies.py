@@ -20,7 +20,9 @@ async def _authenticated(
     session: Session, settings: AppSettings, token: Annotated[str | None, Depends(_bearer)]
 ) -> Authenticated:
     if token is None:
-        raise NotAuthenticated("log in and send the access token as 'Authorization: Bearer <token>'")
+        raise NotAuthenticated(
+            "log in and send the access token as 'Authorization: Bearer <token>'"
+        )
     return await service.authenticate(session, settings, token)
 
 

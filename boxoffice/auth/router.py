@@ -9,6 +9,7 @@ from boxoffice.auth.dependencies import CurrentAuth
 from boxoffice.auth.schemas import LoginRequest, RefreshRequest, RegisterRequest, TokenPair
 from boxoffice.db import Session
 from boxoffice.errors import problem_responses
+from boxoffice.ratelimit import Limit, per_address
 from boxoffice.settings import AppSettings
 from boxoffice.users.schemas import UserRead
 
@@ -40,13 +41,20 @@ async def _login_credentials(request: Request) -> LoginRequest:
     try:
         if request.headers.get("content-type", "").startswith((FORM, "multipart/form-data")):
             form = await request.form()
-            return LoginRequest(email=form.get("username"), password=form.get("password"))  # type: ignore[arg-type]
+            return LoginRequest.model_validate(
+                {"email": form.get("username"), "password": form.get("password")}
+            )
         return LoginRequest.model_validate_json(await request.body())
     except ValidationError as error:
         raise RequestValidationError(error.errors(include_url=False)) from error
 
 
-@router.post("/register", status_code=201, responses=problem_responses(409))
+_AUTH_LIMIT = [Depends(per_address(Limit.AUTH))]
+
+
+@router.post(
+    "/register", status_code=201, dependencies=_AUTH_LIMIT, responses=problem_responses(409)
+)
 async def register(body: RegisterRequest, session: Session) -> UserRead:
     user = await service.register(
         session, email=body.email, password=body.password, full_name=body.full_name, role=body.role
@@ -54,7 +62,12 @@ async def register(body: RegisterRequest, session: Session) -> UserRead:
     return UserRead.model_validate(user)
 
 
-@router.post("/login", openapi_extra=_LOGIN_BODY, responses=problem_responses(401, 403))
+@router.post(
+    "/login",
+    openapi_extra=_LOGIN_BODY,
+    dependencies=_AUTH_LIMIT,
+    responses=problem_responses(401, 403),
+)
 async def login(
     credentials: Annotated[LoginRequest, Depends(_login_credentials)],
     session: Session,

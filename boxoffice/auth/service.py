@@ -49,7 +49,9 @@ async def register(
     )
 
 
-async def login(session: AsyncSession, settings: Settings, *, email: str, password: str) -> TokenPair:
+async def login(
+    session: AsyncSession, settings: Settings, *, email: str, password: str
+) -> TokenPair:
     user = await users_service.find_by_email(session, email)
     if user is None:
         await passwords.spend_verification_time(password)
@@ -94,10 +96,14 @@ async def _revoke_family_if_reused(session: AsyncSession, claims: tokens.TokenCl
     if family.refresh_jti != claims.jti:
         family.revoked_at = utcnow()
         await session.flush()
-        raise RefreshTokenReused("this refresh token was already used; every token of its session is revoked")
+        raise RefreshTokenReused(
+            "this refresh token was already used; every token of its session is revoked"
+        )
 
 
-async def authenticate(session: AsyncSession, settings: Settings, access_token: str) -> Authenticated:
+async def authenticate(
+    session: AsyncSession, settings: Settings, access_token: str
+) -> Authenticated:
     claims = tokens.decode(settings, access_token, expected=TokenType.ACCESS)
     found = await session.execute(
         select(User)
@@ -132,7 +138,12 @@ async def revoke_all_sessions(session: AsyncSession, user_id: int) -> None:
 
 
 async def change_password(
-    session: AsyncSession, settings: Settings, user: User, *, current_password: str, new_password: str
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    *,
+    current_password: str,
+    new_password: str,
 ) -> TokenPair:
     if not await passwords.verify_password(current_password, user.password_hash):
         raise WrongCurrentPassword("the current password is wrong")
@@ -156,10 +167,20 @@ async def start_session(session: AsyncSession, settings: Settings, user: User) -
 
 
 def _token_pair(settings: Settings, user: User, session_id: str, refresh_jti: str) -> TokenPair:
+    def issue(type: TokenType, jti: str) -> str:
+        return tokens.issue(
+            settings,
+            type=type,
+            user_id=user.id,
+            role=user.role,
+            session_id=session_id,
+            jti=jti,
+            now=now,
+        )
+
     now = utcnow()
-    common = {"user_id": user.id, "role": user.role, "session_id": session_id, "now": now}
     return TokenPair(
-        access_token=tokens.issue(settings, type=TokenType.ACCESS, jti=tokens.new_id(), **common),
-        refresh_token=tokens.issue(settings, type=TokenType.REFRESH, jti=refresh_jti, **common),
+        access_token=issue(TokenType.ACCESS, tokens.new_id()),
+        refresh_token=issue(TokenType.REFRESH, refresh_jti),
         expires_in=settings.access_token_minutes * 60,
     )

@@ -36,7 +36,8 @@ class Booking(Base):
         # NULLs never collide in a unique index, so this is "one active booking per attendee and
         # event" on every engine, MariaDB included, which has no partial indexes.
         CheckConstraint(
-            "(status = 'cancelled' AND active IS NULL) OR (status <> 'cancelled' AND active IS NOT NULL)",
+            "(status = 'cancelled' AND active IS NULL)"
+            " OR (status <> 'cancelled' AND active IS NOT NULL)",
             name="active_matches_status",
         ),
         UniqueConstraint("event_id", "user_id", "active", name="uq_bookings_one_active"),

@@ -20,7 +20,9 @@ class Event(Base):
         CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status_known"),
         CheckConstraint("capacity BETWEEN 1 AND 100000", name="capacity_range"),
         # The backstop behind the conditional UPDATE that books seats: never oversold.
-        CheckConstraint("seats_booked >= 0 AND seats_booked <= capacity", name="seats_within_capacity"),
+        CheckConstraint(
+            "seats_booked >= 0 AND seats_booked <= capacity", name="seats_within_capacity"
+        ),
         CheckConstraint("waitlist_count >= 0", name="waitlist_count_not_negative"),
         # The public listing: published, not deleted, ordered by start time.
         Index("ix_events_listing", "status", "deleted_at", "starts_at", "id"),

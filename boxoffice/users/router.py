@@ -19,7 +19,9 @@ async def read_me(user: CurrentUser) -> UserRead:
 
 @router.patch("/me", responses=problem_responses(401))
 async def update_me(body: ProfileUpdate, user: CurrentUser, session: Session) -> UserRead:
-    return UserRead.model_validate(await service.update_profile(session, user, full_name=body.full_name))
+    return UserRead.model_validate(
+        await service.update_profile(session, user, full_name=body.full_name)
+    )
 
 
 @router.post("/me/password", responses=problem_responses(400, 401))

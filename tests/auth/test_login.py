@@ -26,7 +26,9 @@ async def test_login_with_json_returns_a_bearer_token_pair(
     assert claims["exp"] - claims["iat"] == 15 * 60
 
 
-async def test_login_with_the_oauth2_password_form(client: httpx.AsyncClient, db: AsyncSession) -> None:
+async def test_login_with_the_oauth2_password_form(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
     await make_user(db, email="ann@example.com")
 
     response = await client.post(LOGIN, data={"username": "ann@example.com", "password": PASSWORD})
@@ -51,8 +53,12 @@ async def test_wrong_password_and_unknown_email_look_the_same(
 ) -> None:
     await make_user(db, email="ann@example.com")
 
-    wrong_password = await client.post(LOGIN, json={"email": "ann@example.com", "password": "nope-nope"})
-    unknown_email = await client.post(LOGIN, json={"email": "bob@example.com", "password": PASSWORD})
+    wrong_password = await client.post(
+        LOGIN, json={"email": "ann@example.com", "password": "nope-nope"}
+    )
+    unknown_email = await client.post(
+        LOGIN, json={"email": "bob@example.com", "password": PASSWORD}
+    )
 
     assert wrong_password.status_code == unknown_email.status_code == 401
     assert wrong_password.json() == unknown_email.json()

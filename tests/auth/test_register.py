@@ -30,7 +30,9 @@ async def test_registration_may_ask_for_organizer(client: httpx.AsyncClient) -> 
     assert response.json()["role"] == "organizer"
 
 
-async def test_admin_role_is_never_self_assigned(client: httpx.AsyncClient, db: AsyncSession) -> None:
+async def test_admin_role_is_never_self_assigned(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
     response = await client.post(REGISTER, json=body(role="admin"))
 
     assert response.status_code == 422
@@ -74,7 +76,9 @@ async def test_malformed_email_is_refused(client: httpx.AsyncClient, email: str)
     assert response.status_code == 422
 
 
-async def test_password_is_stored_as_argon2id_hash(client: httpx.AsyncClient, db: AsyncSession) -> None:
+async def test_password_is_stored_as_argon2id_hash(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
     await client.post(REGISTER, json=body())
 
     user = (await db.scalars(select(User))).one()

@@ -1,0 +1,98 @@
+"""Every failure is application/problem+json with a stable code, and nothing internal leaks."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from boxoffice.app import create_app
+from boxoffice.settings import Settings
+
+PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert set(body) >= PROBLEM_FIELDS
+    assert body["status"] == status
+    assert body["code"] == code
+    return body
+
+
+async def test_unknown_route_is_not_found(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.get("/api/v1/nothing-here"), 404, "not_found")
+
+
+async def test_wrong_method_is_method_not_allowed(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.delete("/api/v1/auth/login"), 405, "method_not_allowed")
+
+
+async def test_malformed_json_is_a_validation_error(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", content=b"{not json", headers={"content-type": "application/json"}
+    )
+
+    body = assert_problem(response, 422, "validation_error")
+    assert isinstance(body["errors"], list)
+
+
+async def test_oversized_body_is_payload_too_large(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/auth/register", content=b"x" * 2_000_000)
+
+    assert_problem(response, 413, "payload_too_large")
+
+
+async def test_oversized_chunked_body_is_payload_too_large(client: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(40):
+            yield b"x" * 65536
+
+    response = await client.post("/api/v1/auth/register", content=chunks())
+
+    assert_problem(response, 413, "payload_too_large")
+
+
+@pytest.fixture
+async def failing_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    app = create_app(settings)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals: SELECT password_hash FROM users")
+
+    yield app
+    await app.state.engine.dispose()
+
+
+async def test_unexpected_exception_is_a_bare_internal_error(failing_app: FastAPI) -> None:
+    transport = httpx.ASGITransport(app=failing_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        response = await http.get("/boom", headers={"X-Request-ID": "trace-me-42"})
+
+    body = assert_problem(response, 500, "internal_error")
+    assert "secret" not in response.text
+    assert "SELECT" not in response.text
+    assert "trace-me-42" in str(body["detail"])
+
+
+async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
+    given = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    made = await client.get("/healthz")
+    unsafe = await client.get("/healthz", headers={"X-Request-ID": "bad id\twith tab"})
+
+    assert given.headers["x-request-id"] == "abc-123"
+    assert len(made.headers["x-request-id"]) == 32
+    assert unsafe.headers["x-request-id"] != "bad id\twith tab"
+
+
+async def test_every_route_declares_its_problem_responses(app: FastAPI) -> None:
+    schema = app.openapi()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            declared = operation["responses"]
+            assert "422" in declared, f"{method.upper()} {path}"
+            assert "500" in declared, f"{method.upper()} {path}"
+            assert "application/problem+json" in declared["500"]["content"], f"{method} {path}"
