@@ -8,6 +8,7 @@ from boxoffice import ops
 from boxoffice.auth.router import router as auth_router
 from boxoffice.db import create_engine, create_sessionmaker
 from boxoffice.errors import install_error_handlers
+from boxoffice.events.router import router as events_router
 from boxoffice.observability import BodySizeLimitMiddleware, RequestContextMiddleware
 from boxoffice.ratelimit import Limit, RateLimiter, per_address
 from boxoffice.settings import Settings
@@ -40,7 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(per_address(Limit.DEFAULT))])
-    for router in (auth_router, users_router):
+    for router in (auth_router, users_router, events_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(ops.router)

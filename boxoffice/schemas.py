@@ -2,8 +2,8 @@
 
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Depends, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from fastapi import Depends, Path, Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 class StrictModel(BaseModel):
@@ -24,6 +24,12 @@ NotBlank = AfterValidator(_not_blank)
 
 
 Item = TypeVar("Item")
+
+
+# Ids are 32-bit integer keys on every engine; a larger number cannot name anything.
+MAX_ID = 2**31 - 1
+IdInPath = Annotated[int, Path(ge=1, le=MAX_ID, description="the resource's id")]
+IdValue = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class PageParams(BaseModel):

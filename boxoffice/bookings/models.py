@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from boxoffice.db import Base, UTCDateTime, utcnow
+from boxoffice.db import Base, StrEnumText, UTCDateTime, utcnow
 from boxoffice.events.models import Event
 from boxoffice.users.models import User
 
@@ -49,7 +49,7 @@ class Booking(Base):
     event_id: Mapped[int] = mapped_column(Integer, ForeignKey("events.id"))
     user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id"))
     seats: Mapped[int] = mapped_column(Integer)
-    status: Mapped[BookingStatus] = mapped_column(String(16))
+    status: Mapped[BookingStatus] = mapped_column(StrEnumText(BookingStatus))
     active: Mapped[bool | None] = mapped_column(Boolean, default=True)
     ticket_code: Mapped[str] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,7 +4,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from boxoffice.db import Base, UTCDateTime, utcnow
+from boxoffice.db import Base, StrEnumText, UTCDateTime, utcnow
 from boxoffice.users.models import User
 
 
@@ -43,7 +43,7 @@ class Event(Base):
     # conditional UPDATE of this row.
     seats_booked: Mapped[int] = mapped_column(Integer, default=0)
     waitlist_count: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[EventStatus] = mapped_column(String(16), default=EventStatus.DRAFT)
+    status: Mapped[EventStatus] = mapped_column(StrEnumText(EventStatus), default=EventStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

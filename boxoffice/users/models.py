@@ -4,7 +4,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.db import Base, UTCDateTime, utcnow
+from boxoffice.db import Base, StrEnumText, UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -25,6 +25,6 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(String(16), default=Role.ATTENDEE)
+    role: Mapped[Role] = mapped_column(StrEnumText(Role), default=Role.ATTENDEE)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,194 @@
+"""Event rules: who may see and change an event, its life cycle, and what a change must respect."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.admin.audit import AuditAction, TargetType, record
+from boxoffice.db import utcnow
+from boxoffice.errors import Conflict, Forbidden, NotFound, Unprocessable
+from boxoffice.events import repository
+from boxoffice.events.models import Event, EventStatus
+from boxoffice.events.schemas import EventCreate, EventFilters
+from boxoffice.schemas import PageParams
+from boxoffice.users.models import Role, User
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class EventNotEditable(Conflict):
+    code = "event_not_editable"
+
+
+class CapacityBelowBooked(Conflict):
+    code = "capacity_below_booked"
+
+
+# The life cycle, in one place: draft -> published -> cancelled, and draft -> cancelled.
+_NEXT_STATUSES = {
+    EventStatus.DRAFT: {EventStatus.PUBLISHED, EventStatus.CANCELLED},
+    EventStatus.PUBLISHED: {EventStatus.CANCELLED},
+    EventStatus.CANCELLED: set(),
+}
+
+
+def invalid_field(field: str, message: str) -> Unprocessable:
+    return Unprocessable(f"{field}: {message}", errors=[{"loc": ["body", field], "msg": message}])
+
+
+def _check_times(starts_at: datetime, ends_at: datetime | None, *, starts_changed: bool) -> None:
+    if starts_changed and starts_at <= utcnow():
+        raise invalid_field("starts_at", "must be in the future")
+    if ends_at is not None and ends_at <= starts_at:
+        raise invalid_field("ends_at", "must be after starts_at")
+
+
+def _is_manager(event: Event, user: User | None) -> bool:
+    return user is not None and (user.role is Role.ADMIN or event.organizer_id == user.id)
+
+
+def _may_see(event: Event, user: User | None) -> bool:
+    return event.status is not EventStatus.DRAFT or _is_manager(event, user)
+
+
+async def create(session: AsyncSession, organizer: User, data: EventCreate) -> Event:
+    _check_times(data.starts_at, data.ends_at, starts_changed=True)
+    event = Event(
+        organizer_id=organizer.id,
+        seats_booked=0,
+        waitlist_count=0,
+        **data.model_dump(),
+    )
+    session.add(event)
+    await session.flush()
+    return await _reload(session, event.id)
+
+
+async def get_visible(session: AsyncSession, event_id: int, viewer: User | None) -> Event:
+    """The event if this viewer may read it; 404 otherwise, so that drafts cannot be probed."""
+    event = (await session.scalars(repository.by_id(event_id))).one_or_none()
+    if event is None or not _may_see(event, viewer):
+        raise NotFound(f"there is no event {event_id}")
+    return event
+
+
+async def get_managed(session: AsyncSession, event_id: int, user: User) -> Event:
+    """The event if this user owns it or is an admin."""
+    event = await get_visible(session, event_id, user)
+    if not _is_manager(event, user):
+        raise Forbidden("only the event's organizer or an admin may do this")
+    return event
+
+
+async def list_events(
+    session: AsyncSession, filters: EventFilters, page: PageParams, viewer: User | None
+) -> tuple[Sequence[Event], int]:
+    owner_id = None
+    if filters.mine:
+        if viewer is None or viewer.role not in (Role.ORGANIZER, Role.ADMIN):
+            raise Forbidden("mine=true lists an organizer's own events; log in as one")
+        owner_id = viewer.id
+    elif filters.status is not None:
+        raise Unprocessable(
+            "status filters your own events: use it with mine=true",
+            errors=[{"loc": ["query", "status"], "msg": "only together with mine=true"}],
+        )
+    query = repository.listing(filters, now=utcnow(), owner_id=owner_id)
+    total = (await session.execute(repository.count(query))).scalar_one()
+    items = await session.scalars(
+        repository.with_organizer(query).limit(page.limit).offset(page.offset)
+    )
+    return items.all(), total
+
+
+async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) -> Event:
+    if event.status is EventStatus.CANCELLED:
+        raise EventNotEditable("a cancelled event cannot be edited")
+    starts_at = changes.get("starts_at", event.starts_at)
+    ends_at = changes.get("ends_at", event.ends_at)
+    assert isinstance(starts_at, datetime)
+    assert ends_at is None or isinstance(ends_at, datetime)
+    _check_times(starts_at, ends_at, starts_changed="starts_at" in changes)
+    capacity = changes.pop("capacity", None)
+    if changes:
+        await session.execute(
+            update(Event).where(Event.id == event.id).values(**changes, updated_at=utcnow())
+        )
+    if isinstance(capacity, int) and capacity != event.capacity:
+        await _change_capacity(session, event, capacity)
+    return await _reload(session, event.id)
+
+
+async def _change_capacity(session: AsyncSession, event: Event, capacity: int) -> None:
+    # Conditional on the live seat count: a booking that lands meanwhile is not squeezed out.
+    changed = await session.execute(
+        update(Event)
+        .where(Event.id == event.id, Event.seats_booked <= capacity)
+        .values(capacity=capacity, updated_at=utcnow())
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        current = await _reload(session, event.id)
+        raise CapacityBelowBooked(
+            f"{current.seats_booked} seats are already booked; capacity cannot go below that",
+            seats_booked=current.seats_booked,
+        )
+
+
+async def publish(session: AsyncSession, event: Event) -> Event:
+    return await _transition(session, event, EventStatus.PUBLISHED)
+
+
+async def cancel(session: AsyncSession, event: Event, actor: User) -> Event:
+    if event.status is EventStatus.CANCELLED:
+        return event
+    cancelled = await _transition(session, event, EventStatus.CANCELLED)
+    await record(
+        session,
+        actor_id=actor.id,
+        action=AuditAction.EVENT_CANCELLED,
+        target_type=TargetType.EVENT,
+        target_id=event.id,
+        title=event.title,
+    )
+    return cancelled
+
+
+async def delete(session: AsyncSession, event: Event, actor: User) -> None:
+    """Soft delete: the event leaves every listing, its history stays."""
+    await session.execute(
+        update(Event)
+        .where(Event.id == event.id, Event.deleted_at.is_(None))
+        .values(deleted_at=utcnow(), updated_at=utcnow())
+    )
+    await record(
+        session,
+        actor_id=actor.id,
+        action=AuditAction.EVENT_DELETED,
+        target_type=TargetType.EVENT,
+        target_id=event.id,
+        title=event.title,
+    )
+
+
+async def _transition(session: AsyncSession, event: Event, target: EventStatus) -> Event:
+    if event.status is target:
+        return event
+    if target not in _NEXT_STATUSES[event.status]:
+        raise InvalidTransition(f"a {event.status.value} event cannot become {target.value}")
+    # Conditional on the status we checked, so two racing transitions cannot both apply.
+    moved = await session.execute(
+        update(Event)
+        .where(Event.id == event.id, Event.status == event.status)
+        .values(status=target, updated_at=utcnow())
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return await _transition(session, await _reload(session, event.id), target)
+    return await _reload(session, event.id)
+
+
+async def _reload(session: AsyncSession, event_id: int) -> Event:
+    return (await session.scalars(repository.by_id(event_id))).one()
