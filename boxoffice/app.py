@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, FastAPI
 import boxoffice
 from boxoffice import ops
 from boxoffice.auth.router import router as auth_router
+from boxoffice.bookings.router import router as bookings_router
 from boxoffice.db import create_engine, create_sessionmaker
 from boxoffice.errors import install_error_handlers
 from boxoffice.events.router import router as events_router
@@ -41,7 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(per_address(Limit.DEFAULT))])
-    for router in (auth_router, users_router, events_router):
+    for router in (auth_router, users_router, events_router, bookings_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(ops.router)

@@ -4,10 +4,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, String, event
+from sqlalchemy import DateTime, MetaData, Select, String, event, func, select
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -24,6 +24,7 @@ from boxoffice.errors import DomainError
 from boxoffice.settings import Settings
 
 E = TypeVar("E", bound=StrEnum)
+Row = TypeVarTuple("Row")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -86,6 +87,11 @@ class StrEnumText(TypeDecorator[E], Generic[E]):
         return None if value is None else self.enum_type(value)
 
 
+def count_of(query: Select[*Row]) -> Select[int]:
+    """How many rows a listing query has in all, for a page's `total`."""
+    return select(func.count()).select_from(query.order_by(None).subquery())
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -145,6 +151,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with transaction(request.app.state.sessionmaker) as session:
         yield session
 
+
+def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
+
+
+# For the rare work that must commit apart from the request's transaction (and says why).
+SessionFactory = Annotated[async_sessionmaker[AsyncSession], Depends(_sessionmaker)]
 
 # scope="function": the commit happens before the response is sent, so a client never hears
 # "201 Created" for a booking whose transaction then failed.

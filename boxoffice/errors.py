@@ -85,6 +85,17 @@ class ValidationProblem(Problem):
     errors: list[FieldError]
 
 
+def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": f"/problems/{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+
+
 def problem_response(
     status: int,
     code: str,
@@ -93,14 +104,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"/problems/{code}",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "code": code,
-        **extra,
-    }
+    body = problem_body(status, code, detail, **extra)
     headers = dict(headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
@@ -151,6 +155,12 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # Only the framework raises a bare 400: a body it cannot decode (JSON that is not UTF-8,
+        # a broken form). To a client that is a malformed body like any other, so 422 (SPEC §2).
+        detail = exc.detail if isinstance(exc.detail, str) else "the body cannot be decoded"
+        errors = [{"loc": ["body"], "msg": detail}]
+        return problem_response(422, "validation_error", _describe(errors), errors=errors)
     code = _CODES_FOR_HTTP_STATUS.get(exc.status_code, "internal_error")
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return problem_response(exc.status_code, code, detail, headers=dict(exc.headers or {}))

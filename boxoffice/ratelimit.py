@@ -13,8 +13,10 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from redis.exceptions import RedisError
 
+from boxoffice.auth.dependencies import CurrentUser
 from boxoffice.errors import RateLimited
 from boxoffice.settings import Settings
+from boxoffice.users.models import User
 
 logger = logging.getLogger("boxoffice.ratelimit")
 
@@ -70,5 +72,12 @@ def client_address(request: Request) -> str:
 def per_address(limit: Limit) -> Callable[[Request], Awaitable[None]]:
     async def check(request: Request) -> None:
         await request.app.state.rate_limiter.hit(limit, client_address(request))
+
+    return check
+
+
+def per_user(limit: Limit) -> Callable[[Request, User], Awaitable[None]]:
+    async def check(request: Request, user: CurrentUser) -> None:
+        await request.app.state.rate_limiter.hit(limit, f"user:{user.id}")
 
     return check

@@ -11,7 +11,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from boxoffice.db import Base, StrEnumText, UTCDateTime, utcnow
 from boxoffice.events.models import Event
@@ -55,6 +55,9 @@ class Booking(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    # Filled by the query that loads the booking (bookings.repository), not stored.
+    waitlist_position: Mapped[int | None] = query_expression()
 
     event: Mapped[Event] = relationship(lazy="raise")
     user: Mapped[User] = relationship(lazy="raise")

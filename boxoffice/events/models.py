@@ -45,7 +45,8 @@ class Event(Base):
     waitlist_count: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[EventStatus] = mapped_column(StrEnumText(EventStatus), default=EventStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set by the service on edits, not by seat changes: it is the "last modified" of the details.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     organizer: Mapped[User] = relationship(lazy="raise")

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
 from boxoffice.events.models import Event, EventStatus
@@ -51,10 +51,6 @@ def listing(filters: EventFilters, *, now: datetime, owner_id: int | None) -> Se
 
 def with_organizer(query: Select[Event]) -> Select[Event]:
     return query.options(joinedload(Event.organizer))
-
-
-def count(query: Select[Event]) -> Select[int]:
-    return select(func.count()).select_from(query.order_by(None).subquery())
 
 
 def by_id(event_id: int) -> Select[Event]:

@@ -7,7 +7,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.admin.audit import AuditAction, TargetType, record
-from boxoffice.db import utcnow
+from boxoffice.bookings import service as bookings_service
+from boxoffice.db import count_of, utcnow
 from boxoffice.errors import Conflict, Forbidden, NotFound, Unprocessable
 from boxoffice.events import repository
 from boxoffice.events.models import Event, EventStatus
@@ -98,7 +99,7 @@ async def list_events(
             errors=[{"loc": ["query", "status"], "msg": "only together with mine=true"}],
         )
     query = repository.listing(filters, now=utcnow(), owner_id=owner_id)
-    total = (await session.execute(repository.count(query))).scalar_one()
+    total = (await session.execute(count_of(query))).scalar_one()
     items = await session.scalars(
         repository.with_organizer(query).limit(page.limit).offset(page.offset)
     )
@@ -120,6 +121,8 @@ async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) 
         )
     if isinstance(capacity, int) and capacity != event.capacity:
         await _change_capacity(session, event, capacity)
+        if capacity > event.capacity:
+            await bookings_service.serve_waitlist(session, event.id)
     return await _reload(session, event.id)
 
 
@@ -146,6 +149,8 @@ async def cancel(session: AsyncSession, event: Event, actor: User) -> Event:
     if event.status is EventStatus.CANCELLED:
         return event
     cancelled = await _transition(session, event, EventStatus.CANCELLED)
+    # The status change above holds the event's row lock, as the bookings service requires.
+    await bookings_service.cancel_all_for_event(session, event.id)
     await record(
         session,
         actor_id=actor.id,
@@ -158,7 +163,9 @@ async def cancel(session: AsyncSession, event: Event, actor: User) -> Event:
 
 
 async def delete(session: AsyncSession, event: Event, actor: User) -> None:
-    """Soft delete: the event leaves every listing, its history stays."""
+    """Soft delete: the event leaves every listing, its history (and its bookings') stays."""
+    if event.seats_booked or event.waitlist_count:
+        await cancel(session, event, actor)
     await session.execute(
         update(Event)
         .where(Event.id == event.id, Event.deleted_at.is_(None))
