@@ -68,11 +68,14 @@ async def run_once(
         return claimed
     try:
         answer = await action()
-    except DomainError as error:
-        await _settle_failure(sessionmaker, claimed, error)
-        raise
-    except BaseException:
-        await _release(sessionmaker, claimed)
+    except BaseException as error:
+        # The request's transaction is lost either way; end it now, so that its locks cannot
+        # hold up settling the claim (on SQLite it would hold the only write lock).
+        await session.rollback()
+        if isinstance(error, DomainError):
+            await _settle_failure(sessionmaker, claimed, error)
+        else:
+            await _release(sessionmaker, claimed)
         raise
     await session.execute(
         update(IdempotencyRecord)

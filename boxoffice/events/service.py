@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.admin.audit import AuditAction, TargetType, record
 from boxoffice.bookings import service as bookings_service
 from boxoffice.db import count_of, utcnow
-from boxoffice.errors import Conflict, Forbidden, NotFound, Unprocessable
+from boxoffice.errors import Conflict, Forbidden, NotAuthenticated, NotFound, Unprocessable
 from boxoffice.events import repository
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.events.schemas import EventCreate, EventFilters
@@ -90,7 +90,9 @@ async def list_events(
 ) -> tuple[Sequence[Event], int]:
     owner_id = None
     if filters.mine:
-        if viewer is None or viewer.role not in (Role.ORGANIZER, Role.ADMIN):
+        if viewer is None:
+            raise NotAuthenticated("mine=true lists your own events: log in as an organizer")
+        if viewer.role not in (Role.ORGANIZER, Role.ADMIN):
             raise Forbidden("mine=true lists an organizer's own events; log in as one")
         owner_id = viewer.id
     elif filters.status is not None:
@@ -115,13 +117,14 @@ async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) 
     assert ends_at is None or isinstance(ends_at, datetime)
     _check_times(starts_at, ends_at, starts_changed="starts_at" in changes)
     capacity = changes.pop("capacity", None)
+    previous_capacity = event.capacity
     if changes:
         await session.execute(
             update(Event).where(Event.id == event.id).values(**changes, updated_at=utcnow())
         )
-    if isinstance(capacity, int) and capacity != event.capacity:
+    if isinstance(capacity, int) and capacity != previous_capacity:
         await _change_capacity(session, event, capacity)
-        if capacity > event.capacity:
+        if capacity > previous_capacity:
             await bookings_service.serve_waitlist(session, event.id)
     return await _reload(session, event.id)
 

@@ -1,0 +1,214 @@
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.bookings.models import Booking
+from boxoffice.bookings.tickets import ALPHABET
+from boxoffice.events.models import EventStatus
+from boxoffice.settings import Settings
+from boxoffice.users.models import Role
+from tests.bookings.invariants import assert_seats_exact
+from tests.factories import auth_headers, make_event, make_user
+
+BOOKINGS = "/api/v1/bookings"
+
+
+async def attendee_headers(db: AsyncSession, settings: Settings) -> dict[str, str]:
+    return await auth_headers(db, settings, await make_user(db))
+
+
+async def test_booking_confirms_seats_and_takes_them_from_the_event(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
+    headers = await attendee_headers(db, settings)
+
+    response = await client.post(BOOKINGS, headers=headers, json={"event_id": event.id, "seats": 3})
+
+    assert response.status_code == 201
+    booking = response.json()
+    assert booking["status"] == "confirmed"
+    assert booking["seats"] == 3
+    assert booking["waitlist_position"] is None
+    assert booking["event"]["id"] == event.id
+    assert booking["event"]["title"] == event.title
+    assert (await assert_seats_exact(db, event.id)).seats_booked == 3
+    shown = (await client.get(f"/api/v1/events/{event.id}")).json()
+    assert (shown["seats_booked"], shown["seats_available"]) == (3, 7)
+
+
+async def test_one_seat_is_the_default(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+
+    response = await client.post(
+        BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
+    )
+
+    assert response.json()["seats"] == 1
+
+
+async def test_ticket_code_is_typable_and_unique(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=20)
+    codes = []
+    for _ in range(10):
+        response = await client.post(
+            BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
+        )
+        codes.append(response.json()["ticket_code"])
+
+    assert len(set(codes)) == 10
+    for code in codes:
+        assert 8 <= len(code) <= 16
+        assert set(code) <= set(ALPHABET)
+        assert not set(code) & set("0O1IL")
+
+
+@pytest.mark.parametrize("seats", [0, 11, -1])
+async def test_seats_outside_one_to_ten_are_refused(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, seats: int
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+
+    response = await client.post(
+        BOOKINGS,
+        headers=await attendee_headers(db, settings),
+        json={"event_id": event.id, "seats": seats},
+    )
+
+    assert response.status_code == 422
+    assert (await assert_seats_exact(db, event.id)).seats_booked == 0
+
+
+@pytest.mark.parametrize("field", [{"status": "confirmed"}, {"user_id": 1}, {"ticket_code": "X"}])
+async def test_unknown_fields_are_refused(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, field: dict[str, object]
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+
+    response = await client.post(
+        BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id, **field}
+    )
+
+    assert response.status_code == 422
+    assert (await db.scalars(select(Booking))).all() == []
+
+
+@pytest.mark.parametrize("role", [Role.ORGANIZER, Role.ADMIN])
+async def test_organizers_and_admins_do_not_book(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, role: Role
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+    headers = await auth_headers(db, settings, await make_user(db, role=role))
+
+    response = await client.post(BOOKINGS, headers=headers, json={"event_id": event.id})
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+
+
+async def test_anonymous_cannot_book(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+
+    response = await client.post(BOOKINGS, json={"event_id": event.id})
+
+    assert response.status_code == 401
+
+
+async def test_unknown_and_draft_events_are_not_found(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    draft = await make_event(db, await make_user(db, role=Role.ORGANIZER), status=EventStatus.DRAFT)
+    headers = await attendee_headers(db, settings)
+
+    for event_id in (draft.id, 987654):
+        response = await client.post(BOOKINGS, headers=headers, json={"event_id": event_id})
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+
+
+async def test_cancelled_event_is_not_bookable(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event = await make_event(
+        db, await make_user(db, role=Role.ORGANIZER), status=EventStatus.CANCELLED
+    )
+
+    response = await client.post(
+        BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "event_not_bookable"
+
+
+async def test_started_event_is_not_bookable(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event = await make_event(
+        db, await make_user(db, role=Role.ORGANIZER), starts_in=-timedelta(minutes=5)
+    )
+
+    response = await client.post(
+        BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "event_not_bookable"
+
+
+async def test_more_seats_than_left_is_sold_out_and_changes_nothing(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=4)
+    await client.post(
+        BOOKINGS,
+        headers=await attendee_headers(db, settings),
+        json={"event_id": event.id, "seats": 3},
+    )
+
+    response = await client.post(
+        BOOKINGS,
+        headers=await attendee_headers(db, settings),
+        json={"event_id": event.id, "seats": 2},
+    )
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "sold_out"
+    assert "1 seats left" in response.json()["detail"]
+    assert (await assert_seats_exact(db, event.id)).seats_booked == 3
+    assert len((await db.scalars(select(Booking))).all()) == 1
+
+
+async def test_second_booking_by_same_attendee_is_already_booked(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+    headers = await attendee_headers(db, settings)
+    await client.post(BOOKINGS, headers=headers, json={"event_id": event.id})
+
+    response = await client.post(BOOKINGS, headers=headers, json={"event_id": event.id, "seats": 2})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "already_booked"
+    assert (await assert_seats_exact(db, event.id)).seats_booked == 1
+
+
+async def test_cancelled_booking_does_not_block_booking_again(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+    headers = await attendee_headers(db, settings)
+    first = (await client.post(BOOKINGS, headers=headers, json={"event_id": event.id})).json()
+    await client.delete(f"{BOOKINGS}/{first['id']}", headers=headers)
+
+    again = await client.post(BOOKINGS, headers=headers, json={"event_id": event.id})
+
+    assert again.status_code == 201
+    assert (await assert_seats_exact(db, event.id)).seats_booked == 1

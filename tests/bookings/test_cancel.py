@@ -1,0 +1,172 @@
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.admin.models import AuditEntry
+from boxoffice.db import utcnow
+from boxoffice.events.models import Event
+from boxoffice.settings import Settings
+from boxoffice.users.models import Role
+from tests.bookings.invariants import assert_seats_exact
+from tests.factories import auth_headers, make_event, make_user
+
+BOOKINGS = "/api/v1/bookings"
+
+
+async def booked(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, seats: int = 2
+) -> tuple[int, int, dict[str, str]]:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=5)
+    headers = await auth_headers(db, settings, await make_user(db))
+    booking = await client.post(
+        BOOKINGS, headers=headers, json={"event_id": event.id, "seats": seats}
+    )
+    return event.id, booking.json()["id"], headers
+
+
+async def test_holder_cancels_and_the_seats_return(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event_id, booking_id, headers = await booked(client, db, settings)
+
+    response = await client.delete(f"{BOOKINGS}/{booking_id}", headers=headers)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    assert response.json()["cancelled_at"] is not None
+    assert (await assert_seats_exact(db, event_id)).seats_booked == 0
+
+
+async def test_cancelling_twice_is_200_and_unchanged(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event_id, booking_id, headers = await booked(client, db, settings)
+    first = await client.delete(f"{BOOKINGS}/{booking_id}", headers=headers)
+
+    second = await client.delete(f"{BOOKINGS}/{booking_id}", headers=headers)
+
+    assert second.status_code == 200
+    assert second.json() == first.json()
+    assert (await assert_seats_exact(db, event_id)).seats_booked == 0
+
+
+async def test_admin_cancels_and_it_is_audited(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event_id, booking_id, _ = await booked(client, db, settings)
+    admin = await make_user(db, role=Role.ADMIN)
+
+    response = await client.delete(
+        f"{BOOKINGS}/{booking_id}", headers=await auth_headers(db, settings, admin)
+    )
+
+    assert response.status_code == 200
+    entry = (await db.scalars(select(AuditEntry))).one()
+    assert (entry.action, entry.actor_id, entry.target_type, entry.target_id) == (
+        "booking.cancelled_by_admin",
+        admin.id,
+        "booking",
+        booking_id,
+    )
+    assert (await assert_seats_exact(db, event_id)).seats_booked == 0
+
+
+async def test_event_owner_may_not_cancel_a_booking(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    owner = await make_user(db, role=Role.ORGANIZER)
+    event = await make_event(db, owner)
+    headers = await auth_headers(db, settings, await make_user(db))
+    booking = (await client.post(BOOKINGS, headers=headers, json={"event_id": event.id})).json()
+
+    response = await client.delete(
+        f"{BOOKINGS}/{booking['id']}", headers=await auth_headers(db, settings, owner)
+    )
+
+    assert response.status_code == 403
+    assert (await assert_seats_exact(db, event.id)).seats_booked == 1
+
+
+async def test_someone_elses_booking_does_not_exist_for_a_stranger(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event_id, booking_id, _ = await booked(client, db, settings)
+    stranger = await auth_headers(db, settings, await make_user(db))
+    other_organizer = await auth_headers(db, settings, await make_user(db, role=Role.ORGANIZER))
+
+    for headers in (stranger, other_organizer):
+        assert (await client.get(f"{BOOKINGS}/{booking_id}", headers=headers)).status_code == 404
+        assert (await client.delete(f"{BOOKINGS}/{booking_id}", headers=headers)).status_code == 404
+    assert (await assert_seats_exact(db, event_id)).seats_booked == 2
+
+
+async def test_no_cancellation_once_the_event_started(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event_id, booking_id, headers = await booked(client, db, settings)
+    await db.execute(
+        update(Event).where(Event.id == event_id).values(starts_at=utcnow() - timedelta(minutes=1))
+    )
+    await db.commit()
+
+    response = await client.delete(f"{BOOKINGS}/{booking_id}", headers=headers)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "event_started"
+    assert (await assert_seats_exact(db, event_id)).seats_booked == 2
+
+
+async def test_holder_owner_and_admin_read_a_booking(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    owner = await make_user(db, role=Role.ORGANIZER)
+    event = await make_event(db, owner)
+    holder = await auth_headers(db, settings, await make_user(db))
+    booking = (await client.post(BOOKINGS, headers=holder, json={"event_id": event.id})).json()
+    admin = await auth_headers(db, settings, await make_user(db, role=Role.ADMIN))
+
+    for headers in (holder, await auth_headers(db, settings, owner), admin):
+        response = await client.get(f"{BOOKINGS}/{booking['id']}", headers=headers)
+        assert response.status_code == 200
+        assert response.json()["ticket_code"] == booking["ticket_code"]
+
+
+async def test_my_bookings_are_newest_first_and_filterable(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    organizer = await make_user(db, role=Role.ORGANIZER)
+    events = [await make_event(db, organizer) for _ in range(3)]
+    headers = await auth_headers(db, settings, await make_user(db))
+    ids = [
+        (await client.post(BOOKINGS, headers=headers, json={"event_id": e.id})).json()["id"]
+        for e in events
+    ]
+    await client.delete(f"{BOOKINGS}/{ids[0]}", headers=headers)
+    await make_event(db, organizer)  # someone else's business
+
+    everything = (await client.get(f"{BOOKINGS}/me", headers=headers)).json()
+    cancelled = (await client.get(f"{BOOKINGS}/me?status=cancelled", headers=headers)).json()
+    page = (await client.get(f"{BOOKINGS}/me?limit=1&offset=1", headers=headers)).json()
+
+    assert [b["id"] for b in everything["items"]] == list(reversed(ids))
+    assert everything["total"] == 3
+    assert [b["id"] for b in cancelled["items"]] == [ids[0]]
+    assert (page["total"], [b["id"] for b in page["items"]]) == (3, [ids[1]])
+
+
+async def test_my_bookings_upcoming_only_leaves_out_started_events(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event_id, booking_id, headers = await booked(client, db, settings)
+    await db.execute(
+        update(Event).where(Event.id == event_id).values(starts_at=utcnow() - timedelta(hours=1))
+    )
+    await db.commit()
+
+    upcoming = (await client.get(f"{BOOKINGS}/me?upcoming_only=true", headers=headers)).json()
+    everything = (await client.get(f"{BOOKINGS}/me", headers=headers)).json()
+
+    assert upcoming["items"] == []
+    assert [b["id"] for b in everything["items"]] == [booking_id]
