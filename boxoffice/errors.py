@@ -86,6 +86,9 @@ class ValidationProblem(Problem):
 
 
 def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    if status == 422:
+        # Every 422 lists what to fix (SPEC §2); a rule that names no single field still has one.
+        extra.setdefault("errors", [{"loc": [], "msg": detail}])
     return {
         "type": f"/problems/{code}",
         "title": HTTPStatus(status).phrase,

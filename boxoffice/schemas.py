@@ -1,12 +1,34 @@
 """Schema pieces every domain shares: strict request bodies, plain text fields, pages."""
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 
-class StrictModel(BaseModel):
+class InputModel(BaseModel):
+    """Anything a client sends: text with a NUL character is refused before it reaches a database
+    (PostgreSQL cannot store one; the others would keep a string that many tools cut short)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise ValueError("text must not contain NUL (\\u0000) characters")
+        return data
+
+
+def _has_nul(data: object) -> bool:
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_has_nul(key) or _has_nul(value) for key, value in data.items())
+    if isinstance(data, list | tuple):
+        return any(_has_nul(item) for item in data)
+    return False
+
+
+class StrictModel(InputModel):
     """Unknown fields are an error, so that nobody sets `role` or `seats_booked` by sending it."""
 
     model_config = ConfigDict(extra="forbid")

@@ -83,3 +83,24 @@ async def auth_headers(db: AsyncSession, settings: Settings, user: User) -> dict
     pair = await auth_service.start_session(db, settings, user)
     await db.commit()
     return {"Authorization": f"Bearer {pair.access_token}"}
+
+
+async def make_attendees_with_headers(
+    db: AsyncSession, settings: Settings, count: int
+) -> list[dict[str, str]]:
+    """Many logged-in attendees in one transaction, for rushes."""
+    users = [
+        User(
+            email=f"user{next(_sequence)}@example.com",
+            full_name="Rush Attendee",
+            password_hash=await _password_hash(),
+            role=Role.ATTENDEE,
+            is_active=True,
+        )
+        for _ in range(count)
+    ]
+    db.add_all(users)
+    await db.flush()
+    pairs = [await auth_service.start_session(db, settings, user) for user in users]
+    await db.commit()
+    return [{"Authorization": f"Bearer {pair.access_token}"} for pair in pairs]

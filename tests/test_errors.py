@@ -96,3 +96,28 @@ async def test_every_route_declares_its_problem_responses(app: FastAPI) -> None:
             assert "422" in declared, f"{method.upper()} {path}"
             assert "500" in declared, f"{method.upper()} {path}"
             assert "application/problem+json" in declared["500"]["content"], f"{method} {path}"
+
+
+async def test_body_that_is_not_utf8_is_a_validation_error(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        content=b"\xff\xfe\x00",
+        headers={"content-type": "application/json"},
+    )
+
+    assert_problem(response, 422, "validation_error")
+
+
+async def test_nul_characters_in_text_are_refused(client: httpx.AsyncClient) -> None:
+    register = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "nul@example.com", "password": "long enough", "full_name": "a\u0000b"},
+    )
+    search = await client.get("/api/v1/events", params={"q": "o\u0000"})
+
+    assert_problem(register, 422, "validation_error")
+    assert_problem(search, 422, "validation_error")
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": "nul@example.com", "password": "long enough"}
+    )
+    assert login.status_code == 401, "nothing was registered"

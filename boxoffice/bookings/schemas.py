@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from boxoffice.bookings.models import BookingStatus
 from boxoffice.events.models import EventStatus
-from boxoffice.schemas import IdValue, StrictModel
+from boxoffice.schemas import IdValue, InputModel, StrictModel
 
 MAX_SEATS_PER_BOOKING = 10
 
@@ -44,12 +44,12 @@ class BookingRead(BaseModel):
     event: BookingEventSummary
 
 
-class MyBookingFilters(BaseModel):
+class MyBookingFilters(InputModel):
     status: BookingStatus | None = None
     upcoming_only: Annotated[bool, Field(description="only events that have not started")] = False
 
 
-class GuestListFilters(BaseModel):
+class GuestListFilters(InputModel):
     status: Annotated[
         BookingStatus | None, Field(description="confirmed and waitlisted unless given")
     ] = None

@@ -14,6 +14,14 @@ _ORDER = {
     "created_at": (Event.created_at.asc(), Event.id.asc()),
     "-created_at": (Event.created_at.desc(), Event.id.desc()),
 }
+# ix_events_listing is (status, deleted_at, starts_at, id). PostgreSQL's planner takes
+# `status = 'published'` as a constant but not `deleted_at IS NULL`, so the index gives the public
+# listing its order (rather than a sort of every upcoming event per page) only when the ORDER BY
+# names deleted_at too. It is NULL in every listed row, so the order of the results is the same.
+_PUBLIC_ORDER = _ORDER | {
+    "starts_at": (Event.deleted_at.asc(), *_ORDER["starts_at"]),
+    "-starts_at": (Event.deleted_at.desc(), *_ORDER["-starts_at"]),
+}
 
 
 def listing(filters: EventFilters, *, now: datetime, owner_id: int | None) -> Select[Event]:
@@ -46,7 +54,7 @@ def listing(filters: EventFilters, *, now: datetime, owner_id: int | None) -> Se
         query = query.where(Event.starts_at >= filters.starts_after)
     if filters.starts_before is not None:
         query = query.where(Event.starts_at < filters.starts_before)
-    return query.order_by(*_ORDER[filters.sort])
+    return query.order_by(*(_ORDER if owner_id is not None else _PUBLIC_ORDER)[filters.sort])
 
 
 def with_organizer(query: Select[Event]) -> Select[Event]:

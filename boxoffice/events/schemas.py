@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from boxoffice.events.models import EventStatus
-from boxoffice.schemas import IdValue, NotBlank, StrictModel
+from boxoffice.schemas import IdValue, InputModel, NotBlank, StrictModel
 
 MAX_CAPACITY = 100_000
 
@@ -55,7 +55,7 @@ class EventUpdate(StrictModel):
 
     @model_validator(mode="after")
     def _required_fields_are_not_nulled(self) -> Self:
-        for name in ("title", "location", "timezone", "starts_at", "capacity"):
+        for name in ("title", "description", "location", "timezone", "starts_at", "capacity"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -88,7 +88,7 @@ class EventRead(BaseModel):
 EventSort = Literal["starts_at", "-starts_at", "created_at", "-created_at"]
 
 
-class EventFilters(BaseModel):
+class EventFilters(InputModel):
     q: Annotated[
         str | None, Field(max_length=200, description="in title, description or location")
     ] = None

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.admin.audit import AuditAction, TargetType, record
@@ -202,3 +202,17 @@ async def _transition(session: AsyncSession, event: Event, target: EventStatus) 
 
 async def _reload(session: AsyncSession, event_id: int) -> Event:
     return (await session.scalars(repository.by_id(event_id))).one()
+
+
+async def recent_of_organizer(
+    session: AsyncSession, organizer_id: int, limit: int
+) -> Sequence[Event]:
+    """The latest events someone organizes, of every status but deleted, newest first."""
+    found = await session.scalars(
+        repository.with_organizer(
+            select(Event).where(Event.organizer_id == organizer_id, Event.deleted_at.is_(None))
+        )
+        .order_by(Event.id.desc())
+        .limit(limit)
+    )
+    return found.all()

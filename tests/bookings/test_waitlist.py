@@ -213,3 +213,18 @@ async def test_deleted_event_cancels_bookings_and_keeps_their_history(
         "status": "cancelled",
     }
     assert (await client.get(f"/api/v1/events/{event.id}")).status_code == 404
+
+
+async def test_a_small_late_booking_waits_behind_a_big_one_even_with_seats_free(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event = await make_event(db, await organizer(db), capacity=5)
+    crowd = Crowd(client, db, settings)
+    await crowd.book(event.id, 2)
+    big = await crowd.book(event.id, 4, wait=True)
+
+    small = await crowd.book(event.id, 1, wait=True)
+
+    assert (small["status"], small["waitlist_position"]) == ("waitlisted", 2)
+    assert await crowd.status_of(big) == ("waitlisted", 1)
+    assert (await assert_seats_exact(db, event.id)).seats_booked == 2
