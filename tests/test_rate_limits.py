@@ -8,8 +8,10 @@ import pytest
 from fastapi import FastAPI
 
 from boxoffice.app import create_app
+from boxoffice.users.models import Role
 from tests.conftest import AVAILABILITY, make_settings
 from tests.engines import REDIS_URL
+from tests.factories import auth_headers, make_event, make_user
 
 LOGIN = "/api/v1/auth/login"
 WRONG = {"email": "nobody@example.com", "password": "whatever123"}
@@ -80,3 +82,31 @@ async def test_unreachable_redis_lets_requests_through(database_url: str) -> Non
     await app.state.engine.dispose()
 
     assert response.status_code == 401
+
+
+async def test_bookings_are_limited_per_user(database_url: str) -> None:
+    app = create_app(
+        make_settings(
+            database_url,
+            rate_limits_enabled=True,
+            rate_limit_bookings="2/minute",
+            rate_limit_prefix=f"bookings-{secrets.token_hex(4)}",
+        )
+    )
+    async with app.state.sessionmaker() as db:
+        event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=1)
+        first_user = await auth_headers(db, app.state.settings, await make_user(db))
+        second_user = await auth_headers(db, app.state.settings, await make_user(db))
+    async with client_for(app) as client:
+        answers = [
+            await client.post("/api/v1/bookings", headers=first_user, json={"event_id": event.id})
+            for _ in range(3)
+        ]
+        other = await client.post(
+            "/api/v1/bookings", headers=second_user, json={"event_id": event.id}
+        )
+    await app.state.engine.dispose()
+
+    assert [a.status_code for a in answers] == [201, 409, 429]
+    assert answers[-1].json()["code"] == "rate_limited"
+    assert other.json()["code"] == "sold_out", "another user has a limit of their own"
