@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.cli import DEMO_ATTENDEES, DEMO_EVENTS, DEMO_ORGANIZERS, DEMO_PASSWORD
+from boxoffice.demo import DEMO_ATTENDEES, DEMO_EVENTS, DEMO_ORGANIZERS, DEMO_PASSWORD
 from boxoffice.events.models import Event
 from boxoffice.users.models import User
 from tests.events.support import EVENTS, parse_time
