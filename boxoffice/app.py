@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 import boxoffice
 from boxoffice import ops
+from boxoffice.admin.router import router as admin_router
 from boxoffice.auth.router import router as auth_router
 from boxoffice.bookings.router import router as bookings_router
 from boxoffice.db import create_engine, create_sessionmaker
@@ -42,7 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(per_address(Limit.DEFAULT))])
-    for router in (auth_router, users_router, events_router, bookings_router):
+    for router in (auth_router, users_router, events_router, bookings_router, admin_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(ops.router)

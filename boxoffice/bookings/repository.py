@@ -41,6 +41,11 @@ def by_id(booking_id: int) -> Select[Booking]:
     return bookings().where(Booking.id == booking_id)
 
 
+def of_user(user_id: int) -> Select[Booking]:
+    """Someone's bookings, newest first."""
+    return bookings().where(Booking.user_id == user_id).order_by(Booking.id.desc())
+
+
 def active_of(user_id: int, event_id: int) -> Select[Booking]:
     return select(Booking).where(
         Booking.user_id == user_id, Booking.event_id == event_id, Booking.active.is_(True)

@@ -230,16 +230,18 @@ async def list_mine(
     status: BookingStatus | None,
     upcoming_only: bool,
 ) -> tuple[Sequence[Booking], int]:
-    query = repository.bookings().where(Booking.user_id == attendee.id)
+    query = repository.of_user(attendee.id)
     if status is not None:
         query = query.where(Booking.status == status)
     if upcoming_only:
         query = query.join(Booking.event).where(Event.starts_at > utcnow())
     total = (await session.execute(count_of(query))).scalar_one()
-    found = await session.scalars(
-        query.order_by(Booking.id.desc()).limit(page.limit).offset(page.offset)
-    )
+    found = await session.scalars(query.limit(page.limit).offset(page.offset))
     return found.all(), total
+
+
+async def recent_of_user(session: AsyncSession, user_id: int, limit: int) -> Sequence[Booking]:
+    return (await session.scalars(repository.of_user(user_id).limit(limit))).all()
 
 
 async def cancel(session: AsyncSession, booking_id: int, actor: User) -> Booking:

@@ -1,0 +1,107 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from boxoffice.admin import service
+from boxoffice.admin.schemas import (
+    AdminUserDetail,
+    AdminUserRead,
+    AuditEntryRead,
+    AuditFilters,
+    BookingCounts,
+    EventCounts,
+    PlatformStats,
+    UserChange,
+    UserCounts,
+    UserFilters,
+)
+from boxoffice.auth.dependencies import CurrentAdmin
+from boxoffice.bookings.schemas import BookingRead
+from boxoffice.db import Session
+from boxoffice.errors import problem_responses
+from boxoffice.events.schemas import EventRead
+from boxoffice.schemas import IdInPath, Page, Pagination
+from boxoffice.users.schemas import UserRead
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+_READ = problem_responses(401, 403)
+_ONE_USER = problem_responses(401, 403, 404)
+_CHANGE_USER = problem_responses(401, 403, 404, 409)
+
+
+@router.get("/users", responses=_READ)
+async def list_users(
+    filters: Annotated[UserFilters, Query()],
+    page: Pagination,
+    _admin: CurrentAdmin,
+    session: Session,
+) -> Page[AdminUserRead]:
+    users, total = await service.list_users(
+        session, page, role=filters.role, q=filters.q, is_active=filters.is_active
+    )
+    return Page(
+        items=[
+            AdminUserRead.of(u.user, bookings_count=u.bookings_count, events_count=u.events_count)
+            for u in users
+        ],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
+@router.get("/users/{user_id}", responses=_ONE_USER)
+async def read_user(user_id: IdInPath, _admin: CurrentAdmin, session: Session) -> AdminUserDetail:
+    detail = await service.user_detail(session, user_id)
+    return AdminUserDetail.of(
+        detail.user,
+        bookings_count=detail.bookings_count,
+        events_count=detail.events_count,
+        recent_bookings=[BookingRead.model_validate(b) for b in detail.recent_bookings],
+        recent_events=[EventRead.model_validate(e) for e in detail.recent_events],
+    )
+
+
+@router.patch("/users/{user_id}", responses=_CHANGE_USER)
+async def change_user(
+    user_id: IdInPath, body: UserChange, admin: CurrentAdmin, session: Session
+) -> UserRead:
+    user = await service.change_user(
+        session, admin, user_id, role=body.role, is_active=body.is_active
+    )
+    return UserRead.model_validate(user)
+
+
+@router.delete("/users/{user_id}", status_code=204, responses=_CHANGE_USER)
+async def delete_user(user_id: IdInPath, admin: CurrentAdmin, session: Session) -> None:
+    await service.ban(session, admin, user_id)
+
+
+@router.get("/stats", responses=_READ)
+async def platform_stats(_admin: CurrentAdmin, session: Session) -> PlatformStats:
+    stats = await service.stats(session)
+    return PlatformStats(
+        users=UserCounts.model_validate(stats.users),
+        events=EventCounts.model_validate(stats.events),
+        bookings=BookingCounts.model_validate(stats.bookings),
+        seats_sold=stats.seats_sold,
+    )
+
+
+@router.get("/audit-log", responses=_READ)
+async def audit_log(
+    filters: Annotated[AuditFilters, Query()],
+    page: Pagination,
+    _admin: CurrentAdmin,
+    session: Session,
+) -> Page[AuditEntryRead]:
+    entries, total = await service.audit_log(
+        session, page, actor_id=filters.actor_id, action=filters.action
+    )
+    return Page(
+        items=[AuditEntryRead.model_validate(e) for e in entries],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )

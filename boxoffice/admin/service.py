@@ -1,0 +1,202 @@
+"""Running the platform: users and their roles, bans, totals and the audit log."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.admin import repository
+from boxoffice.admin.audit import AuditAction, TargetType, record
+from boxoffice.admin.models import AuditEntry
+from boxoffice.auth import service as auth_service
+from boxoffice.bookings import service as bookings_service
+from boxoffice.bookings.models import Booking, BookingStatus
+from boxoffice.db import count_of
+from boxoffice.errors import Conflict, NotFound
+from boxoffice.events import service as events_service
+from boxoffice.events.models import Event, EventStatus
+from boxoffice.schemas import PageParams
+from boxoffice.users.models import Role, User
+
+RECENT = 10
+
+
+class CannotModifySelf(Conflict):
+    code = "cannot_modify_self"
+
+
+@dataclass(frozen=True)
+class UserOverview:
+    user: User
+    bookings_count: int
+    events_count: int
+
+
+@dataclass(frozen=True)
+class UserDetail(UserOverview):
+    recent_bookings: Sequence[Booking]
+    recent_events: Sequence[Event]
+
+
+@dataclass(frozen=True)
+class Stats:
+    users: dict[Role, int]
+    events: dict[EventStatus, int]
+    bookings: dict[BookingStatus, int]
+    seats_sold: int
+
+
+async def list_users(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    role: Role | None,
+    q: str | None,
+    is_active: bool | None,
+) -> tuple[list[UserOverview], int]:
+    query = repository.users(role=role, q=q, is_active=is_active)
+    total = (await session.execute(count_of(query))).scalar_one()
+    rows = await session.execute(
+        repository.with_counts(query).limit(page.limit).offset(page.offset)
+    )
+    return [UserOverview(*row) for row in rows], total
+
+
+async def user_detail(session: AsyncSession, user_id: int) -> UserDetail:
+    row = (await session.execute(repository.with_counts(repository.user(user_id)))).one_or_none()
+    if row is None:
+        raise NotFound(f"there is no user {user_id}")
+    return UserDetail(
+        *row,
+        recent_bookings=await bookings_service.recent_of_user(session, user_id, RECENT),
+        recent_events=await events_service.recent_of_organizer(session, user_id, RECENT),
+    )
+
+
+async def change_user(
+    session: AsyncSession,
+    admin: User,
+    user_id: int,
+    *,
+    role: Role | None = None,
+    is_active: bool | None = None,
+) -> User:
+    """Changes the role, bans or lifts a ban. A value the user already has changes nothing and
+    is not audited; a repeated ban still sweeps, so it mops up after a booking that raced it."""
+    user = await _get(session, user_id)
+    if user.id == admin.id and (
+        (role is not None and role is not Role.ADMIN) or is_active is False
+    ):
+        raise CannotModifySelf("you cannot demote or ban yourself; ask another admin")
+    # A ban goes first: it locks event rows before the user's row (see _ban).
+    if is_active is False:
+        await _ban(session, admin, user)
+    if role is not None:
+        await _change_role(session, admin, user, role)
+    if is_active is True:
+        await _unban(session, admin, user)
+    return await _get(session, user_id)
+
+
+async def ban(session: AsyncSession, admin: User, user_id: int) -> None:
+    """What deleting an account means: a ban. Nothing is erased, so history stays whole."""
+    await change_user(session, admin, user_id, is_active=False)
+
+
+async def _get(session: AsyncSession, user_id: int) -> User:
+    user = (await session.scalars(repository.user(user_id))).one_or_none()
+    if user is None:
+        raise NotFound(f"there is no user {user_id}")
+    return user
+
+
+async def _change_role(session: AsyncSession, admin: User, user: User, role: Role) -> None:
+    # Conditional on the role we read, so that of two racing changes each audits what it saw.
+    previous = user.role
+    while previous is not role:
+        changed = await session.execute(
+            update(User)
+            .where(User.id == user.id, User.role == previous)
+            .values(role=role)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount == 1:  # type: ignore[attr-defined]
+            await record(
+                session,
+                actor_id=admin.id,
+                action=AuditAction.USER_ROLE_CHANGED,
+                target_type=TargetType.USER,
+                target_id=user.id,
+                **{"from": previous.value, "to": role.value},
+            )
+            return
+        previous = (await _get(session, user.id)).role
+
+
+async def _ban(session: AsyncSession, admin: User, user: User) -> None:
+    # Bookings first: they lock event rows and then the user's row (the foreign key), as a
+    # booking in flight does, so a ban and a booking cannot deadlock on each other.
+    cancelled = await bookings_service.cancel_upcoming_of_user(session, user.id)
+    # Authentication refuses inactive users already; revoking the sessions as well means that
+    # lifting the ban later does not bring the old tokens back.
+    await auth_service.revoke_all_sessions(session, user.id)
+    if await _set_active(session, user.id, active=False):
+        await record(
+            session,
+            actor_id=admin.id,
+            action=AuditAction.USER_BANNED,
+            target_type=TargetType.USER,
+            target_id=user.id,
+            cancelled_bookings=cancelled,
+        )
+
+
+async def _unban(session: AsyncSession, admin: User, user: User) -> None:
+    if await _set_active(session, user.id, active=True):
+        await record(
+            session,
+            actor_id=admin.id,
+            action=AuditAction.USER_UNBANNED,
+            target_type=TargetType.USER,
+            target_id=user.id,
+        )
+
+
+async def _set_active(session: AsyncSession, user_id: int, *, active: bool) -> bool:
+    """True if this call changed it: exactly one of two racing bans is audited."""
+    changed = await session.execute(
+        update(User)
+        .where(User.id == user_id, User.is_active.is_(not active))
+        .values(is_active=active)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def stats(session: AsyncSession) -> Stats:
+    users = dict.fromkeys(Role, 0)
+    users.update((await session.execute(repository.users_by_role())).all())
+    events = dict.fromkeys(EventStatus, 0)
+    events.update((await session.execute(repository.events_by_status())).all())
+    bookings = dict.fromkeys(BookingStatus, 0)
+    seats_sold = 0
+    for status, count, seats in await session.execute(repository.bookings_by_status()):
+        bookings[status] = count
+        if status is BookingStatus.CONFIRMED:
+            # int(): MariaDB sums integers as DECIMAL.
+            seats_sold = int(seats)
+    return Stats(users=users, events=events, bookings=bookings, seats_sold=seats_sold)
+
+
+async def audit_log(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    actor_id: int | None,
+    action: AuditAction | None,
+) -> tuple[Sequence[AuditEntry], int]:
+    query = repository.audit_log(actor_id=actor_id, action=action)
+    total = (await session.execute(count_of(query))).scalar_one()
+    found = await session.scalars(query.limit(page.limit).offset(page.offset))
+    return found.all(), total
