@@ -54,7 +54,7 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="server processes")] = 1,
 ) -> None:
-    """Serve the API, its docs and the web UI."""
+    """Serve the API and its docs."""
     settings = _settings()
     if settings.is_sqlite:
         # The embedded default needs no separate set-up step.

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, Select, String, event, func, select
+from sqlalchemy import DateTime, MetaData, Select, String, event, func, select, update
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 from typing_extensions import override
 
@@ -90,6 +91,28 @@ class StrEnumText(TypeDecorator[E], Generic[E]):
 def count_of(query: Select[*Row]) -> Select[int]:
     """How many rows a listing query has in all, for a page's `total`."""
     return select(func.count()).select_from(query.order_by(None).subquery())
+
+
+async def lock_rows(
+    session: AsyncSession,
+    column: InstrumentedAttribute[Any],
+    *where: ColumnElement[bool],
+    shared: bool = False,
+) -> int:
+    """Locks the rows of `column`'s table that match `where` until the transaction ends, and
+    says how many there were. A shared lock keeps writers out but lets other lockers in; the
+    exclusive one is PostgreSQL's FOR NO KEY UPDATE, which, like an UPDATE, leaves foreign key
+    checks alone. SQLite has no row locks: there, writing `column` back unchanged takes the
+    database's write lock, which serialises writers just as well (shared or not)."""
+    if session.get_bind().dialect.name == "sqlite":
+        written = await session.execute(
+            update(column.class_).where(*where).values({column: column})
+        )
+        return int(written.rowcount)  # type: ignore[attr-defined]
+    # key_share: FOR NO KEY UPDATE when exclusive; a shared FOR KEY SHARE would not stop an
+    # UPDATE, so shared stays FOR SHARE. MySQL and MariaDB ignore it.
+    locking = select(column).where(*where).with_for_update(read=shared, key_share=not shared)
+    return len((await session.execute(locking)).all())
 
 
 def utcnow() -> datetime:

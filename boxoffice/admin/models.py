@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.db import Base, UTCDateTime, utcnow
@@ -15,8 +15,10 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # NULL for changes made from the command line, where there is no signed-in user.
-    actor_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("users.id"), default=None)
+    # A user's id, or NULL for changes made from the command line, where nobody is signed in.
+    # No foreign key: on InnoDB its check would make every audited change wait on the actor's
+    # user row, and two admins changing each other would deadlock. Users are never deleted.
+    actor_id: Mapped[int | None] = mapped_column(Integer, default=None)
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[int] = mapped_column(Integer)

@@ -83,13 +83,12 @@ async def change_user(
     is_active: bool | None = None,
 ) -> User:
     """Changes the role, bans or lifts a ban. A value the user already has changes nothing and
-    is not audited; a repeated ban still sweeps, so it mops up after a booking that raced it."""
+    is not audited."""
     user = await _get(session, user_id)
     if user.id == admin.id and (
         (role is not None and role is not Role.ADMIN) or is_active is False
     ):
         raise CannotModifySelf("you cannot demote or ban yourself; ask another admin")
-    # A ban goes first: it locks event rows before the user's row (see _ban).
     if is_active is False:
         await _ban(session, admin, user)
     if role is not None:
@@ -135,13 +134,14 @@ async def _change_role(session: AsyncSession, admin: User, user: User, role: Rol
 
 
 async def _ban(session: AsyncSession, admin: User, user: User) -> None:
-    # Bookings first: they lock event rows and then the user's row (the foreign key), as a
-    # booking in flight does, so a ban and a booking cannot deadlock on each other.
+    # The user's row first: from here on a booking of theirs that is still in flight waits for
+    # this transaction and is then refused, and the sweep below sees every one that got in.
+    newly_banned = await _set_active(session, user.id, active=False)
     cancelled = await bookings_service.cancel_upcoming_of_user(session, user.id)
     # Authentication refuses inactive users already; revoking the sessions as well means that
     # lifting the ban later does not bring the old tokens back.
     await auth_service.revoke_all_sessions(session, user.id)
-    if await _set_active(session, user.id, active=False):
+    if newly_banned:
         await record(
             session,
             actor_id=admin.id,

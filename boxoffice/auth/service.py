@@ -11,7 +11,7 @@ from boxoffice.auth.models import AuthSession
 from boxoffice.auth.schemas import TokenPair
 from boxoffice.auth.tokens import TokenType
 from boxoffice.db import utcnow
-from boxoffice.errors import BadRequest, DomainError, Forbidden, InvalidToken
+from boxoffice.errors import BadRequest, DomainError, InvalidToken
 from boxoffice.settings import Settings
 from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
@@ -23,10 +23,6 @@ class InvalidCredentials(DomainError):
 
 class WrongCurrentPassword(BadRequest):
     code = "invalid_credentials"
-
-
-class AccountDisabled(Forbidden):
-    code = "account_disabled"
 
 
 class RefreshTokenReused(InvalidToken):
@@ -59,7 +55,9 @@ async def login(
     if not await passwords.verify_password(password, user.password_hash):
         raise InvalidCredentials("wrong e-mail or password")
     if not user.is_active:
-        raise AccountDisabled("this account has been disabled; contact the platform's admins")
+        raise users_service.AccountDisabled(
+            "this account has been disabled; contact the platform's admins"
+        )
     return await start_session(session, settings, user)
 
 
@@ -148,11 +146,15 @@ async def change_password(
     if not await passwords.verify_password(current_password, user.password_hash):
         raise WrongCurrentPassword("the current password is wrong")
     user.password_hash = await passwords.hash_password(new_password)
+    # The user's row before their sessions: the lock order a ban follows too.
+    await session.flush()
     await revoke_all_sessions(session, user.id)
     return await start_session(session, settings, user)
 
 
 async def start_session(session: AsyncSession, settings: Settings, user: User) -> TokenPair:
+    # A ban racing this login must not leave a session behind that an unban would revive.
+    await users_service.hold_active(session, user.id)
     now = utcnow()
     auth_session = AuthSession(
         id=tokens.new_id(),

@@ -25,8 +25,9 @@ from boxoffice.errors import PROBLEM_JSON, Conflict, DomainError, Unprocessable,
 KEPT_FOR = timedelta(hours=24)
 # A claim this old whose request never finished (its process died) may be taken over.
 ABANDONED_AFTER = timedelta(seconds=60)
-# Conflicts, rate limits and server errors are answers of the moment: a retry may do better.
-_NOT_REMEMBERED = {409, 429}
+# Refusals of the account (a ban may be lifted), conflicts, rate limits and server errors are
+# answers of the moment: a retry may do better.
+_NOT_REMEMBERED = {401, 403, 409, 429}
 
 
 class IdempotencyKeyReused(Unprocessable):

@@ -1,9 +1,11 @@
 """Booking rules. Seats change only in conditional UPDATEs of the event row, under its row lock.
 
 Every change to an event's seats or waiting list first takes that event's row lock (the
-conditional UPDATE itself, or `_lock_event`), and only then touches bookings. One lock order
-everywhere means no deadlocks between booking, cancelling and serving the waiting list, and
-whatever a transaction reads after taking the lock is the truth.
+conditional UPDATE itself, or `_lock_event`), and only then touches bookings. A user's row is
+locked before any event's (`users.service.hold_active`, or the UPDATE a ban starts with), and a
+user's sessions after both. One lock order everywhere means no deadlocks
+between booking, cancelling, banning and serving the waiting list, and whatever a transaction
+reads after taking the lock is the truth.
 """
 
 from collections.abc import Sequence
@@ -17,11 +19,12 @@ from boxoffice.admin.audit import AuditAction, TargetType, record
 from boxoffice.bookings import repository
 from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from boxoffice.bookings.tickets import new_ticket_code, normalize
-from boxoffice.db import count_of, utcnow
+from boxoffice.db import count_of, lock_rows, utcnow
 from boxoffice.errors import Conflict, Forbidden, NotFound
 from boxoffice.events import service as events_service
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.schemas import PageParams
+from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
 
 
@@ -72,6 +75,9 @@ async def book(
     if (await session.scalars(repository.active_of(attendee.id, event_id))).first() is not None:
         raise AlreadyBooked("you already have a booking for this event; cancel it to book again")
 
+    # The account before the event, the lock order a ban follows too: a booking racing a ban of
+    # its holder is either swept by the ban or refused.
+    await users_service.hold_active(session, attendee.id)
     if await _take_seats(session, event_id, seats, now):
         status = BookingStatus.CONFIRMED
     elif join_waitlist:
@@ -160,14 +166,7 @@ async def _event(session: AsyncSession, event_id: int) -> Event:
 
 
 async def _lock_event(session: AsyncSession, event_id: int) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks; a write takes the database's write lock, which serialises
-        # writers just as well.
-        await session.execute(
-            update(Event).where(Event.id == event_id).values(seats_booked=Event.seats_booked)
-        )
-    else:
-        await session.execute(select(Event.id).where(Event.id == event_id).with_for_update())
+    await lock_rows(session, Event.seats_booked, Event.id == event_id)
 
 
 async def serve_waitlist(session: AsyncSession, event_id: int) -> list[int]:

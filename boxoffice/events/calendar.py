@@ -23,7 +23,7 @@ def calendar_file(event: Event) -> bytes:
     entry.add("location", event.location)
     if event.description:
         entry.add("description", event.description)
-    entry.add("organizer", event.organizer_name, parameters={"CN": event.organizer_name})
+    # No ORGANIZER: RFC 5545 wants an address there, and an organizer's e-mail is not public.
     entry.add("status", "CANCELLED" if event.status is EventStatus.CANCELLED else "CONFIRMED")
 
     calendar = Calendar()

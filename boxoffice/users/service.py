@@ -2,12 +2,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.errors import Conflict, NotFound
+from boxoffice.db import lock_rows
+from boxoffice.errors import Conflict, Forbidden, NotFound
 from boxoffice.users.models import Role, User
 
 
 class EmailTaken(Conflict):
     code = "email_taken"
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
 
 
 def normalize_email(email: str) -> str:
@@ -19,6 +24,17 @@ async def get(session: AsyncSession, user_id: int) -> User:
     if user is None:
         raise NotFound(f"there is no user {user_id}")
     return user
+
+
+async def hold_active(session: AsyncSession, user_id: int) -> None:
+    """Locks the user's row against a ban until the transaction ends, or refuses a disabled
+    account. A ban writes this row before it sweeps the user's bookings and sessions, so what
+    holds it either commits before the ban (which then sees it) or waits and is refused here;
+    reading `is_active` without the lock cannot promise that. Shared, so that the user's own
+    parallel requests and the foreign keys of their new rows do not wait on each other."""
+    active = User.id == user_id, User.is_active.is_(True)
+    if not await lock_rows(session, User.is_active, *active, shared=True):
+        raise AccountDisabled("this account has been disabled; contact the platform's admins")
 
 
 async def find_by_email(session: AsyncSession, email: str) -> User | None:

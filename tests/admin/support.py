@@ -71,7 +71,18 @@ async def book(
 
 async def past_booking(db: AsyncSession, holder: User, organizer: User, seats: int = 1) -> Booking:
     """A confirmed booking for an event that has already started (the API cannot make one)."""
-    event = await make_event(db, organizer, capacity=10, starts_in=-timedelta(hours=1))
+    return await _stored_booking(db, holder, organizer, seats, starts_in=-timedelta(hours=1))
+
+
+async def upcoming_booking(db: AsyncSession, holder: User, organizer: User) -> Booking:
+    """A confirmed booking, made straight in the database: quicker than the API for many."""
+    return await _stored_booking(db, holder, organizer, 1, starts_in=timedelta(days=7))
+
+
+async def _stored_booking(
+    db: AsyncSession, holder: User, organizer: User, seats: int, *, starts_in: timedelta
+) -> Booking:
+    event = await make_event(db, organizer, capacity=10, starts_in=starts_in)
     await db.execute(update(Event).where(Event.id == event.id).values(seats_booked=seats))
     booking = Booking(
         event_id=event.id,
