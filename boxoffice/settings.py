@@ -69,7 +69,7 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
-def _app_settings(request: Request) -> Settings:
+async def _app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
