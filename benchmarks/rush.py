@@ -31,7 +31,7 @@ CAPACITY = int(os.environ.get("BENCH_CAPACITY", "500"))
 PROCESSES = int(os.environ.get("BENCH_PROCESSES", "2"))
 READS = int(os.environ.get("BENCH_READS", "2000"))
 # Requests in flight at once: a crowd of RUSH, arriving CONCURRENCY at a time.
-CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "200"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
 SECRET = "bench-secret-key-" + "x" * 64
 
 
