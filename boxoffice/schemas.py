@@ -1,5 +1,6 @@
 """Schema pieces every domain shares: strict request bodies, plain text fields, pages."""
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Path, Query
@@ -74,3 +75,7 @@ class Page(BaseModel, Generic[Item]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, items: Sequence[Item], total: int, page: PageParams) -> "Page[Item]":
+        return cls(items=list(items), total=total, limit=page.limit, offset=page.offset)

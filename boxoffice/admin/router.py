@@ -40,14 +40,13 @@ async def list_users(
     users, total = await service.list_users(
         session, page, role=filters.role, q=filters.q, is_active=filters.is_active
     )
-    return Page(
-        items=[
+    return Page.of(
+        [
             AdminUserRead.of(u.user, bookings_count=u.bookings_count, events_count=u.events_count)
             for u in users
         ],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+        total,
+        page,
     )
 
 
@@ -99,9 +98,4 @@ async def audit_log(
     entries, total = await service.audit_log(
         session, page, actor_id=filters.actor_id, action=filters.action
     )
-    return Page(
-        items=[AuditEntryRead.model_validate(e) for e in entries],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([AuditEntryRead.model_validate(e) for e in entries], total, page)

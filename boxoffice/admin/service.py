@@ -121,12 +121,11 @@ async def _change_role(session: AsyncSession, admin: User, user: User, role: Rol
             .execution_options(synchronize_session=False)
         )
         if changed.rowcount == 1:  # type: ignore[attr-defined]
-            await record(
+            await _audit(
                 session,
-                actor_id=admin.id,
-                action=AuditAction.USER_ROLE_CHANGED,
-                target_type=TargetType.USER,
-                target_id=user.id,
+                admin,
+                AuditAction.USER_ROLE_CHANGED,
+                user,
                 **{"from": previous.value, "to": role.value},
             )
             return
@@ -142,25 +141,25 @@ async def _ban(session: AsyncSession, admin: User, user: User) -> None:
     # lifting the ban later does not bring the old tokens back.
     await auth_service.revoke_all_sessions(session, user.id)
     if newly_banned:
-        await record(
-            session,
-            actor_id=admin.id,
-            action=AuditAction.USER_BANNED,
-            target_type=TargetType.USER,
-            target_id=user.id,
-            cancelled_bookings=cancelled,
-        )
+        await _audit(session, admin, AuditAction.USER_BANNED, user, cancelled_bookings=cancelled)
 
 
 async def _unban(session: AsyncSession, admin: User, user: User) -> None:
     if await _set_active(session, user.id, active=True):
-        await record(
-            session,
-            actor_id=admin.id,
-            action=AuditAction.USER_UNBANNED,
-            target_type=TargetType.USER,
-            target_id=user.id,
-        )
+        await _audit(session, admin, AuditAction.USER_UNBANNED, user)
+
+
+async def _audit(
+    session: AsyncSession, admin: User, action: AuditAction, user: User, **detail: object
+) -> None:
+    await record(
+        session,
+        actor_id=admin.id,
+        action=action,
+        target_type=TargetType.USER,
+        target_id=user.id,
+        **detail,
+    )
 
 
 async def _set_active(session: AsyncSession, user_id: int, *, active: bool) -> bool:

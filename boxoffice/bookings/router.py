@@ -79,12 +79,7 @@ async def my_bookings(
     bookings, total = await service.list_mine(
         session, attendee, page, status=filters.status, upcoming_only=filters.upcoming_only
     )
-    return Page(
-        items=[BookingRead.model_validate(b) for b in bookings],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([BookingRead.model_validate(b) for b in bookings], total, page)
 
 
 @router.get("/bookings/{booking_id}", responses=problem_responses(401, 404))
@@ -140,7 +135,7 @@ async def guest_list(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="event-{event.id}-guests.csv"'},
         )
-    listing = Page[Guest](items=guests, total=total, limit=page.limit, offset=page.offset)
+    listing = Page[Guest].of(guests, total, page)
     return Response(listing.model_dump_json(), media_type="application/json")
 
 

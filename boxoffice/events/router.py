@@ -23,12 +23,7 @@ async def list_events(
     session: Session,
 ) -> Page[EventRead]:
     events, total = await service.list_events(session, filters, page, viewer)
-    return Page(
-        items=[EventRead.model_validate(e) for e in events],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return Page.of([EventRead.model_validate(e) for e in events], total, page)
 
 
 @router.post("", status_code=201, responses=problem_responses(401, 403))

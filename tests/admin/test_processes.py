@@ -61,7 +61,9 @@ async def test_ban_on_one_process_refuses_the_live_token_on_another(
 
 
 async def active_bookings(db: AsyncSession, user_id: int) -> list[Booking]:
-    found = await db.scalars(select(Booking).where(Booking.user_id == user_id, Booking.active.is_(True)))
+    found = await db.scalars(
+        select(Booking).where(Booking.user_id == user_id, Booking.active.is_(True))
+    )
     return list(found.all())
 
 
