@@ -15,6 +15,7 @@ from boxoffice import demo as demo_data
 from boxoffice import migrations
 from boxoffice.admin.audit import AuditAction, TargetType, record
 from boxoffice.auth import service as auth_service
+from boxoffice.auth.schemas import RegisterRequest
 from boxoffice.db import create_engine, create_sessionmaker, transaction
 from boxoffice.errors import DomainError
 from boxoffice.observability import configure_logging
@@ -85,11 +86,20 @@ def create_admin(
     full_name: Annotated[str, typer.Option(help="shown in the audit log")] = "Administrator",
 ) -> None:
     """Create an admin account: the only way to the first one."""
-    if len(password) < 8:
-        typer.echo("boxoffice: the password needs at least 8 characters", err=True)
-        raise typer.Exit(2)
     try:
-        work = partial(_create_admin, email=email, password=password, full_name=full_name)
+        # The rules of registration through the API, so that the CLI cannot store what it refuses.
+        account = RegisterRequest(email=email, password=password, full_name=full_name)
+    except ValidationError as error:
+        for problem in error.errors():
+            typer.echo(f"boxoffice: {problem['loc'][0]}: {problem['msg']}", err=True)
+        raise typer.Exit(2) from error
+    try:
+        work = partial(
+            _create_admin,
+            email=account.email,
+            password=account.password,
+            full_name=account.full_name,
+        )
         user_id = asyncio.run(_in_transaction(_settings(), work))
     except DomainError as error:
         typer.echo(f"boxoffice: {error.detail}", err=True)

@@ -72,3 +72,21 @@ def test_production_starts_with_a_secret_of_its_own() -> None:
     settings = Settings(env=Environment.PRODUCTION, secret_key="s" * 40)
 
     assert settings.secret_key.get_secret_value() != DEVELOPMENT_SECRET_KEY
+
+
+def test_create_admin_applies_the_rules_of_registration(database_url: str) -> None:
+    result = boxoffice(
+        "create-admin",
+        "--email",
+        "not-an-address",
+        "--password",
+        "short",
+        "--full-name",
+        " ",
+        env={"BOXOFFICE_DATABASE_URL": database_url},
+    )
+
+    assert result.returncode == 2
+    for field in ("email", "password", "full_name"):
+        assert f"boxoffice: {field}:" in result.stderr
+    assert "Traceback" not in result.stderr

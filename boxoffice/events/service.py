@@ -3,12 +3,12 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.admin.audit import AuditAction, TargetType, record
 from boxoffice.bookings import service as bookings_service
-from boxoffice.db import count_of, utcnow
+from boxoffice.db import count_of, lock_rows, utcnow
 from boxoffice.errors import Conflict, Forbidden, NotAuthenticated, NotFound, Unprocessable
 from boxoffice.events import repository
 from boxoffice.events.models import Event, EventStatus
@@ -109,6 +109,9 @@ async def list_events(
 
 
 async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) -> Event:
+    # Under the row lock, so that a cancel or delete racing this edit cannot slip in between.
+    await lock_rows(session, Event.seats_booked, Event.id == event.id)
+    event = await _reload(session, event.id)
     if event.status is EventStatus.CANCELLED:
         raise EventNotEditable("a cancelled event cannot be edited")
     starts_at = changes.get("starts_at", event.starts_at)
@@ -120,7 +123,7 @@ async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) 
     previous_capacity = event.capacity
     if changes:
         await session.execute(
-            update(Event).where(Event.id == event.id).values(**changes, updated_at=utcnow())
+            repository.update_row(event.id).values(**changes, updated_at=utcnow())
         )
     if isinstance(capacity, int) and capacity != previous_capacity:
         await _change_capacity(session, event, capacity)
@@ -132,8 +135,8 @@ async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) 
 async def _change_capacity(session: AsyncSession, event: Event, capacity: int) -> None:
     # Conditional on the live seat count: a booking that lands meanwhile is not squeezed out.
     changed = await session.execute(
-        update(Event)
-        .where(Event.id == event.id, Event.seats_booked <= capacity)
+        repository.update_row(event.id)
+        .where(Event.seats_booked <= capacity)
         .values(capacity=capacity, updated_at=utcnow())
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
@@ -145,63 +148,70 @@ async def _change_capacity(session: AsyncSession, event: Event, capacity: int) -
 
 
 async def publish(session: AsyncSession, event: Event) -> Event:
-    return await _transition(session, event, EventStatus.PUBLISHED)
+    published, _ = await _transition(session, event, EventStatus.PUBLISHED)
+    return published
 
 
 async def cancel(session: AsyncSession, event: Event, actor: User) -> Event:
-    if event.status is EventStatus.CANCELLED:
-        return event
-    cancelled = await _transition(session, event, EventStatus.CANCELLED)
-    # The status change above holds the event's row lock, as the bookings service requires.
-    await bookings_service.cancel_all_for_event(session, event.id)
-    await record(
-        session,
-        actor_id=actor.id,
-        action=AuditAction.EVENT_CANCELLED,
-        target_type=TargetType.EVENT,
-        target_id=event.id,
-        title=event.title,
-    )
+    cancelled, moved = await _transition(session, event, EventStatus.CANCELLED)
+    # Only the transaction that cancelled the event sweeps and audits; a racing one found it done.
+    if moved:
+        # The status change holds the event's row lock, as the bookings service requires.
+        await bookings_service.cancel_all_for_event(session, event.id)
+        await _audit(session, actor, AuditAction.EVENT_CANCELLED, cancelled)
     return cancelled
 
 
 async def delete(session: AsyncSession, event: Event, actor: User) -> None:
     """Soft delete: the event leaves every listing, its history (and its bookings') stays."""
-    if event.seats_booked or event.waitlist_count:
-        await cancel(session, event, actor)
+    # The row lock first, so that no booking lands between looking at the seats and hiding the
+    # event; a racing delete waits here and then finds nothing to delete (404).
+    await lock_rows(session, Event.seats_booked, Event.id == event.id)
+    current = await _reload(session, event.id)
+    if current.seats_booked or current.waitlist_count:
+        await cancel(session, current, actor)
     await session.execute(
-        update(Event)
-        .where(Event.id == event.id, Event.deleted_at.is_(None))
-        .values(deleted_at=utcnow(), updated_at=utcnow())
+        repository.update_row(event.id).values(deleted_at=utcnow(), updated_at=utcnow())
     )
+    await _audit(session, actor, AuditAction.EVENT_DELETED, current)
+
+
+async def _audit(session: AsyncSession, actor: User, action: AuditAction, event: Event) -> None:
     await record(
         session,
         actor_id=actor.id,
-        action=AuditAction.EVENT_DELETED,
+        action=action,
         target_type=TargetType.EVENT,
         target_id=event.id,
         title=event.title,
     )
 
 
-async def _transition(session: AsyncSession, event: Event, target: EventStatus) -> Event:
+async def _transition(
+    session: AsyncSession, event: Event, target: EventStatus
+) -> tuple[Event, bool]:
+    """Moves the event to `target`; the event as it is now, and whether this call moved it."""
     if event.status is target:
-        return event
+        return event, False
     if target not in _NEXT_STATUSES[event.status]:
         raise InvalidTransition(f"a {event.status.value} event cannot become {target.value}")
     # Conditional on the status we checked, so two racing transitions cannot both apply.
     moved = await session.execute(
-        update(Event)
-        .where(Event.id == event.id, Event.status == event.status)
+        repository.update_row(event.id)
+        .where(Event.status == event.status)
         .values(status=target, updated_at=utcnow())
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         return await _transition(session, await _reload(session, event.id), target)
-    return await _reload(session, event.id)
+    return await _reload(session, event.id), True
 
 
 async def _reload(session: AsyncSession, event_id: int) -> Event:
-    return (await session.scalars(repository.by_id(event_id))).one()
+    """The event as stored now; a racing delete makes it 404, not a server error."""
+    event = (await session.scalars(repository.by_id(event_id))).one_or_none()
+    if event is None:
+        raise NotFound(f"there is no event {event_id}")
+    return event
 
 
 async def recent_of_organizer(
