@@ -1,4 +1,5 @@
-"""Every test that asks for `app`, `client` or `db` runs once per reachable database engine.
+"""Every test that asks for `database_url`, `app`, `client` or `db` runs once per reachable
+database engine.
 
 Each engine gets a fresh database for the session, migrated with Alembic; every test starts
 from empty tables.
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice import migrations
 from boxoffice.app import create_app
+from boxoffice.db import create_engine, create_sessionmaker
 from boxoffice.models import Base
 from boxoffice.settings import Settings
 from tests import engines
@@ -86,12 +88,16 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture(autouse=True)
 async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     yield
-    if "app" not in request.fixturenames:
+    if "database_url" not in request.fixturenames:
         return
-    application = request.getfixturevalue("app")
-    async with application.state.sessionmaker() as session, session.begin():
-        for table in reversed(Base.metadata.sorted_tables):
-            await session.execute(delete(table))
+    # Tests that only run server processes or the CLI against the database write to it too.
+    engine = create_engine(Settings(database_url=request.getfixturevalue("database_url")))
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            for table in reversed(Base.metadata.sorted_tables):
+                await session.execute(delete(table))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
