@@ -64,6 +64,11 @@ async def run_once(
 ) -> Answer:
     if key is None:
         return await action()
+    # So far the request has only read (authentication). Ending that transaction gives its
+    # connection back before the claim takes one of its own: otherwise, with as many keyed
+    # requests in flight as the pool has connections, each would hold one and wait for a
+    # second until the pool timed out.
+    await session.commit()
     claimed = await _claim(sessionmaker, user_id, key, request_fingerprint)
     if isinstance(claimed, Answer):
         return claimed

@@ -3,9 +3,11 @@
 import asyncio
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.app import create_app
 from boxoffice.bookings.models import Booking
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
@@ -122,3 +124,33 @@ async def test_parallel_repeats_book_once(
         assert answer.headers["Retry-After"] == "1"
     assert await bookings_in(db) == 1
     assert (await assert_seats_exact(db, event.id)).seats_booked == 1
+
+
+async def test_keyed_bookings_beyond_the_pool_size_do_not_starve_it(
+    engine_name: str, db: AsyncSession, settings: Settings
+) -> None:
+    """Each keyed booking needs a connection for its claim besides the request's own; with more
+    requests in flight than connections, none may hold one while waiting for another."""
+    if engine_name == "sqlite":
+        pytest.skip("the pool size setting sizes the PostgreSQL and MariaDB pools only")
+    small = create_app(settings.model_copy(update={"database_pool_size": 1}))  # 2 connections
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=50)
+    crowd = [await auth_headers(db, settings, await make_user(db)) for _ in range(6)]
+    try:
+        transport = httpx.ASGITransport(app=small)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            answers = await asyncio.gather(
+                *(
+                    http.post(
+                        BOOKINGS,
+                        headers={**headers, "Idempotency-Key": f"key-{i}"},
+                        json={"event_id": event.id},
+                    )
+                    for i, headers in enumerate(crowd)
+                )
+            )
+    finally:
+        await small.state.engine.dispose()
+
+    assert [a.status_code for a in answers] == [201] * len(crowd)
+    assert await bookings_in(db) == len(crowd)
