@@ -7,7 +7,7 @@ from empty tables.
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -21,6 +21,7 @@ from boxoffice.db import create_engine, create_sessionmaker
 from boxoffice.models import Base
 from boxoffice.settings import Settings
 from tests import engines
+from tests.servers import running_servers
 
 AVAILABILITY = engines.discover()
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -112,3 +113,15 @@ async def db(app: FastAPI) -> AsyncIterator[AsyncSession]:
     """A session for arranging and inspecting; committed by the factories that write."""
     async with app.state.sessionmaker() as session:
         yield session
+
+
+@pytest.fixture(scope="module")
+def servers(database_url: str) -> Iterator[list[str]]:
+    """Two real `boxoffice serve` processes sharing the engine's database, rate limits off."""
+    env = {
+        "BOXOFFICE_DATABASE_URL": database_url,
+        "BOXOFFICE_SECRET_KEY": "test-secret-key-" + "x" * 64,
+        "BOXOFFICE_RATE_LIMITS_ENABLED": "false",
+    }
+    with running_servers(env, count=2) as urls:
+        yield urls

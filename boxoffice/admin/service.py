@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.admin import repository
@@ -17,6 +16,7 @@ from boxoffice.errors import Conflict, NotFound
 from boxoffice.events import service as events_service
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.schemas import PageParams
+from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
 
 RECENT = 10
@@ -84,7 +84,7 @@ async def change_user(
 ) -> User:
     """Changes the role, bans or lifts a ban. A value the user already has changes nothing and
     is not audited."""
-    user = await _get(session, user_id)
+    user = await users_service.get(session, user_id)
     if user.id == admin.id and (
         (role is not None and role is not Role.ADMIN) or is_active is False
     ):
@@ -95,7 +95,7 @@ async def change_user(
         await _change_role(session, admin, user, role)
     if is_active is True:
         await _unban(session, admin, user)
-    return await _get(session, user_id)
+    return await users_service.get(session, user_id)
 
 
 async def ban(session: AsyncSession, admin: User, user_id: int) -> None:
@@ -103,24 +103,11 @@ async def ban(session: AsyncSession, admin: User, user_id: int) -> None:
     await change_user(session, admin, user_id, is_active=False)
 
 
-async def _get(session: AsyncSession, user_id: int) -> User:
-    user = (await session.scalars(repository.user(user_id))).one_or_none()
-    if user is None:
-        raise NotFound(f"there is no user {user_id}")
-    return user
-
-
 async def _change_role(session: AsyncSession, admin: User, user: User, role: Role) -> None:
     # Conditional on the role we read, so that of two racing changes each audits what it saw.
     previous = user.role
     while previous is not role:
-        changed = await session.execute(
-            update(User)
-            .where(User.id == user.id, User.role == previous)
-            .values(role=role)
-            .execution_options(synchronize_session=False)
-        )
-        if changed.rowcount == 1:  # type: ignore[attr-defined]
+        if await users_service.change_role(session, user.id, expected=previous, role=role):
             await _audit(
                 session,
                 admin,
@@ -129,13 +116,13 @@ async def _change_role(session: AsyncSession, admin: User, user: User, role: Rol
                 **{"from": previous.value, "to": role.value},
             )
             return
-        previous = (await _get(session, user.id)).role
+        previous = (await users_service.get(session, user.id)).role
 
 
 async def _ban(session: AsyncSession, admin: User, user: User) -> None:
     # The user's row first: from here on a booking of theirs that is still in flight waits for
     # this transaction and is then refused, and the sweep below sees every one that got in.
-    newly_banned = await _set_active(session, user.id, active=False)
+    newly_banned = await users_service.set_active(session, user.id, active=False)
     cancelled = await bookings_service.cancel_upcoming_of_user(session, user.id)
     # Authentication refuses inactive users already; revoking the sessions as well means that
     # lifting the ban later does not bring the old tokens back.
@@ -145,7 +132,7 @@ async def _ban(session: AsyncSession, admin: User, user: User) -> None:
 
 
 async def _unban(session: AsyncSession, admin: User, user: User) -> None:
-    if await _set_active(session, user.id, active=True):
+    if await users_service.set_active(session, user.id, active=True):
         await _audit(session, admin, AuditAction.USER_UNBANNED, user)
 
 
@@ -160,17 +147,6 @@ async def _audit(
         target_id=user.id,
         **detail,
     )
-
-
-async def _set_active(session: AsyncSession, user_id: int, *, active: bool) -> bool:
-    """True if this call changed it: exactly one of two racing bans is audited."""
-    changed = await session.execute(
-        update(User)
-        .where(User.id == user_id, User.is_active.is_(not active))
-        .values(is_active=active)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def stats(session: AsyncSession) -> Stats:

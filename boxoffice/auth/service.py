@@ -54,10 +54,7 @@ async def login(
         raise InvalidCredentials("wrong e-mail or password")
     if not await passwords.verify_password(password, user.password_hash):
         raise InvalidCredentials("wrong e-mail or password")
-    if not user.is_active:
-        raise users_service.AccountDisabled(
-            "this account has been disabled; contact the platform's admins"
-        )
+    # start_session refuses a disabled account, after the password: only its owner learns it.
     return await start_session(session, settings, user)
 
 

@@ -21,7 +21,6 @@ from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from boxoffice.bookings.tickets import new_ticket_code, normalize
 from boxoffice.db import count_of, lock_rows, utcnow
 from boxoffice.errors import Conflict, Forbidden, NotFound
-from boxoffice.events import repository as events_repository
 from boxoffice.events import service as events_service
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.schemas import PageParams
@@ -112,7 +111,7 @@ async def book(
 async def _take_seats(session: AsyncSession, event_id: int, seats: int, now: datetime) -> bool:
     """The one statement that sells seats: it succeeds for all of them or changes nothing."""
     taken = await session.execute(
-        events_repository.update_row(event_id)
+        events_service.update_row(event_id)
         .where(
             Event.status == EventStatus.PUBLISHED,
             Event.deleted_at.is_(None),
@@ -128,7 +127,7 @@ async def _take_seats(session: AsyncSession, event_id: int, seats: int, now: dat
 
 async def _join_waitlist(session: AsyncSession, event_id: int, now: datetime) -> None:
     joined = await session.execute(
-        events_repository.update_row(event_id)
+        events_service.update_row(event_id)
         .where(
             Event.status == EventStatus.PUBLISHED,
             Event.deleted_at.is_(None),
@@ -194,7 +193,7 @@ async def serve_waitlist(session: AsyncSession, event_id: int) -> list[int]:
             .values(status=BookingStatus.CONFIRMED)
         )
         await session.execute(
-            events_repository.update_row(event_id).values(
+            events_service.update_row(event_id).values(
                 seats_booked=Event.seats_booked + promoted_seats,
                 waitlist_count=Event.waitlist_count - len(promoted),
             )
@@ -286,7 +285,7 @@ async def _cancel_locked(session: AsyncSession, booking_id: int) -> bool:
         if held is BookingStatus.CONFIRMED
         else {"waitlist_count": Event.waitlist_count - 1}
     )
-    await session.execute(events_repository.update_row(booking.event_id).values(**released))
+    await session.execute(events_service.update_row(booking.event_id).values(**released))
     return True
 
 
@@ -298,7 +297,7 @@ async def cancel_all_for_event(session: AsyncSession, event_id: int) -> None:
         .values(status=BookingStatus.CANCELLED, active=None, cancelled_at=utcnow())
     )
     await session.execute(
-        events_repository.update_row(event_id).values(seats_booked=0, waitlist_count=0)
+        events_service.update_row(event_id).values(seats_booked=0, waitlist_count=0)
     )
 
 

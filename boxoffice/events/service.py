@@ -12,6 +12,9 @@ from boxoffice.db import count_of, lock_rows, utcnow
 from boxoffice.errors import Conflict, Forbidden, NotAuthenticated, NotFound, Unprocessable
 from boxoffice.events import repository
 from boxoffice.events.models import Event, EventStatus
+
+# For the bookings service, which changes an event's seats.
+from boxoffice.events.repository import update_row as update_row
 from boxoffice.events.schemas import EventCreate, EventFilters
 from boxoffice.schemas import PageParams
 from boxoffice.users.models import Role, User
@@ -110,8 +113,7 @@ async def list_events(
 
 async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) -> Event:
     # Under the row lock, so that a cancel or delete racing this edit cannot slip in between.
-    await lock_rows(session, Event.seats_booked, Event.id == event.id)
-    event = await _reload(session, event.id)
+    event = await _locked(session, event.id)
     if event.status is EventStatus.CANCELLED:
         raise EventNotEditable("a cancelled event cannot be edited")
     starts_at = changes.get("starts_at", event.starts_at)
@@ -166,8 +168,7 @@ async def delete(session: AsyncSession, event: Event, actor: User) -> None:
     """Soft delete: the event leaves every listing, its history (and its bookings') stays."""
     # The row lock first, so that no booking lands between looking at the seats and hiding the
     # event; a racing delete waits here and then finds nothing to delete (404).
-    await lock_rows(session, Event.seats_booked, Event.id == event.id)
-    current = await _reload(session, event.id)
+    current = await _locked(session, event.id)
     if current.seats_booked or current.waitlist_count:
         await cancel(session, current, actor)
     await session.execute(
@@ -204,6 +205,12 @@ async def _transition(
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         return await _transition(session, await _reload(session, event.id), target)
     return await _reload(session, event.id), True
+
+
+async def _locked(session: AsyncSession, event_id: int) -> Event:
+    """Takes the event's row lock until the transaction ends; the event as stored then."""
+    await lock_rows(session, Event.seats_booked, Event.id == event_id)
+    return await _reload(session, event_id)
 
 
 async def _reload(session: AsyncSession, event_id: int) -> Event:

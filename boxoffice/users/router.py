@@ -24,7 +24,7 @@ async def update_me(body: ProfileUpdate, user: CurrentUser, session: Session) ->
     )
 
 
-@router.post("/me/password", responses=problem_responses(400, 401))
+@router.post("/me/password", responses=problem_responses(400, 401, 403))
 async def change_password(
     body: PasswordChangeRequest, user: CurrentUser, session: Session, settings: AppSettings
 ) -> TokenPair:

@@ -1,6 +1,7 @@
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from boxoffice.db import lock_rows
 from boxoffice.errors import Conflict, Forbidden, NotFound
@@ -20,10 +21,34 @@ def normalize_email(email: str) -> str:
 
 
 async def get(session: AsyncSession, user_id: int) -> User:
-    user = await session.get(User, user_id)
+    """The user as stored now, even if this session loaded it before a change."""
+    user = await session.get(User, user_id, populate_existing=True)
     if user is None:
         raise NotFound(f"there is no user {user_id}")
     return user
+
+
+async def set_active(session: AsyncSession, user_id: int, *, active: bool) -> bool:
+    """Bans or lifts a ban; True if this call changed it, so that of two racing bans exactly one
+    is audited."""
+    return await _change_if(session, user_id, User.is_active.is_(not active), is_active=active)
+
+
+async def change_role(session: AsyncSession, user_id: int, *, expected: Role, role: Role) -> bool:
+    """Sets the role if it is still `expected`; True if this call changed it."""
+    return await _change_if(session, user_id, User.role == expected, role=role)
+
+
+async def _change_if(
+    session: AsyncSession, user_id: int, condition: ColumnElement[bool], **values: object
+) -> bool:
+    changed = await session.execute(
+        update(User)
+        .where(User.id == user_id, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def hold_active(session: AsyncSession, user_id: int) -> None:

@@ -2,10 +2,8 @@
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,23 +12,9 @@ from boxoffice.users.models import Role
 from tests.admin.support import BOOKINGS, ME, upcoming_booking, user_path
 from tests.bookings.invariants import assert_seats_exact
 from tests.factories import PASSWORD, make_event, make_user
-from tests.servers import running_servers
 
 LOGIN = "/api/v1/auth/login"
 PASSWORD_CHANGE = "/api/v1/users/me/password"
-
-
-@pytest.fixture
-def two_servers(database_url: str) -> Iterator[list[str]]:
-    with running_servers(
-        {
-            "BOXOFFICE_DATABASE_URL": database_url,
-            "BOXOFFICE_SECRET_KEY": "admin-process-test-secret-key-32-bytes",
-            "BOXOFFICE_RATE_LIMITS_ENABLED": "false",
-        },
-        count=2,
-    ) as urls:
-        yield urls
 
 
 async def bearer(http: httpx.AsyncClient, base_url: str, email: str) -> dict[str, str]:
@@ -40,9 +24,9 @@ async def bearer(http: httpx.AsyncClient, base_url: str, email: str) -> dict[str
 
 
 async def test_ban_on_one_process_refuses_the_live_token_on_another(
-    two_servers: list[str], db: AsyncSession
+    servers: list[str], db: AsyncSession
 ) -> None:
-    first, second = two_servers
+    first, second = servers
     ann = await make_user(db, email="ann@example.com")
     await make_user(db, email="root@example.com", role=Role.ADMIN)
     async with httpx.AsyncClient() as http:
@@ -68,11 +52,11 @@ async def active_bookings(db: AsyncSession, user_id: int) -> list[Booking]:
 
 
 async def test_bookings_racing_a_ban_are_either_refused_or_cancelled_by_it(
-    two_servers: list[str], db: AsyncSession
+    servers: list[str], db: AsyncSession
 ) -> None:
     """The ban lands while the user's bookings are in flight on the other process: none of
     them may outlive it as an active booking, and every event's seats stay exact."""
-    first, second = two_servers
+    first, second = servers
     ann = await make_user(db, email="ann@example.com")
     await make_user(db, email="root@example.com", role=Role.ADMIN)
     organizer = await make_user(db, role=Role.ORGANIZER)
@@ -108,12 +92,12 @@ async def test_bookings_racing_a_ban_are_either_refused_or_cancelled_by_it(
 
 
 async def test_password_change_and_login_racing_a_ban_neither_fail_nor_outlive_it(
-    two_servers: list[str], db: AsyncSession
+    servers: list[str], db: AsyncSession
 ) -> None:
     """A ban sweeps bookings, then ends sessions; a password change ends sessions, then starts
     one. Run together on two processes they must not deadlock (no 5xx), and no session started
     in the race may work once the ban is lifted."""
-    first, second = two_servers
+    first, second = servers
     ann = await make_user(db, email="ann@example.com")
     await make_user(db, email="root@example.com", role=Role.ADMIN)
     organizer = await make_user(db, role=Role.ORGANIZER)

@@ -1,32 +1,17 @@
 """Revocation lives in the database: one server process logs out, another refuses the token."""
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.factories import PASSWORD, make_user
-from tests.servers import running_servers
-
-
-@pytest.fixture
-def two_servers(database_url: str) -> Iterator[list[str]]:
-    with running_servers(
-        {
-            "BOXOFFICE_DATABASE_URL": database_url,
-            "BOXOFFICE_SECRET_KEY": "process-test-secret-key-32-bytes",
-        },
-        count=2,
-    ) as urls:
-        yield urls
 
 
 async def test_logout_on_one_process_is_refused_by_another(
-    two_servers: list[str], db: AsyncSession
+    servers: list[str], db: AsyncSession
 ) -> None:
-    first, second = two_servers
+    first, second = servers
     await make_user(db, email="ann@example.com")
     async with httpx.AsyncClient() as http:
         login = await http.post(
@@ -43,15 +28,15 @@ async def test_logout_on_one_process_is_refused_by_another(
         assert refused.json()["code"] == "invalid_token"
 
 
-async def test_each_process_answers_the_same_user(two_servers: list[str], db: AsyncSession) -> None:
+async def test_each_process_answers_the_same_user(servers: list[str], db: AsyncSession) -> None:
     await make_user(db, email="ann@example.com")
     async with httpx.AsyncClient() as http:
         login = await http.post(
-            f"{two_servers[0]}/api/v1/auth/login",
+            f"{servers[0]}/api/v1/auth/login",
             json={"email": "ann@example.com", "password": PASSWORD},
         )
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         answers = await asyncio.gather(
-            *(http.get(f"{url}/api/v1/users/me", headers=headers) for url in two_servers)
+            *(http.get(f"{url}/api/v1/users/me", headers=headers) for url in servers)
         )
     assert [a.json()["email"] for a in answers] == ["ann@example.com"] * 2

@@ -6,7 +6,7 @@ Each test asserts exact invariants afterwards; none of them measures time (see `
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import httpx
 import pytest
@@ -18,22 +18,9 @@ from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.bookings.invariants import assert_seats_exact
 from tests.factories import auth_headers, make_attendees_with_headers, make_event, make_user
-from tests.servers import running_servers
 
 RUSH = 200
 CAPACITY = 50
-
-
-@pytest.fixture(scope="module")
-def servers(database_url: str) -> Iterator[list[str]]:
-    """Two server processes sharing the engine's database."""
-    env = {
-        "BOXOFFICE_DATABASE_URL": database_url,
-        "BOXOFFICE_SECRET_KEY": "test-secret-key-" + "x" * 64,
-        "BOXOFFICE_RATE_LIMITS_ENABLED": "false",
-    }
-    with running_servers(env, count=2) as urls:
-        yield urls
 
 
 def http() -> httpx.AsyncClient:

@@ -2,10 +2,8 @@
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,20 +13,8 @@ from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.bookings.invariants import assert_seats_exact
 from tests.factories import auth_headers, make_attendees_with_headers, make_event, make_user
-from tests.servers import running_servers
 
 CROWD = 60
-
-
-@pytest.fixture(scope="module")
-def servers(database_url: str) -> Iterator[list[str]]:
-    env = {
-        "BOXOFFICE_DATABASE_URL": database_url,
-        "BOXOFFICE_SECRET_KEY": "test-secret-key-" + "x" * 64,
-        "BOXOFFICE_RATE_LIMITS_ENABLED": "false",
-    }
-    with running_servers(env, count=2) as urls:
-        yield urls
 
 
 async def _rush_then(
