@@ -94,6 +94,7 @@ async def book(
         active=True,
         ticket_code=new_ticket_code(),
         created_at=now,
+        event=event,
     )
     session.add(booking)
     try:
@@ -102,9 +103,12 @@ async def book(
         # A concurrent request of the same attendee won the unique index; our seat change
         # rolls back with this transaction.
         raise AlreadyBooked("you already have a booking for this event") from error
-    if status is BookingStatus.WAITLISTED:
-        # Seats freed between our failed take and joining the line must not sit idle.
-        await serve_waitlist(session, event_id)
+    if status is BookingStatus.CONFIRMED:
+        # Everything the answer shows is at hand: no need to read the booking back.
+        return booking
+    # Seats freed between our failed take and joining the line must not sit idle.
+    await serve_waitlist(session, event_id)
+    # Its place in line, or its promotion just now, is the database's to tell.
     return await get(session, booking.id)
 
 

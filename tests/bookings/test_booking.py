@@ -20,6 +20,28 @@ async def attendee_headers(db: AsyncSession, settings: Settings) -> dict[str, st
     return await auth_headers(db, settings, await make_user(db))
 
 
+@pytest.mark.parametrize("join_waitlist", [False, True])
+async def test_the_answer_to_a_booking_is_what_reading_it_back_gives(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, join_waitlist: bool
+) -> None:
+    """A confirmed booking is answered from memory, a waitlisted one from the database."""
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=1)
+    if join_waitlist:
+        await client.post(
+            BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
+        )
+    headers = await attendee_headers(db, settings)
+
+    booked = await client.post(
+        BOOKINGS, headers=headers, json={"event_id": event.id, "join_waitlist": join_waitlist}
+    )
+    read = await client.get(f"{BOOKINGS}/{booked.json()['id']}", headers=headers)
+
+    assert booked.status_code == 201
+    assert booked.json()["status"] == ("waitlisted" if join_waitlist else "confirmed")
+    assert booked.json() == read.json()
+
+
 async def test_booking_confirms_seats_and_takes_them_from_the_event(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
