@@ -120,13 +120,13 @@ def utcnow() -> datetime:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    pool = {"pool_size": settings.database_pool_size, "max_overflow": settings.database_pool_size}
     if settings.is_sqlite:
-        engine = create_async_engine(settings.database_url, connect_args={"timeout": 30})
+        engine = create_async_engine(settings.database_url, connect_args={"timeout": 30}, **pool)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     options: dict[str, Any] = {
-        "pool_size": settings.database_pool_size,
-        "max_overflow": settings.database_pool_size,
+        **pool,
         "pool_pre_ping": True,
         "pool_recycle": 1800,
     }

@@ -3,7 +3,6 @@
 import asyncio
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -127,12 +126,10 @@ async def test_parallel_repeats_book_once(
 
 
 async def test_keyed_bookings_beyond_the_pool_size_do_not_starve_it(
-    engine_name: str, db: AsyncSession, settings: Settings
+    db: AsyncSession, settings: Settings
 ) -> None:
     """Each keyed booking needs a connection for its claim besides the request's own; with more
     requests in flight than connections, none may hold one while waiting for another."""
-    if engine_name == "sqlite":
-        pytest.skip("the pool size setting sizes the PostgreSQL and MariaDB pools only")
     small = create_app(settings.model_copy(update={"database_pool_size": 1}))  # 2 connections
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=50)
     crowd = [await auth_headers(db, settings, await make_user(db)) for _ in range(6)]
