@@ -3,13 +3,17 @@
 import asyncio
 
 import httpx
+import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.app import create_app
-from boxoffice.bookings.models import Booking
+from boxoffice.bookings import idempotency
+from boxoffice.bookings.models import Booking, IdempotencyRecord
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
+from boxoffice.users.service import AccountDisabled
 from tests.bookings.invariants import assert_seats_exact
 from tests.factories import auth_headers, make_event, make_user
 
@@ -151,3 +155,26 @@ async def test_keyed_bookings_beyond_the_pool_size_do_not_starve_it(
 
     assert [a.status_code for a in answers] == [201] * len(crowd)
     assert await bookings_in(db) == len(crowd)
+
+
+async def test_a_refused_account_is_not_remembered_so_a_retry_after_an_unban_can_book(
+    app: FastAPI, db: AsyncSession
+) -> None:
+    """A ban racing the booking refuses it inside the service (403); the ban may be lifted."""
+    user = await make_user(db)
+
+    async def refused() -> idempotency.Answer:
+        raise AccountDisabled("this account has been disabled")
+
+    async with app.state.sessionmaker() as session:
+        with pytest.raises(AccountDisabled):
+            await idempotency.run_once(
+                app.state.sessionmaker,
+                session,
+                user_id=user.id,
+                key="retry-me",
+                request_fingerprint="the same request",
+                action=refused,
+            )
+
+    assert await db.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0

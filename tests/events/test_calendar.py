@@ -84,6 +84,8 @@ async def test_calendar_has_one_event_with_the_events_details(
     assert str(entry["DESCRIPTION"]) == "Live quartet; bring friends, and a coat"
     assert str(entry["STATUS"]) == "CONFIRMED"
     assert "DTSTAMP" in entry
+    # ORGANIZER must be an address (RFC 5545); an organizer's e-mail is not public.
+    assert "ORGANIZER" not in entry
 
 
 async def test_uid_is_stable_and_differs_between_events(
