@@ -1,11 +1,10 @@
-import csv
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from boxoffice.auth.dependencies import CurrentAttendee, CurrentOrganizer, CurrentUser
 from boxoffice.bookings import idempotency, service
+from boxoffice.bookings.export import guests_csv
 from boxoffice.bookings.idempotency import Answer
 from boxoffice.bookings.schemas import (
     BookingCreate,
@@ -92,9 +91,6 @@ async def cancel_booking(booking_id: IdInPath, user: CurrentUser, session: Sessi
     return BookingRead.model_validate(await service.cancel(session, booking_id, user))
 
 
-GUEST_COLUMNS = list(Guest.model_fields)
-
-
 @router.get(
     "/events/{event_id}/bookings",
     response_model=Page[Guest],
@@ -131,29 +127,12 @@ async def guest_list(
     ]
     if as_csv:
         return Response(
-            _csv(guests),
+            guests_csv(guests),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="event-{event.id}-guests.csv"'},
         )
     listing = Page[Guest].of(guests, total, page)
     return Response(listing.model_dump_json(), media_type="application/json")
-
-
-def _csv(guests: list[Guest]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(GUEST_COLUMNS)
-    for guest in guests:
-        row = guest.model_dump(mode="json")
-        writer.writerow([_spreadsheet_safe(row[column]) for column in GUEST_COLUMNS])
-    return out.getvalue()
-
-
-def _spreadsheet_safe(value: object) -> str:
-    # A cell that starts like a formula is run by spreadsheet programs (CSV injection): a leading
-    # apostrophe makes it text.
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 @router.post("/events/{event_id}/check-in", responses=problem_responses(401, 403, 404, 409))
