@@ -13,14 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice import demo as demo_data
 from boxoffice import migrations
-from boxoffice.admin.audit import AuditAction, TargetType, record
-from boxoffice.auth import service as auth_service
+from boxoffice.admin import service as admin_service
 from boxoffice.auth.schemas import RegisterRequest
 from boxoffice.db import create_engine, create_sessionmaker, transaction
 from boxoffice.errors import DomainError
 from boxoffice.observability import configure_logging
 from boxoffice.settings import Settings
-from boxoffice.users.models import Role
 
 T = TypeVar("T")
 
@@ -95,7 +93,7 @@ def create_admin(
         raise typer.Exit(2) from error
     try:
         work = partial(
-            _create_admin,
+            admin_service.create_admin,
             email=account.email,
             password=account.password,
             full_name=account.full_name,
@@ -115,21 +113,6 @@ async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awa
             return await work(session)
     finally:
         await engine.dispose()
-
-
-async def _create_admin(session: AsyncSession, *, email: str, password: str, full_name: str) -> int:
-    admin = await auth_service.register(
-        session, email=email, password=password, full_name=full_name, role=Role.ADMIN
-    )
-    await record(
-        session,
-        actor_id=None,
-        action=AuditAction.ADMIN_CREATED,
-        target_type=TargetType.USER,
-        target_id=admin.id,
-        via="cli",
-    )
-    return admin.id
 
 
 @cli.command()

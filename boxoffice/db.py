@@ -1,6 +1,6 @@
 """Engine, sessions and the one place where a request's transaction is committed."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, Select, String, event, func, select, update
+from sqlalchemy import Row as SqlRow
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -17,14 +18,17 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 from typing_extensions import override
 
 from boxoffice.errors import DomainError
+from boxoffice.schemas import PageParams
 from boxoffice.settings import Settings
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 Row = TypeVarTuple("Row")
 
 NAMING_CONVENTION = {
@@ -88,9 +92,45 @@ class StrEnumText(TypeDecorator[E], Generic[E]):
         return None if value is None else self.enum_type(value)
 
 
-def count_of(query: Select[*Row]) -> Select[int]:
-    """How many rows a listing query has in all, for a page's `total`."""
+def count_of(query: Select[*tuple[Any, ...]]) -> Select[int]:
     return select(func.count()).select_from(query.order_by(None).subquery())
+
+
+async def paginate(
+    session: AsyncSession,
+    query: Select[*Row],
+    page: PageParams | None,
+    *,
+    counting: Select[*tuple[Any, ...]] | None = None,
+) -> tuple[Sequence[SqlRow[*Row]], int]:
+    """One page of a listing's rows (every row when `page` is None) and how many there are in all.
+
+    `counting` is the query to count when `query` only decorates it (joined columns, loaders):
+    counting those would compute them for every row of the listing."""
+    counted = await session.execute(count_of(query if counting is None else counting))
+    total: int = counted.scalar_one()
+    if page is not None:
+        query = query.limit(page.limit).offset(page.offset)
+    return (await session.execute(query)).all(), total
+
+
+async def paginate_scalars(
+    session: AsyncSession,
+    query: Select[T],
+    page: PageParams,
+    *,
+    counting: Select[*tuple[Any, ...]] | None = None,
+) -> tuple[Sequence[T], int]:
+    """`paginate` for a query of one entity: the entities themselves."""
+    rows, total = await paginate(session, query, page, counting=counting)
+    return [row[0] for row in rows], total
+
+
+async def changed_one(session: AsyncSession, statement: Executable) -> bool:
+    """Runs an UPDATE meant for one row; whether it found the row its WHERE asks for. A
+    conditional UPDATE's row count is how the database answers "did I win?"."""
+    result = await session.execute(statement)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def lock_rows(

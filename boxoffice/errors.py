@@ -1,7 +1,7 @@
 """Domain errors and the one place that turns any failure into application/problem+json."""
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -64,6 +64,12 @@ class RateLimited(DomainError):
 
 class ServiceUnavailable(DomainError):
     status, code = 503, "service_unavailable"
+
+
+class InternalError(DomainError):
+    """Never raised on purpose: the answer to whatever failed unexpectedly (a bug)."""
+
+    status, code = 500, "internal_error"
 
 
 class Problem(BaseModel):
@@ -173,8 +179,8 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     request_id = getattr(request.state, "request_id", "-")
     logger.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
     return problem_response(
-        500,
-        "internal_error",
+        InternalError.status,
+        InternalError.code,
         f"Something went wrong on our side; quote request id {request_id} when reporting it.",
     )
 
@@ -186,21 +192,27 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_error)
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI declarations of the problem responses a route can give."""
-    declared: dict[int | str, dict[str, Any]] = {}
-    for status in _with_generic_statuses(statuses):
-        model = ValidationProblem if status == 422 else Problem
-        declared[status] = {
-            "model": model,
-            "description": HTTPStatus(status).phrase,
-            "content": {
-                PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
-            },
-        }
-    return declared
+def problem_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the problem responses a route can give: one per status, naming
+    every `code` it can carry there. Made from the error classes the route raises, so the
+    reference cannot drift from the code."""
+    codes: dict[int, list[str]] = {}
+    for error in (*errors, *_ANY_ROUTE):
+        found = codes.setdefault(error.status, [])
+        if error.code not in found:
+            found.append(error.code)
+    return {status: _declaration(status, codes[status]) for status in sorted(codes)}
 
 
-def _with_generic_statuses(statuses: Iterable[int]) -> list[int]:
-    # Every route can meet a malformed request, a rate limit and a server-side failure.
-    return sorted({*statuses, 422, 429, 500})
+# Every route can meet a malformed request, a rate limit and a server-side failure.
+_ANY_ROUTE: tuple[type[DomainError], ...] = (Unprocessable, RateLimited, InternalError)
+
+
+def _declaration(status: int, codes: list[str]) -> dict[str, Any]:
+    model = ValidationProblem if status == 422 else Problem
+    return {
+        "model": model,
+        "description": f"{HTTPStatus(status).phrase}. `code`: "
+        + ", ".join(f"`{code}`" for code in codes),
+        "content": {PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+    }

@@ -1,6 +1,6 @@
 """Imports every model, so that Base.metadata knows the whole schema (Alembic, tests)."""
 
-from boxoffice.admin.models import AuditEntry
+from boxoffice.audit import AuditEntry
 from boxoffice.auth.models import AuthSession
 from boxoffice.bookings.models import Booking, IdempotencyRecord
 from boxoffice.db import Base

@@ -15,7 +15,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses=problem_responses(503))
+@router.get("/readyz", responses=problem_responses(ServiceUnavailable))
 async def readyz(request: Request) -> dict[str, str]:
     """The database answers; a load balancer should send traffic here only then."""
     try:

@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.admin.models import AuditEntry
+from boxoffice.audit import AuditEntry
 from boxoffice.settings import DEVELOPMENT_SECRET_KEY, Environment, Settings
 from tests.servers import running_server
 

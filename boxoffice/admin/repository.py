@@ -7,8 +7,7 @@ of a hundred users costs the same single query as a page of three.
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from boxoffice.admin.audit import AuditAction
-from boxoffice.admin.models import AuditEntry
+from boxoffice.audit import AuditAction, AuditEntry
 from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.users.models import Role, User

@@ -15,19 +15,20 @@ from boxoffice.admin.schemas import (
     UserCounts,
     UserFilters,
 )
-from boxoffice.auth.dependencies import CurrentAdmin
+from boxoffice.admin.service import CannotModifySelf
+from boxoffice.auth.dependencies import ROLE_ERRORS, CurrentAdmin
 from boxoffice.bookings.schemas import BookingRead
 from boxoffice.db import Session
-from boxoffice.errors import problem_responses
+from boxoffice.errors import NotFound, problem_responses
 from boxoffice.events.schemas import EventRead
 from boxoffice.schemas import IdInPath, Page, Pagination
 from boxoffice.users.schemas import UserRead
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
-_READ = problem_responses(401, 403)
-_ONE_USER = problem_responses(401, 403, 404)
-_CHANGE_USER = problem_responses(401, 403, 404, 409)
+_READ = problem_responses(*ROLE_ERRORS)
+_ONE_USER = problem_responses(*ROLE_ERRORS, NotFound)
+_CHANGE_USER = problem_responses(*ROLE_ERRORS, NotFound, CannotModifySelf)
 
 
 @router.get("/users", responses=_READ)
@@ -37,6 +38,8 @@ async def list_users(
     _admin: CurrentAdmin,
     session: Session,
 ) -> Page[AdminUserRead]:
+    """Users with how many bookings they made and events they organize; `q` searches e-mail and
+    name."""
     users, total = await service.list_users(
         session, page, role=filters.role, q=filters.q, is_active=filters.is_active
     )
@@ -52,6 +55,7 @@ async def list_users(
 
 @router.get("/users/{user_id}", responses=_ONE_USER)
 async def read_user(user_id: IdInPath, _admin: CurrentAdmin, session: Session) -> AdminUserDetail:
+    """One user with their counts, latest bookings and latest events."""
     detail = await service.user_detail(session, user_id)
     return AdminUserDetail.of(
         detail.user,
@@ -66,6 +70,8 @@ async def read_user(user_id: IdInPath, _admin: CurrentAdmin, session: Session) -
 async def change_user(
     user_id: IdInPath, body: UserChange, admin: CurrentAdmin, session: Session
 ) -> UserRead:
+    """Changes a user's role, bans them (`is_active: false`: their tokens stop working, their
+    upcoming bookings are cancelled) or lifts a ban."""
     user = await service.change_user(
         session, admin, user_id, role=body.role, is_active=body.is_active
     )
@@ -74,11 +80,13 @@ async def change_user(
 
 @router.delete("/users/{user_id}", status_code=204, responses=_CHANGE_USER)
 async def delete_user(user_id: IdInPath, admin: CurrentAdmin, session: Session) -> None:
+    """Bans the user; nothing is erased, so their history stays whole."""
     await service.ban(session, admin, user_id)
 
 
 @router.get("/stats", responses=_READ)
 async def platform_stats(_admin: CurrentAdmin, session: Session) -> PlatformStats:
+    """Counts of users by role, events by status, bookings by status, and seats sold."""
     stats = await service.stats(session)
     return PlatformStats(
         users=UserCounts.model_validate(stats.users),
@@ -95,6 +103,7 @@ async def audit_log(
     _admin: CurrentAdmin,
     session: Session,
 ) -> Page[AuditEntryRead]:
+    """Who changed what, newest first."""
     entries, total = await service.audit_log(
         session, page, actor_id=filters.actor_id, action=filters.action
     )

@@ -4,7 +4,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from boxoffice.admin.audit import AuditAction, TargetType
+from boxoffice.audit import AuditAction, TargetType
 from boxoffice.bookings.schemas import BookingRead
 from boxoffice.events.schemas import EventRead
 from boxoffice.schemas import IdValue, InputModel, StrictModel

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.admin import repository
-from boxoffice.admin.audit import AuditAction, TargetType, record
-from boxoffice.admin.models import AuditEntry
+from boxoffice.audit import AuditAction, AuditEntry, record
 from boxoffice.auth import service as auth_service
 from boxoffice.bookings import service as bookings_service
 from boxoffice.bookings.models import Booking, BookingStatus
-from boxoffice.db import count_of
+from boxoffice.db import paginate, paginate_scalars
 from boxoffice.errors import Conflict, NotFound
 from boxoffice.events import service as events_service
 from boxoffice.events.models import Event, EventStatus
@@ -47,6 +46,15 @@ class Stats:
     seats_sold: int
 
 
+async def create_admin(session: AsyncSession, *, email: str, password: str, full_name: str) -> int:
+    """The command line's way to an admin (nobody is signed in there, so no actor); its id."""
+    admin = await auth_service.register(
+        session, email=email, password=password, full_name=full_name, role=Role.ADMIN
+    )
+    await record(session, AuditAction.ADMIN_CREATED, actor_id=None, target_id=admin.id, via="cli")
+    return admin.id
+
+
 async def list_users(
     session: AsyncSession,
     page: PageParams,
@@ -56,10 +64,7 @@ async def list_users(
     is_active: bool | None,
 ) -> tuple[list[UserOverview], int]:
     query = repository.users(role=role, q=q, is_active=is_active)
-    total = (await session.execute(count_of(query))).scalar_one()
-    rows = await session.execute(
-        repository.with_counts(query).limit(page.limit).offset(page.offset)
-    )
+    rows, total = await paginate(session, repository.with_counts(query), page, counting=query)
     return [UserOverview(*row) for row in rows], total
 
 
@@ -108,11 +113,11 @@ async def _change_role(session: AsyncSession, admin: User, user: User, role: Rol
     previous = user.role
     while previous is not role:
         if await users_service.change_role(session, user.id, expected=previous, role=role):
-            await _audit(
+            await record(
                 session,
-                admin,
                 AuditAction.USER_ROLE_CHANGED,
-                user,
+                actor_id=admin.id,
+                target_id=user.id,
                 **{"from": previous.value, "to": role.value},
             )
             return
@@ -128,25 +133,18 @@ async def _ban(session: AsyncSession, admin: User, user: User) -> None:
     # lifting the ban later does not bring the old tokens back.
     await auth_service.revoke_all_sessions(session, user.id)
     if newly_banned:
-        await _audit(session, admin, AuditAction.USER_BANNED, user, cancelled_bookings=cancelled)
+        await record(
+            session,
+            AuditAction.USER_BANNED,
+            actor_id=admin.id,
+            target_id=user.id,
+            cancelled_bookings=cancelled,
+        )
 
 
 async def _unban(session: AsyncSession, admin: User, user: User) -> None:
     if await users_service.set_active(session, user.id, active=True):
-        await _audit(session, admin, AuditAction.USER_UNBANNED, user)
-
-
-async def _audit(
-    session: AsyncSession, admin: User, action: AuditAction, user: User, **detail: object
-) -> None:
-    await record(
-        session,
-        actor_id=admin.id,
-        action=action,
-        target_type=TargetType.USER,
-        target_id=user.id,
-        **detail,
-    )
+        await record(session, AuditAction.USER_UNBANNED, actor_id=admin.id, target_id=user.id)
 
 
 async def stats(session: AsyncSession) -> Stats:
@@ -171,7 +169,6 @@ async def audit_log(
     actor_id: int | None,
     action: AuditAction | None,
 ) -> tuple[Sequence[AuditEntry], int]:
-    query = repository.audit_log(actor_id=actor_id, action=action)
-    total = (await session.execute(count_of(query))).scalar_one()
-    found = await session.scalars(query.limit(page.limit).offset(page.offset))
-    return found.all(), total
+    return await paginate_scalars(
+        session, repository.audit_log(actor_id=actor_id, action=action), page
+    )

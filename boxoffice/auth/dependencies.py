@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 from boxoffice.auth import service
 from boxoffice.auth.service import Authenticated
 from boxoffice.db import Session
-from boxoffice.errors import Forbidden, NotAuthenticated
+from boxoffice.errors import DomainError, Forbidden, InvalidToken, NotAuthenticated
 from boxoffice.settings import AppSettings
 from boxoffice.users.models import Role, User
 
@@ -56,3 +56,8 @@ OptionalUser = Annotated[User | None, Depends(_optional_user)]
 CurrentAttendee = Annotated[User, Depends(_role_required(Role.ATTENDEE))]
 CurrentOrganizer = Annotated[User, Depends(_role_required(Role.ORGANIZER, Role.ADMIN))]
 CurrentAdmin = Annotated[User, Depends(_role_required(Role.ADMIN))]
+
+# What a route behind a login can answer before it starts (for its OpenAPI declaration): no
+# token, or one that is no good; and with a role required, a role that may not.
+SIGNED_IN_ERRORS: tuple[type[DomainError], ...] = (NotAuthenticated, InvalidToken)
+ROLE_ERRORS: tuple[type[DomainError], ...] = (*SIGNED_IN_ERRORS, Forbidden)

@@ -5,13 +5,15 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from boxoffice.auth import service
-from boxoffice.auth.dependencies import CurrentAuth
+from boxoffice.auth.dependencies import SIGNED_IN_ERRORS, CurrentAuth
 from boxoffice.auth.schemas import LoginRequest, RefreshRequest, RegisterRequest, TokenPair
+from boxoffice.auth.service import InvalidCredentials
 from boxoffice.db import Session
-from boxoffice.errors import problem_responses
+from boxoffice.errors import InvalidToken, problem_responses
 from boxoffice.ratelimit import Limit, per_address
 from boxoffice.settings import AppSettings
 from boxoffice.users.schemas import UserRead
+from boxoffice.users.service import AccountDisabled, EmailTaken
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -53,9 +55,10 @@ _AUTH_LIMIT = [Depends(per_address(Limit.AUTH))]
 
 
 @router.post(
-    "/register", status_code=201, dependencies=_AUTH_LIMIT, responses=problem_responses(409)
+    "/register", status_code=201, dependencies=_AUTH_LIMIT, responses=problem_responses(EmailTaken)
 )
 async def register(body: RegisterRequest, session: Session) -> UserRead:
+    """Creates an account: an attendee unless `role` is `organizer` (never `admin`)."""
     user = await service.register(
         session, email=body.email, password=body.password, full_name=body.full_name, role=body.role
     )
@@ -66,23 +69,28 @@ async def register(body: RegisterRequest, session: Session) -> UserRead:
     "/login",
     openapi_extra=_LOGIN_BODY,
     dependencies=_AUTH_LIMIT,
-    responses=problem_responses(401, 403),
+    responses=problem_responses(InvalidCredentials, AccountDisabled),
 )
 async def login(
     credentials: Annotated[LoginRequest, Depends(_login_credentials)],
     session: Session,
     settings: AppSettings,
 ) -> TokenPair:
+    """Starts a session: an OAuth2 password form (`username`, `password`) or JSON `{email,
+    password}` gives an access token and a refresh token."""
     return await service.login(
         session, settings, email=credentials.email, password=credentials.password
     )
 
 
-@router.post("/refresh", responses=problem_responses(401))
+@router.post("/refresh", responses=problem_responses(InvalidToken))
 async def refresh(body: RefreshRequest, session: Session, settings: AppSettings) -> TokenPair:
+    """A new token pair for a refresh token, which rotates: presenting a rotated-out one again
+    ends its whole session."""
     return await service.refresh(session, settings, body.refresh_token)
 
 
-@router.post("/logout", status_code=204, responses=problem_responses(401))
+@router.post("/logout", status_code=204, responses=problem_responses(*SIGNED_IN_ERRORS))
 async def logout(auth: CurrentAuth, session: Session) -> None:
+    """Ends the session of this access token, on every server process at once."""
     await service.logout(session, auth.session_id)

@@ -10,7 +10,7 @@ from boxoffice.auth import passwords, tokens
 from boxoffice.auth.models import AuthSession
 from boxoffice.auth.schemas import TokenPair
 from boxoffice.auth.tokens import TokenType
-from boxoffice.db import utcnow
+from boxoffice.db import changed_one, utcnow
 from boxoffice.errors import BadRequest, DomainError, InvalidToken
 from boxoffice.settings import Settings
 from boxoffice.users import service as users_service
@@ -64,7 +64,8 @@ async def refresh(session: AsyncSession, settings: Settings, refresh_token: str)
     next_jti = tokens.new_id()
     # Compare-and-swap on the family's current jti: of two racing refreshes with the same token
     # exactly one rotates it, and the other is treated as the reuse it is.
-    rotated = await session.execute(
+    rotated = await changed_one(
+        session,
         update(AuthSession)
         .where(
             AuthSession.id == claims.session_id,
@@ -73,9 +74,9 @@ async def refresh(session: AsyncSession, settings: Settings, refresh_token: str)
             AuthSession.revoked_at.is_(None),
             AuthSession.expires_at > now,
         )
-        .values(refresh_jti=next_jti, expires_at=now + timedelta(days=settings.refresh_token_days))
+        .values(refresh_jti=next_jti, expires_at=now + timedelta(days=settings.refresh_token_days)),
     )
-    if rotated.rowcount != 1:  # type: ignore[attr-defined]
+    if not rotated:
         await _revoke_family_if_reused(session, claims)
         raise InvalidToken("the refresh token is no longer valid; log in again")
     user = await users_service.get(session, claims.user_id)

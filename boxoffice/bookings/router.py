@@ -2,10 +2,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from boxoffice.auth.dependencies import CurrentAttendee, CurrentOrganizer, CurrentUser
+from boxoffice.auth.dependencies import ROLE_ERRORS, SIGNED_IN_ERRORS, CurrentAttendee, CurrentUser
 from boxoffice.bookings import idempotency, service
+from boxoffice.bookings.dependencies import VisibleBooking
+from boxoffice.bookings.errors import (
+    AlreadyBooked,
+    AlreadyCheckedIn,
+    BookingNotConfirmed,
+    EventNotBookable,
+    EventStarted,
+    SoldOut,
+)
 from boxoffice.bookings.export import guests_csv
-from boxoffice.bookings.idempotency import Answer
+from boxoffice.bookings.idempotency import Answer, IdempotencyKeyReused, RequestInProgress
 from boxoffice.bookings.schemas import (
     BookingCreate,
     BookingRead,
@@ -15,10 +24,10 @@ from boxoffice.bookings.schemas import (
     MyBookingFilters,
 )
 from boxoffice.db import Session, SessionFactory
-from boxoffice.errors import problem_responses
-from boxoffice.events import service as events_service
+from boxoffice.errors import Forbidden, NotFound, problem_responses
+from boxoffice.events.dependencies import ManagedEvent
 from boxoffice.ratelimit import Limit, per_user
-from boxoffice.schemas import IdInPath, Page, Pagination
+from boxoffice.schemas import Page, Pagination
 
 router = APIRouter(tags=["bookings"])
 
@@ -38,7 +47,15 @@ IdempotencyKey = Annotated[
     status_code=201,
     response_model=BookingRead,
     dependencies=[Depends(per_user(Limit.BOOKINGS))],
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(
+        *ROLE_ERRORS,
+        NotFound,
+        SoldOut,
+        AlreadyBooked,
+        EventNotBookable,
+        RequestInProgress,
+        IdempotencyKeyReused,
+    ),
 )
 async def create_booking(
     body: BookingCreate,
@@ -47,12 +64,18 @@ async def create_booking(
     sessionmaker: SessionFactory,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
+    """Books seats for the calling attendee: `confirmed` when they are there, `waitlisted` (with
+    its position) when they are not and `join_waitlist` is true, else 409 `sold_out`.
+
+    With an `Idempotency-Key`, a repeat of the same request within 24 hours answers what the
+    first one did and books nothing more."""
+
     async def book() -> Answer:
         booking = await service.book(
             session,
             attendee,
             event_id=body.event_id,
-            seats=body.seats,
+            seat_count=body.seats,
             join_waitlist=body.join_waitlist,
         )
         return Answer(201, BookingRead.model_validate(booking).model_dump(mode="json"))
@@ -68,43 +91,52 @@ async def create_booking(
     return answer.response()
 
 
-@router.get("/bookings/me", responses=problem_responses(401, 403))
+@router.get("/bookings/me", responses=problem_responses(*ROLE_ERRORS))
 async def my_bookings(
     filters: Annotated[MyBookingFilters, Query()],
     page: Pagination,
     attendee: CurrentAttendee,
     session: Session,
 ) -> Page[BookingRead]:
+    """The calling attendee's bookings, newest first."""
     bookings, total = await service.list_mine(
         session, attendee, page, status=filters.status, upcoming_only=filters.upcoming_only
     )
     return Page.of([BookingRead.model_validate(b) for b in bookings], total, page)
 
 
-@router.get("/bookings/{booking_id}", responses=problem_responses(401, 404))
-async def read_booking(booking_id: IdInPath, user: CurrentUser, session: Session) -> BookingRead:
-    return BookingRead.model_validate(await service.get_visible(session, booking_id, user))
+@router.get("/bookings/{booking_id}", responses=problem_responses(*SIGNED_IN_ERRORS, NotFound))
+async def read_booking(booking: VisibleBooking) -> BookingRead:
+    """One booking, for its holder, the event's organizer and admins."""
+    return BookingRead.model_validate(booking)
 
 
-@router.delete("/bookings/{booking_id}", responses=problem_responses(401, 403, 404, 409))
-async def cancel_booking(booking_id: IdInPath, user: CurrentUser, session: Session) -> BookingRead:
-    return BookingRead.model_validate(await service.cancel(session, booking_id, user))
+@router.delete(
+    "/bookings/{booking_id}",
+    responses=problem_responses(*SIGNED_IN_ERRORS, Forbidden, NotFound, EventStarted),
+)
+async def cancel_booking(
+    booking: VisibleBooking, user: CurrentUser, session: Session
+) -> BookingRead:
+    """Cancels a booking (its holder or an admin): its seats go back to the pool and the waiting
+    list is served. Cancelling it again answers the same."""
+    return BookingRead.model_validate(await service.cancel(session, booking, user))
 
 
 @router.get(
     "/events/{event_id}/bookings",
     response_model=Page[Guest],
-    responses={200: {"content": {"text/csv": {}}}, **problem_responses(401, 403, 404)},
+    responses={200: {"content": {"text/csv": {}}}, **problem_responses(*ROLE_ERRORS, NotFound)},
 )
 async def guest_list(
-    event_id: IdInPath,
+    event: ManagedEvent,
     filters: Annotated[GuestListFilters, Query()],
     page: Pagination,
     request: Request,
-    user: CurrentOrganizer,
     session: Session,
 ) -> Response:
-    event = await events_service.get_managed(session, event_id, user)
+    """The event's guests, confirmed and waitlisted unless `status` says otherwise; with
+    `format=csv` (or `Accept: text/csv`) every matching row as a spreadsheet-safe CSV file."""
     as_csv = filters.format == "csv" or (
         filters.format is None and "text/csv" in request.headers.get("accept", "")
     )
@@ -135,9 +167,10 @@ async def guest_list(
     return Response(listing.model_dump_json(), media_type="application/json")
 
 
-@router.post("/events/{event_id}/check-in", responses=problem_responses(401, 403, 404, 409))
-async def check_in(
-    event_id: IdInPath, body: CheckInRequest, user: CurrentOrganizer, session: Session
-) -> BookingRead:
-    event = await events_service.get_managed(session, event_id, user)
+@router.post(
+    "/events/{event_id}/check-in",
+    responses=problem_responses(*ROLE_ERRORS, NotFound, AlreadyCheckedIn, BookingNotConfirmed),
+)
+async def check_in(event: ManagedEvent, body: CheckInRequest, session: Session) -> BookingRead:
+    """Checks in the confirmed booking with this ticket code, at the door."""
     return BookingRead.model_validate(await service.check_in(session, event, body.ticket_code))

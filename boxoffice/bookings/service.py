@@ -1,61 +1,31 @@
-"""Booking rules. Seats change only in conditional UPDATEs of the event row, under its row lock.
-
-Every change to an event's seats or waiting list first takes that event's row lock (the
-conditional UPDATE itself, or `_lock_event`), and only then touches bookings. A user's row is
-locked before any event's (`users.service.hold_active`, or the UPDATE a ban starts with), and a
-user's sessions after both. One lock order everywhere means no deadlocks
-between booking, cancelling, banning and serving the waiting list, and whatever a transaction
-reads after taking the lock is the truth.
-"""
+"""Booking rules: who may book, cancel and check in, and what the answer says. Seats and the
+waiting list change only through the seat ledger (`seats`), which writes down the lock order."""
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.admin.audit import AuditAction, TargetType, record
-from boxoffice.bookings import repository
+from boxoffice.audit import AuditAction, record
+from boxoffice.bookings import repository, seats
+from boxoffice.bookings.errors import (
+    AlreadyBooked,
+    AlreadyCheckedIn,
+    BookingNotConfirmed,
+    EventNotBookable,
+    EventStarted,
+    SoldOut,
+)
 from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from boxoffice.bookings.tickets import new_ticket_code, normalize
-from boxoffice.db import count_of, lock_rows, utcnow
-from boxoffice.errors import Conflict, Forbidden, NotFound
-from boxoffice.events import service as events_service
+from boxoffice.db import changed_one, paginate, paginate_scalars, utcnow
+from boxoffice.errors import DomainError, Forbidden, NotFound
+from boxoffice.events import policy
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.schemas import PageParams
 from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
-
-
-class SoldOut(Conflict):
-    code = "sold_out"
-
-
-class AlreadyBooked(Conflict):
-    code = "already_booked"
-
-
-class EventNotBookable(Conflict):
-    code = "event_not_bookable"
-
-
-class EventStarted(Conflict):
-    code = "event_started"
-
-
-class AlreadyCheckedIn(Conflict):
-    code = "already_checked_in"
-
-
-class BookingNotConfirmed(Conflict):
-    code = "booking_not_confirmed"
-
-
-def _bookable(event: Event, now: datetime) -> bool:
-    return (
-        event.status is EventStatus.PUBLISHED and event.deleted_at is None and event.starts_at > now
-    )
 
 
 def _not_bookable(event: Event) -> EventNotBookable:
@@ -65,11 +35,13 @@ def _not_bookable(event: Event) -> EventNotBookable:
 
 
 async def book(
-    session: AsyncSession, attendee: User, *, event_id: int, seats: int, join_waitlist: bool
+    session: AsyncSession, attendee: User, *, event_id: int, seat_count: int, join_waitlist: bool
 ) -> Booking:
-    event = await events_service.get_visible(session, event_id, attendee)
+    event = await seats.current_event(session, event_id)
+    if event is None or not policy.may_see(event, attendee):
+        raise NotFound(f"there is no event {event_id}")
     now = utcnow()
-    if not _bookable(event, now):
+    if not seats.is_bookable(event, now):
         raise _not_bookable(event)
     # Only for a precise answer; the unique index is what makes "one active booking" true.
     if (await session.scalars(repository.active_of(attendee.id, event_id))).first() is not None:
@@ -78,18 +50,19 @@ async def book(
     # The account before the event, the lock order a ban follows too: a booking racing a ban of
     # its holder is either swept by the ban or refused.
     await users_service.hold_active(session, attendee.id)
-    if await _take_seats(session, event_id, seats, now):
+    if await seats.take(session, event_id, seat_count, now):
         status = BookingStatus.CONFIRMED
-    elif join_waitlist:
-        await _join_waitlist(session, event_id, now)
+    elif not join_waitlist:
+        raise await _sold_out(session, event_id, seat_count)
+    elif await seats.join_waitlist(session, event_id, now):
         status = BookingStatus.WAITLISTED
     else:
-        raise await _sold_out(session, event_id, seats)
+        raise await _sold_out(session, event_id, seat_count)
 
     booking = Booking(
         event_id=event_id,
         user_id=attendee.id,
-        seats=seats,
+        seats=seat_count,
         status=status,
         active=True,
         ticket_code=new_ticket_code(),
@@ -107,45 +80,17 @@ async def book(
         # Everything the answer shows is at hand: no need to read the booking back.
         return booking
     # Seats freed between our failed take and joining the line must not sit idle.
-    await serve_waitlist(session, event_id)
+    await seats.serve_waitlist(session, event_id)
     # Its place in line, or its promotion just now, is the database's to tell.
     return await get(session, booking.id)
 
 
-async def _take_seats(session: AsyncSession, event_id: int, seats: int, now: datetime) -> bool:
-    """The one statement that sells seats: it succeeds for all of them or changes nothing."""
-    taken = await session.execute(
-        events_service.update_row(event_id)
-        .where(
-            Event.status == EventStatus.PUBLISHED,
-            Event.deleted_at.is_(None),
-            Event.starts_at > now,
-            # Nobody jumps the queue: while anyone waits, seats go to the waiting list first.
-            Event.waitlist_count == 0,
-            Event.seats_booked + seats <= Event.capacity,
-        )
-        .values(seats_booked=Event.seats_booked + seats)
-    )
-    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
-
-
-async def _join_waitlist(session: AsyncSession, event_id: int, now: datetime) -> None:
-    joined = await session.execute(
-        events_service.update_row(event_id)
-        .where(
-            Event.status == EventStatus.PUBLISHED,
-            Event.deleted_at.is_(None),
-            Event.starts_at > now,
-        )
-        .values(waitlist_count=Event.waitlist_count + 1)
-    )
-    if joined.rowcount != 1:  # type: ignore[attr-defined]
-        raise _not_bookable(await _event(session, event_id))
-
-
-async def _sold_out(session: AsyncSession, event_id: int, seats: int) -> Conflict:
-    event = await _event(session, event_id)
-    if not _bookable(event, utcnow()):
+async def _sold_out(session: AsyncSession, event_id: int, seat_count: int) -> DomainError:
+    """Why the seats could not be had, as the event stands now."""
+    event = await seats.current_event(session, event_id)
+    if event is None:
+        return NotFound(f"there is no event {event_id}")
+    if not seats.is_bookable(event, utcnow()):
         return _not_bookable(event)
     if event.waitlist_count:
         return SoldOut(
@@ -154,55 +99,10 @@ async def _sold_out(session: AsyncSession, event_id: int, seats: int) -> Conflic
             seats_available=event.seats_available,
         )
     return SoldOut(
-        f"only {event.seats_available} seats left, {seats} asked; send join_waitlist=true "
+        f"only {event.seats_available} seats left, {seat_count} asked; send join_waitlist=true "
         "to wait in line",
         seats_available=event.seats_available,
     )
-
-
-async def _event(session: AsyncSession, event_id: int) -> Event:
-    found = await session.scalars(
-        select(Event).where(Event.id == event_id).execution_options(populate_existing=True)
-    )
-    return found.one()
-
-
-async def _lock_event(session: AsyncSession, event_id: int) -> None:
-    await lock_rows(session, Event.seats_booked, Event.id == event_id)
-
-
-async def serve_waitlist(session: AsyncSession, event_id: int) -> list[int]:
-    """Confirms waitlisted bookings, oldest first, while their seats fit; the ids promoted.
-
-    The caller holds the event's row lock. When the oldest does not fit, nobody behind it
-    jumps ahead.
-    """
-    event = await _event(session, event_id)
-    if not _bookable(event, utcnow()) or event.waitlist_count == 0:
-        return []
-    free = event.seats_available
-    promoted: list[int] = []
-    promoted_seats = 0
-    line = await session.execute(repository.waiting_line(event_id, limit=free))
-    for booking_id, seats in line.all():
-        if seats > free:
-            break
-        promoted.append(booking_id)
-        promoted_seats += seats
-        free -= seats
-    if promoted:
-        await session.execute(
-            update(Booking)
-            .where(Booking.id.in_(promoted), Booking.status == BookingStatus.WAITLISTED)
-            .values(status=BookingStatus.CONFIRMED)
-        )
-        await session.execute(
-            events_service.update_row(event_id).values(
-                seats_booked=Event.seats_booked + promoted_seats,
-                waitlist_count=Event.waitlist_count - len(promoted),
-            )
-        )
-    return promoted
 
 
 async def get(session: AsyncSession, booking_id: int) -> Booking:
@@ -234,75 +134,34 @@ async def list_mine(
         query = query.where(Booking.status == status)
     if upcoming_only:
         query = query.join(Booking.event).where(Event.starts_at > utcnow())
-    total = (await session.execute(count_of(query))).scalar_one()
-    found = await session.scalars(query.limit(page.limit).offset(page.offset))
-    return found.all(), total
+    return await paginate_scalars(session, query, page)
 
 
 async def recent_of_user(session: AsyncSession, user_id: int, limit: int) -> Sequence[Booking]:
     return (await session.scalars(repository.of_user(user_id).limit(limit))).all()
 
 
-async def cancel(session: AsyncSession, booking_id: int, actor: User) -> Booking:
-    booking = await get_visible(session, booking_id, actor)
+async def cancel(session: AsyncSession, booking: Booking, actor: User) -> Booking:
+    """Cancels a booking its holder or an admin can see; the booking as it is afterwards."""
     if actor.role is not Role.ADMIN and booking.user_id != actor.id:
         raise Forbidden("only the booking's holder or an admin may cancel it")
     if booking.status is BookingStatus.CANCELLED:
         return booking
     if booking.event.starts_at <= utcnow():
         raise EventStarted("the event has started; its bookings can no longer be cancelled")
-    await _lock_event(session, booking.event_id)
-    if await _cancel_locked(session, booking_id):
-        await serve_waitlist(session, booking.event_id)
+    await seats.lock_event(session, booking.event_id)
+    if await seats.release(session, booking.id):
+        await seats.serve_waitlist(session, booking.event_id)
         if booking.user_id != actor.id:
             await record(
                 session,
+                AuditAction.BOOKING_CANCELLED_BY_ADMIN,
                 actor_id=actor.id,
-                action=AuditAction.BOOKING_CANCELLED_BY_ADMIN,
-                target_type=TargetType.BOOKING,
-                target_id=booking_id,
+                target_id=booking.id,
                 event_id=booking.event_id,
                 holder_id=booking.user_id,
             )
-    return await get(session, booking_id)
-
-
-async def _cancel_locked(session: AsyncSession, booking_id: int) -> bool:
-    """Cancels one active booking and gives back what it held; False if it was not active."""
-    booking = (
-        await session.scalars(
-            select(Booking)
-            .where(Booking.id == booking_id)
-            .execution_options(populate_existing=True)
-        )
-    ).one()
-    if booking.status not in ACTIVE_STATUSES:
-        return False
-    held = booking.status
-    await session.execute(
-        update(Booking)
-        .where(Booking.id == booking_id, Booking.status == held)
-        .values(status=BookingStatus.CANCELLED, active=None, cancelled_at=utcnow())
-    )
-    released = (
-        {"seats_booked": Event.seats_booked - booking.seats}
-        if held is BookingStatus.CONFIRMED
-        else {"waitlist_count": Event.waitlist_count - 1}
-    )
-    await session.execute(events_service.update_row(booking.event_id).values(**released))
-    return True
-
-
-async def cancel_all_for_event(session: AsyncSession, event_id: int) -> None:
-    """Every active booking of a cancelled event ends; the event row is already locked."""
-    await session.execute(
-        update(Booking)
-        .where(Booking.event_id == event_id, Booking.active.is_(True))
-        .values(status=BookingStatus.CANCELLED, active=None, cancelled_at=utcnow())
-    )
-    await session.execute(
-        events_service.update_row(event_id).values(seats_booked=0, waitlist_count=0)
-    )
+    return await get(session, booking.id)
 
 
 async def cancel_upcoming_of_user(session: AsyncSession, user_id: int) -> list[int]:
@@ -316,9 +175,9 @@ async def cancel_upcoming_of_user(session: AsyncSession, user_id: int) -> list[i
     )
     cancelled: list[int] = []
     for booking_id, event_id in upcoming.all():
-        await _lock_event(session, event_id)
-        if await _cancel_locked(session, booking_id):
-            await serve_waitlist(session, event_id)
+        await seats.lock_event(session, event_id)
+        if await seats.release(session, booking_id):
+            await seats.serve_waitlist(session, event_id)
             cancelled.append(booking_id)
     return cancelled
 
@@ -327,12 +186,8 @@ async def guest_list(
     session: AsyncSession, event: Event, status: BookingStatus | None, page: PageParams | None
 ) -> tuple[Sequence[tuple[Booking, User]], int]:
     statuses = (status,) if status is not None else ACTIVE_STATUSES
-    query = repository.guests(event.id, statuses)
-    total = (await session.execute(count_of(query))).scalar_one()
-    if page is not None:
-        query = query.limit(page.limit).offset(page.offset)
-    rows = await session.execute(query)
-    return [(booking, user) for booking, user in rows.all()], total
+    rows, total = await paginate(session, repository.guests(event.id, statuses), page)
+    return [(booking, user) for booking, user in rows], total
 
 
 async def check_in(session: AsyncSession, event: Event, ticket_code: str) -> Booking:
@@ -346,15 +201,16 @@ async def check_in(session: AsyncSession, event: Event, ticket_code: str) -> Boo
         raise NotFound("no booking of this event has that ticket code")
     if booking.status is not BookingStatus.CONFIRMED:
         raise BookingNotConfirmed(f"this booking is {booking.status.value}, not confirmed")
-    checked = await session.execute(
+    checked = await changed_one(
+        session,
         update(Booking)
         .where(
             Booking.id == booking.id,
             Booking.status == BookingStatus.CONFIRMED,
             Booking.checked_in_at.is_(None),
         )
-        .values(checked_in_at=utcnow())
+        .values(checked_in_at=utcnow()),
     )
-    if checked.rowcount != 1:  # type: ignore[attr-defined]
+    if not checked:
         raise AlreadyCheckedIn("this ticket has already been checked in")
     return await get(session, booking.id)

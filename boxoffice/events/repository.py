@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Select, Update, or_, select, update
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
 from boxoffice.events.models import Event, EventStatus
@@ -68,14 +68,3 @@ def by_id(event_id: int) -> Select[Event]:
         .where(Event.id == event_id, Event.deleted_at.is_(None))
         .execution_options(populate_existing=True)
     )
-
-
-def update_row(event_id: int) -> Update:
-    """An UPDATE of one event that finds it by its primary key on every engine. Given a status or
-    a date in the WHERE, InnoDB may find the row through ix_events_listing instead and lock that
-    index entry before the row: the opposite order of a statement that holds the row and changes
-    an indexed column (a cancel, a delete), and the two deadlock."""
-    query = update(Event).where(Event.id == event_id)
-    for dialect in ("mysql", "mariadb"):
-        query = query.with_hint("FORCE INDEX (PRIMARY)", dialect_name=dialect)
-    return query

@@ -2,75 +2,89 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from boxoffice.auth.dependencies import CurrentOrganizer, OptionalUser
+from boxoffice.auth.dependencies import ROLE_ERRORS, CurrentOrganizer, OptionalUser
 from boxoffice.db import Session
-from boxoffice.errors import problem_responses
+from boxoffice.errors import InvalidToken, NotFound, problem_responses
 from boxoffice.events import service
 from boxoffice.events.calendar import calendar_file
+from boxoffice.events.dependencies import ManagedEvent, VisibleEvent
+from boxoffice.events.errors import CapacityBelowBooked, EventNotEditable, InvalidTransition
 from boxoffice.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
-from boxoffice.schemas import IdInPath, Page, Pagination
+from boxoffice.schemas import Page, Pagination
 
 router = APIRouter(prefix="/events", tags=["events"])
 
-_MANAGE = problem_responses(401, 403, 404)
+# A route that resolves an event the caller manages (ManagedEvent) can refuse with these.
+_MANAGED = (*ROLE_ERRORS, NotFound)
 
 
-@router.get("", responses=problem_responses(401, 403))
+@router.get("", responses=problem_responses(*ROLE_ERRORS))
 async def list_events(
     filters: Annotated[EventFilters, Query()],
     page: Pagination,
     viewer: OptionalUser,
     session: Session,
 ) -> Page[EventRead]:
+    """Published events, upcoming ones by default, in a stable order.
+
+    `mine=true` lists the caller's own events of every status instead (organizers and admins),
+    and only then may `status` narrow them."""
     events, total = await service.list_events(session, filters, page, viewer)
     return Page.of([EventRead.model_validate(e) for e in events], total, page)
 
 
-@router.post("", status_code=201, responses=problem_responses(401, 403))
+@router.post("", status_code=201, responses=problem_responses(*ROLE_ERRORS))
 async def create_event(
     body: EventCreate, organizer: CurrentOrganizer, session: Session
 ) -> EventRead:
+    """Creates an event of the caller's, as a draft unless `status` is `published`."""
     return EventRead.model_validate(await service.create(session, organizer, body))
 
 
-@router.get("/{event_id}", responses=problem_responses(401, 404))
-async def read_event(event_id: IdInPath, viewer: OptionalUser, session: Session) -> EventRead:
-    return EventRead.model_validate(await service.get_visible(session, event_id, viewer))
+@router.get("/{event_id}", responses=problem_responses(InvalidToken, NotFound))
+async def read_event(event: VisibleEvent) -> EventRead:
+    """One event: published and cancelled ones for anyone, drafts for their organizer and admins."""
+    return EventRead.model_validate(event)
 
 
-@router.patch("/{event_id}", responses=problem_responses(401, 403, 404, 409))
-async def edit_event(
-    event_id: IdInPath, body: EventUpdate, user: CurrentOrganizer, session: Session
-) -> EventRead:
-    event = await service.get_managed(session, event_id, user)
+@router.patch(
+    "/{event_id}",
+    responses=problem_responses(*_MANAGED, CapacityBelowBooked, EventNotEditable),
+)
+async def edit_event(event: ManagedEvent, body: EventUpdate, session: Session) -> EventRead:
+    """Changes any of the create fields but `status`. A larger capacity serves the waiting list."""
     return EventRead.model_validate(await service.edit(session, event, body.changes()))
 
 
-@router.post("/{event_id}/publish", responses=problem_responses(401, 403, 404, 409))
-async def publish_event(event_id: IdInPath, user: CurrentOrganizer, session: Session) -> EventRead:
-    event = await service.get_managed(session, event_id, user)
+@router.post("/{event_id}/publish", responses=problem_responses(*_MANAGED, InvalidTransition))
+async def publish_event(event: ManagedEvent, session: Session) -> EventRead:
+    """Makes a draft public and bookable; an event already published stays as it is."""
     return EventRead.model_validate(await service.publish(session, event))
 
 
-@router.post("/{event_id}/cancel", responses=_MANAGE)
-async def cancel_event(event_id: IdInPath, user: CurrentOrganizer, session: Session) -> EventRead:
-    event = await service.get_managed(session, event_id, user)
+@router.post("/{event_id}/cancel", responses=problem_responses(*_MANAGED))
+async def cancel_event(event: ManagedEvent, user: CurrentOrganizer, session: Session) -> EventRead:
+    """Cancels the event and every confirmed and waitlisted booking of it."""
     return EventRead.model_validate(await service.cancel(session, event, user))
 
 
-@router.delete("/{event_id}", status_code=204, responses=_MANAGE)
-async def delete_event(event_id: IdInPath, user: CurrentOrganizer, session: Session) -> None:
-    event = await service.get_managed(session, event_id, user)
+@router.delete("/{event_id}", status_code=204, responses=problem_responses(*_MANAGED))
+async def delete_event(event: ManagedEvent, user: CurrentOrganizer, session: Session) -> None:
+    """Removes the event from every listing (cancelling it first if it has bookings); the
+    bookings keep their history."""
     await service.delete(session, event, user)
 
 
 @router.get(
     "/{event_id}/calendar.ics",
     response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}}, **problem_responses(401, 404)},
+    responses={
+        200: {"content": {"text/calendar": {}}},
+        **problem_responses(InvalidToken, NotFound),
+    },
 )
-async def event_calendar(event_id: IdInPath, viewer: OptionalUser, session: Session) -> Response:
-    event = await service.get_visible(session, event_id, viewer)
+async def event_calendar(event: VisibleEvent) -> Response:
+    """The event as an iCalendar file (RFC 5545), in its own time zone."""
     return Response(
         calendar_file(event),
         media_type="text/calendar; charset=utf-8",

@@ -6,31 +6,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.admin.audit import AuditAction, TargetType, record
-from boxoffice.bookings import service as bookings_service
-from boxoffice.db import count_of, lock_rows, utcnow
-from boxoffice.errors import Conflict, Forbidden, NotAuthenticated, NotFound, Unprocessable
-from boxoffice.events import repository
-from boxoffice.events.models import Event, EventStatus
-
-# For the bookings service, which changes an event's seats.
-from boxoffice.events.repository import update_row as update_row
+from boxoffice.audit import AuditAction, record
+from boxoffice.bookings import seats
+from boxoffice.db import changed_one, paginate_scalars, utcnow
+from boxoffice.errors import Forbidden, NotAuthenticated, NotFound, Unprocessable
+from boxoffice.events import policy, repository
+from boxoffice.events.errors import CapacityBelowBooked, EventNotEditable, InvalidTransition
+from boxoffice.events.models import Event, EventStatus, update_event
 from boxoffice.events.schemas import EventCreate, EventFilters
 from boxoffice.schemas import PageParams
 from boxoffice.users.models import Role, User
-
-
-class InvalidTransition(Conflict):
-    code = "invalid_transition"
-
-
-class EventNotEditable(Conflict):
-    code = "event_not_editable"
-
-
-class CapacityBelowBooked(Conflict):
-    code = "capacity_below_booked"
-
 
 # The life cycle, in one place: draft -> published -> cancelled, and draft -> cancelled.
 _NEXT_STATUSES = {
@@ -51,14 +36,6 @@ def _check_times(starts_at: datetime, ends_at: datetime | None, *, starts_change
         raise invalid_field("ends_at", "must be after starts_at")
 
 
-def _is_manager(event: Event, user: User | None) -> bool:
-    return user is not None and (user.role is Role.ADMIN or event.organizer_id == user.id)
-
-
-def _may_see(event: Event, user: User | None) -> bool:
-    return event.status is not EventStatus.DRAFT or _is_manager(event, user)
-
-
 async def create(session: AsyncSession, organizer: User, data: EventCreate) -> Event:
     _check_times(data.starts_at, data.ends_at, starts_changed=True)
     event = Event(
@@ -75,7 +52,7 @@ async def create(session: AsyncSession, organizer: User, data: EventCreate) -> E
 async def get_visible(session: AsyncSession, event_id: int, viewer: User | None) -> Event:
     """The event if this viewer may read it; 404 otherwise, so that drafts cannot be probed."""
     event = (await session.scalars(repository.by_id(event_id))).one_or_none()
-    if event is None or not _may_see(event, viewer):
+    if event is None or not policy.may_see(event, viewer):
         raise NotFound(f"there is no event {event_id}")
     return event
 
@@ -83,7 +60,7 @@ async def get_visible(session: AsyncSession, event_id: int, viewer: User | None)
 async def get_managed(session: AsyncSession, event_id: int, user: User) -> Event:
     """The event if this user owns it or is an admin."""
     event = await get_visible(session, event_id, user)
-    if not _is_manager(event, user):
+    if not policy.is_manager(event, user):
         raise Forbidden("only the event's organizer or an admin may do this")
     return event
 
@@ -104,11 +81,7 @@ async def list_events(
             errors=[{"loc": ["query", "status"], "msg": "only together with mine=true"}],
         )
     query = repository.listing(filters, now=utcnow(), owner_id=owner_id)
-    total = (await session.execute(count_of(query))).scalar_one()
-    items = await session.scalars(
-        repository.with_organizer(query).limit(page.limit).offset(page.offset)
-    )
-    return items.all(), total
+    return await paginate_scalars(session, repository.with_organizer(query), page, counting=query)
 
 
 async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) -> Event:
@@ -124,24 +97,23 @@ async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) 
     capacity = changes.pop("capacity", None)
     previous_capacity = event.capacity
     if changes:
-        await session.execute(
-            repository.update_row(event.id).values(**changes, updated_at=utcnow())
-        )
+        await session.execute(update_event(event.id).values(**changes, updated_at=utcnow()))
     if isinstance(capacity, int) and capacity != previous_capacity:
         await _change_capacity(session, event, capacity)
         if capacity > previous_capacity:
-            await bookings_service.serve_waitlist(session, event.id)
+            await seats.serve_waitlist(session, event.id)
     return await _reload(session, event.id)
 
 
 async def _change_capacity(session: AsyncSession, event: Event, capacity: int) -> None:
     # Conditional on the live seat count: a booking that lands meanwhile is not squeezed out.
-    changed = await session.execute(
-        repository.update_row(event.id)
+    changed = await changed_one(
+        session,
+        update_event(event.id)
         .where(Event.seats_booked <= capacity)
-        .values(capacity=capacity, updated_at=utcnow())
+        .values(capacity=capacity, updated_at=utcnow()),
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if not changed:
         current = await _reload(session, event.id)
         raise CapacityBelowBooked(
             f"{current.seats_booked} seats are already booked; capacity cannot go below that",
@@ -158,8 +130,8 @@ async def cancel(session: AsyncSession, event: Event, actor: User) -> Event:
     cancelled, moved = await _transition(session, event, EventStatus.CANCELLED)
     # Only the transaction that cancelled the event sweeps and audits; a racing one found it done.
     if moved:
-        # The status change holds the event's row lock, as the bookings service requires.
-        await bookings_service.cancel_all_for_event(session, event.id)
+        # The status change holds the event's row lock, as the ledger requires.
+        await seats.release_all(session, event.id)
         await _audit(session, actor, AuditAction.EVENT_CANCELLED, cancelled)
     return cancelled
 
@@ -171,21 +143,12 @@ async def delete(session: AsyncSession, event: Event, actor: User) -> None:
     current = await _locked(session, event.id)
     if current.seats_booked or current.waitlist_count:
         await cancel(session, current, actor)
-    await session.execute(
-        repository.update_row(event.id).values(deleted_at=utcnow(), updated_at=utcnow())
-    )
+    await session.execute(update_event(event.id).values(deleted_at=utcnow(), updated_at=utcnow()))
     await _audit(session, actor, AuditAction.EVENT_DELETED, current)
 
 
 async def _audit(session: AsyncSession, actor: User, action: AuditAction, event: Event) -> None:
-    await record(
-        session,
-        actor_id=actor.id,
-        action=action,
-        target_type=TargetType.EVENT,
-        target_id=event.id,
-        title=event.title,
-    )
+    await record(session, action, actor_id=actor.id, target_id=event.id, title=event.title)
 
 
 async def _transition(
@@ -197,20 +160,24 @@ async def _transition(
     if target not in _NEXT_STATUSES[event.status]:
         raise InvalidTransition(f"a {event.status.value} event cannot become {target.value}")
     # Conditional on the status we checked, so two racing transitions cannot both apply.
-    moved = await session.execute(
-        repository.update_row(event.id)
+    moved = await changed_one(
+        session,
+        update_event(event.id)
         .where(Event.status == event.status)
-        .values(status=target, updated_at=utcnow())
+        .values(status=target, updated_at=utcnow()),
     )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if not moved:
         return await _transition(session, await _reload(session, event.id), target)
     return await _reload(session, event.id), True
 
 
 async def _locked(session: AsyncSession, event_id: int) -> Event:
-    """Takes the event's row lock until the transaction ends; the event as stored then."""
-    await lock_rows(session, Event.seats_booked, Event.id == event_id)
-    return await _reload(session, event_id)
+    """Takes the event's row lock until the transaction ends; the event as stored then. A racing
+    delete that got there first makes it 404."""
+    event = await seats.lock_event(session, event_id)
+    if event is None:
+        raise NotFound(f"there is no event {event_id}")
+    return event
 
 
 async def _reload(session: AsyncSession, event_id: int) -> Event:

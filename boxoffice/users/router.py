@@ -1,33 +1,42 @@
 from fastapi import APIRouter
 
 from boxoffice.auth import service as auth_service
-from boxoffice.auth.dependencies import CurrentUser
+from boxoffice.auth.dependencies import SIGNED_IN_ERRORS, CurrentUser
 from boxoffice.auth.schemas import PasswordChangeRequest, TokenPair
+from boxoffice.auth.service import WrongCurrentPassword
 from boxoffice.db import Session
 from boxoffice.errors import problem_responses
 from boxoffice.settings import AppSettings
 from boxoffice.users import service
 from boxoffice.users.schemas import ProfileUpdate, UserRead
+from boxoffice.users.service import AccountDisabled
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-@router.get("/me", responses=problem_responses(401))
+@router.get("/me", responses=problem_responses(*SIGNED_IN_ERRORS))
 async def read_me(user: CurrentUser) -> UserRead:
+    """The calling user."""
     return UserRead.model_validate(user)
 
 
-@router.patch("/me", responses=problem_responses(401))
+@router.patch("/me", responses=problem_responses(*SIGNED_IN_ERRORS))
 async def update_me(body: ProfileUpdate, user: CurrentUser, session: Session) -> UserRead:
+    """Changes the calling user's name."""
     return UserRead.model_validate(
         await service.update_profile(session, user, full_name=body.full_name)
     )
 
 
-@router.post("/me/password", responses=problem_responses(400, 401, 403))
+@router.post(
+    "/me/password",
+    responses=problem_responses(*SIGNED_IN_ERRORS, WrongCurrentPassword, AccountDisabled),
+)
 async def change_password(
     body: PasswordChangeRequest, user: CurrentUser, session: Session, settings: AppSettings
 ) -> TokenPair:
+    """Changes the password and gives a new token pair; every token issued before, in every
+    session, stops working."""
     return await auth_service.change_password(
         session,
         settings,

@@ -3,7 +3,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from boxoffice.db import lock_rows
+from boxoffice.db import changed_one, lock_rows
 from boxoffice.errors import Conflict, Forbidden, NotFound
 from boxoffice.users.models import Role, User
 
@@ -42,13 +42,13 @@ async def change_role(session: AsyncSession, user_id: int, *, expected: Role, ro
 async def _change_if(
     session: AsyncSession, user_id: int, condition: ColumnElement[bool], **values: object
 ) -> bool:
-    changed = await session.execute(
+    return await changed_one(
+        session,
         update(User)
         .where(User.id == user_id, condition)
         .values(**values)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def hold_active(session: AsyncSession, user_id: int) -> None:

@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.admin.models import AuditEntry
+from boxoffice.audit import AuditEntry
 from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.bookings.tickets import new_ticket_code
 from boxoffice.db import utcnow

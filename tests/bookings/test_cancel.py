@@ -4,7 +4,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.admin.models import AuditEntry
+from boxoffice.audit import AuditEntry
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event
 from boxoffice.settings import Settings

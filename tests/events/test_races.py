@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.admin.models import AuditEntry
+from boxoffice.audit import AuditEntry
 from boxoffice.bookings.models import Booking
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role

@@ -1,0 +1,76 @@
+"""The audit log: who changed what. Every domain records the same way, with `record`, in the
+session of the change itself, so an entry commits or rolls back with what it records."""
+
+import json
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from boxoffice.db import Base, UTCDateTime, utcnow
+
+
+class TargetType(StrEnum):
+    USER = "user"
+    EVENT = "event"
+    BOOKING = "booking"
+
+
+class AuditAction(StrEnum):
+    ADMIN_CREATED = "admin.created"
+    USER_ROLE_CHANGED = "user.role_changed"
+    USER_BANNED = "user.banned"
+    USER_UNBANNED = "user.unbanned"
+    EVENT_CANCELLED = "event.cancelled"
+    EVENT_DELETED = "event.deleted"
+    BOOKING_CANCELLED_BY_ADMIN = "booking.cancelled_by_admin"
+
+    @property
+    def target_type(self) -> TargetType:
+        # The action names what it acts on: "event.cancelled" targets an event. An admin
+        # created is a user.
+        subject = self.value.split(".", 1)[0]
+        return TargetType.USER if subject == "admin" else TargetType(subject)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_actor", "actor_id", "id"),
+        Index("ix_audit_log_action", "action", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A user's id, or NULL for changes made from the command line, where nobody is signed in.
+    # No foreign key: on InnoDB its check would make every audited change wait on the actor's
+    # user row, and two admins changing each other would deadlock. Users are never deleted.
+    actor_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(Integer)
+    # A JSON object; TEXT rather than JSON so that it reads the same on every engine.
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+
+
+async def record(
+    session: AsyncSession,
+    action: AuditAction,
+    *,
+    actor_id: int | None,
+    target_id: int,
+    **detail: object,
+) -> None:
+    """Adds an entry to the change's own transaction; `actor_id` None means the command line."""
+    session.add(
+        AuditEntry(
+            actor_id=actor_id,
+            action=action,
+            target_type=action.target_type,
+            target_id=target_id,
+            detail=json.dumps(detail, sort_keys=True, default=str),
+        )
+    )
+    await session.flush()

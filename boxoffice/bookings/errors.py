@@ -1,0 +1,27 @@
+"""What can refuse a booking, a cancellation or a check-in."""
+
+from boxoffice.errors import Conflict
+
+
+class SoldOut(Conflict):
+    code = "sold_out"
+
+
+class AlreadyBooked(Conflict):
+    code = "already_booked"
+
+
+class EventNotBookable(Conflict):
+    code = "event_not_bookable"
+
+
+class EventStarted(Conflict):
+    code = "event_started"
+
+
+class AlreadyCheckedIn(Conflict):
+    code = "already_checked_in"
+
+
+class BookingNotConfirmed(Conflict):
+    code = "booking_not_confirmed"

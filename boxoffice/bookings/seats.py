@@ -1,0 +1,153 @@
+"""The seat ledger: the only code that changes an event's `seats_booked` or `waitlist_count`, or
+confirms a waitlisted booking. Events and bookings both come here; it calls no service.
+
+Lock order, the same in every transaction, so that booking, cancelling, banning and serving the
+waiting list never deadlock, and whatever a transaction reads after taking a lock is the truth:
+
+1. a user's row: `users.service.hold_active` (shared) before a booking, or the UPDATE a ban
+   starts with;
+2. an event's row: `take` and `join_waitlist` are conditional UPDATEs that lock it, and
+   `lock_event` locks it before anything else here touches that event's bookings;
+3. that event's bookings;
+4. a user's sessions (`auth.service`), last.
+
+Every function that needs the event's row lock says so; none of them waits on anything but the
+database while holding it.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from boxoffice.bookings import repository
+from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from boxoffice.db import changed_one, lock_rows, utcnow
+from boxoffice.events.models import Event, EventStatus, update_event
+
+
+def is_bookable(event: Event, now: datetime) -> bool:
+    return (
+        event.status is EventStatus.PUBLISHED and event.deleted_at is None and event.starts_at > now
+    )
+
+
+def _bookable_now(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """`is_bookable` as a WHERE clause, so that the check and the change are one statement."""
+    return (
+        Event.status == EventStatus.PUBLISHED,
+        Event.deleted_at.is_(None),
+        Event.starts_at > now,
+    )
+
+
+async def take(session: AsyncSession, event_id: int, seats: int, now: datetime) -> bool:
+    """The one statement that sells seats: it takes all of them, or changes nothing."""
+    return await changed_one(
+        session,
+        update_event(event_id)
+        .where(
+            *_bookable_now(now),
+            # Nobody jumps the queue: while anyone waits, seats go to the waiting list first.
+            Event.waitlist_count == 0,
+            Event.seats_booked + seats <= Event.capacity,
+        )
+        .values(seats_booked=Event.seats_booked + seats),
+    )
+
+
+async def join_waitlist(session: AsyncSession, event_id: int, now: datetime) -> bool:
+    """Makes room for one more booking in line; False if the event is no longer bookable."""
+    return await changed_one(
+        session,
+        update_event(event_id)
+        .where(*_bookable_now(now))
+        .values(waitlist_count=Event.waitlist_count + 1),
+    )
+
+
+async def current_event(session: AsyncSession, event_id: int) -> Event | None:
+    """The event as stored now (not as this session last saw it); None if it is gone."""
+    found = await session.scalars(
+        select(Event)
+        .where(Event.id == event_id, Event.deleted_at.is_(None))
+        .execution_options(populate_existing=True)
+    )
+    return found.one_or_none()
+
+
+async def lock_event(session: AsyncSession, event_id: int) -> Event | None:
+    """Takes the event's row lock until the transaction ends; the event as stored then."""
+    await lock_rows(session, Event.seats_booked, Event.id == event_id)
+    return await current_event(session, event_id)
+
+
+async def release(session: AsyncSession, booking_id: int) -> Booking | None:
+    """Cancels one active booking and gives back what it held: its seats, or its place in line.
+    The booking as it was, or None if it was no longer active. Needs the event's row lock."""
+    booking = (
+        await session.scalars(
+            select(Booking)
+            .where(Booking.id == booking_id)
+            .execution_options(populate_existing=True)
+        )
+    ).one()
+    if booking.status not in ACTIVE_STATUSES:
+        return None
+    held = booking.status
+    await session.execute(
+        update(Booking)
+        .where(Booking.id == booking_id, Booking.status == held)
+        .values(status=BookingStatus.CANCELLED, active=None, cancelled_at=utcnow())
+    )
+    given_back = (
+        {"seats_booked": Event.seats_booked - booking.seats}
+        if held is BookingStatus.CONFIRMED
+        else {"waitlist_count": Event.waitlist_count - 1}
+    )
+    await session.execute(update_event(booking.event_id).values(**given_back))
+    return booking
+
+
+async def release_all(session: AsyncSession, event_id: int) -> None:
+    """Every active booking of the event ends (it was cancelled). Needs the event's row lock."""
+    await session.execute(
+        update(Booking)
+        .where(Booking.event_id == event_id, Booking.active.is_(True))
+        .values(status=BookingStatus.CANCELLED, active=None, cancelled_at=utcnow())
+    )
+    await session.execute(update_event(event_id).values(seats_booked=0, waitlist_count=0))
+
+
+async def serve_waitlist(session: AsyncSession, event_id: int) -> list[int]:
+    """Confirms waitlisted bookings, oldest first, while their seats fit; the ids promoted.
+
+    Needs the event's row lock. When the oldest does not fit, nobody behind it jumps ahead.
+    """
+    event = await current_event(session, event_id)
+    if event is None or not is_bookable(event, utcnow()) or event.waitlist_count == 0:
+        return []
+    free = event.seats_available
+    promoted: list[int] = []
+    promoted_seats = 0
+    line = await session.execute(repository.waiting_line(event_id, limit=free))
+    for booking_id, seats in line.all():
+        if seats > free:
+            break
+        promoted.append(booking_id)
+        promoted_seats += seats
+        free -= seats
+    if promoted:
+        await session.execute(
+            update(Booking)
+            .where(Booking.id.in_(promoted), Booking.status == BookingStatus.WAITLISTED)
+            .values(status=BookingStatus.CONFIRMED)
+        )
+        await session.execute(
+            update_event(event_id).values(
+                seats_booked=Event.seats_booked + promoted_seats,
+                waitlist_count=Event.waitlist_count - len(promoted),
+            )
+        )
+    return promoted
