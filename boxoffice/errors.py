@@ -212,7 +212,7 @@ def _declaration(status: int, codes: list[str]) -> dict[str, Any]:
     model = ValidationProblem if status == 422 else Problem
     return {
         "model": model,
-        "description": f"{HTTPStatus(status).phrase}. `code`: "
-        + ", ".join(f"`{code}`" for code in codes),
+        # "Conflict: `sold_out`, `already_booked`": the codes a client can branch on.
+        "description": f"{HTTPStatus(status).phrase}: " + ", ".join(f"`{code}`" for code in codes),
         "content": {PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
     }
