@@ -2,6 +2,7 @@
 
 import itertools
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -83,6 +84,31 @@ async def auth_headers(db: AsyncSession, settings: Settings, user: User) -> dict
     pair = await auth_service.start_session(db, settings, user)
     await db.commit()
     return {"Authorization": f"Bearer {pair.access_token}"}
+
+
+class Caller(NamedTuple):
+    """A signed-in user and the headers of their session: `caller.headers`, or unpacked as
+    `user, headers = await signed_in(...)`."""
+
+    user: User
+    headers: dict[str, str]
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+
+async def signed_in(
+    db: AsyncSession,
+    settings: Settings,
+    role: Role,
+    *,
+    email: str | None = None,
+    full_name: str | None = None,
+) -> Caller:
+    """A new user of this role with a live session, as every test signs people in."""
+    user = await make_user(db, role=role, email=email, full_name=full_name)
+    return Caller(user, await auth_headers(db, settings, user))
 
 
 async def make_attendees_with_headers(

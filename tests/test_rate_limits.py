@@ -11,7 +11,7 @@ from boxoffice.app import create_app
 from boxoffice.users.models import Role
 from tests.conftest import AVAILABILITY, make_settings
 from tests.engines import REDIS_URL
-from tests.factories import auth_headers, make_event, make_user
+from tests.factories import make_event, make_user, signed_in
 
 LOGIN = "/api/v1/auth/login"
 WRONG = {"email": "nobody@example.com", "password": "whatever123"}
@@ -95,8 +95,8 @@ async def test_bookings_are_limited_per_user(database_url: str) -> None:
     )
     async with app.state.sessionmaker() as db:
         event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=1)
-        first_user = await auth_headers(db, app.state.settings, await make_user(db))
-        second_user = await auth_headers(db, app.state.settings, await make_user(db))
+        first_user = (await signed_in(db, app.state.settings, Role.ATTENDEE)).headers
+        second_user = (await signed_in(db, app.state.settings, Role.ATTENDEE)).headers
     async with client_for(app) as client:
         answers = [
             await client.post("/api/v1/bookings", headers=first_user, json={"event_id": event.id})

@@ -3,7 +3,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.admin.support import Caller, signed_in
+from tests.factories import Caller, signed_in
 
 
 @pytest.fixture

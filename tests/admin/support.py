@@ -1,6 +1,5 @@
 """What the admin tests share: paths, signed-in callers, bookings made through the API."""
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
@@ -12,9 +11,8 @@ from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.bookings.tickets import new_ticket_code
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event
-from boxoffice.settings import Settings
-from boxoffice.users.models import Role, User
-from tests.factories import auth_headers, make_event, make_user
+from boxoffice.users.models import User
+from tests.factories import Caller, make_event
 
 ADMIN = "/api/v1/admin"
 USERS = f"{ADMIN}/users"
@@ -27,28 +25,6 @@ ME = "/api/v1/users/me"
 
 def user_path(user_id: int | str) -> str:
     return f"{USERS}/{user_id}"
-
-
-@dataclass
-class Caller:
-    user: User
-    headers: dict[str, str] = field(repr=False)
-
-    @property
-    def id(self) -> int:
-        return self.user.id
-
-
-async def signed_in(
-    db: AsyncSession,
-    settings: Settings,
-    role: Role = Role.ATTENDEE,
-    *,
-    email: str | None = None,
-    full_name: str | None = None,
-) -> Caller:
-    user = await make_user(db, role=role, email=email, full_name=full_name)
-    return Caller(user, await auth_headers(db, settings, user))
 
 
 async def book(

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.admin.support import AUDIT_LOG, STATS, USERS, signed_in, stored_user, user_path
-from tests.factories import make_user
+from tests.admin.support import AUDIT_LOG, STATS, USERS, stored_user, user_path
+from tests.factories import make_user, signed_in
 
 ROUTES = [
     ("GET", USERS, None),

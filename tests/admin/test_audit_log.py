@@ -8,16 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.admin.support import (
-    AUDIT_LOG,
-    BOOKINGS,
-    EVENTS,
-    Caller,
-    book,
-    signed_in,
-    user_path,
-)
-from tests.factories import make_event, make_user
+from tests.admin.support import AUDIT_LOG, BOOKINGS, EVENTS, book, user_path
+from tests.factories import Caller, make_event, make_user, signed_in
 
 
 async def audit_log(client: httpx.AsyncClient, admin: Caller, **params: str | int) -> Any:
@@ -53,7 +45,7 @@ async def test_role_change_ban_and_unban_are_logged_with_actor_and_target(
 async def test_ban_entry_names_the_bookings_it_cancelled(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, admin: Caller
 ) -> None:
-    ann = await signed_in(db, settings)
+    ann = await signed_in(db, settings, Role.ATTENDEE)
     booking = await book(client, ann, (await make_event(db, await make_user(db))).id)
 
     await client.delete(user_path(ann.id), headers=admin.headers)
@@ -99,7 +91,7 @@ async def test_admin_cancelling_someones_booking_is_logged(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, admin: Caller
 ) -> None:
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
-    ann = await signed_in(db, settings)
+    ann = await signed_in(db, settings, Role.ATTENDEE)
     booking = await book(client, ann, event.id)
 
     await client.delete(f"{BOOKINGS}/{booking['id']}", headers=admin.headers)
@@ -118,7 +110,7 @@ async def test_admin_cancelling_someones_booking_is_logged(
 async def test_holder_cancelling_own_booking_is_not_an_admin_action(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, admin: Caller
 ) -> None:
-    ann = await signed_in(db, settings)
+    ann = await signed_in(db, settings, Role.ATTENDEE)
     booking = await book(client, ann, (await make_event(db, await make_user(db))).id)
 
     cancelled = await client.delete(f"{BOOKINGS}/{booking['id']}", headers=ann.headers)

@@ -13,17 +13,15 @@ from tests.admin.support import (
     BOOKINGS,
     EVENTS,
     ME,
-    Caller,
     audit_entries,
     book,
     past_booking,
-    signed_in,
     stored_booking,
     stored_user,
     user_path,
 )
 from tests.bookings.invariants import assert_seats_exact
-from tests.factories import PASSWORD, make_event, make_user
+from tests.factories import PASSWORD, Caller, make_event, make_user, signed_in
 
 LOGIN, REFRESH = "/api/v1/auth/login", "/api/v1/auth/refresh"
 
@@ -50,7 +48,7 @@ async def test_ban_answers_the_inactive_user(
 async def test_banned_users_live_access_token_is_refused_at_once(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, admin: Caller
 ) -> None:
-    ann = await signed_in(db, settings)
+    ann = await signed_in(db, settings, Role.ATTENDEE)
     assert (await client.get(ME, headers=ann.headers)).status_code == 200
 
     await ban(client, admin, ann.id)
@@ -109,10 +107,10 @@ async def test_ban_cancels_upcoming_bookings_and_leaves_past_ones(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, admin: Caller
 ) -> None:
     organizer = await make_user(db, role=Role.ORGANIZER)
-    ann = await signed_in(db, settings)
+    ann = await signed_in(db, settings, Role.ATTENDEE)
     confirmed = await book(client, ann, (await make_event(db, organizer)).id, 2)
     full = await make_event(db, organizer, capacity=1)
-    await book(client, await signed_in(db, settings), full.id)
+    await book(client, await signed_in(db, settings, Role.ATTENDEE), full.id)
     waiting = await book(client, ann, full.id, wait=True)
     attended = await past_booking(db, ann.user, organizer)
 
@@ -132,9 +130,9 @@ async def test_ban_gives_the_seats_to_the_waiting_list(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, admin: Caller
 ) -> None:
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=2)
-    banned = await signed_in(db, settings)
+    banned = await signed_in(db, settings, Role.ATTENDEE)
     await book(client, banned, event.id, 2)
-    patient = await signed_in(db, settings)
+    patient = await signed_in(db, settings, Role.ATTENDEE)
     waiting = await book(client, patient, event.id, 2, wait=True)
 
     await ban(client, admin, banned.id)
@@ -151,7 +149,7 @@ async def test_ban_keeps_every_record(
 ) -> None:
     organizer = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer.user)
-    ann = await signed_in(db, settings, email="ann@example.com")
+    ann = await signed_in(db, settings, Role.ATTENDEE, email="ann@example.com")
     await book(client, ann, (await make_event(db, organizer.user)).id)
 
     await ban(client, admin, ann.id)
@@ -217,7 +215,7 @@ async def test_delete_bans_the_user(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, admin: Caller
 ) -> None:
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=2)
-    ann = await signed_in(db, settings)
+    ann = await signed_in(db, settings, Role.ATTENDEE)
     booking = await book(client, ann, event.id, 2)
 
     response = await client.delete(user_path(ann.id), headers=admin.headers)
@@ -233,7 +231,7 @@ async def test_delete_bans_the_user(
 async def test_delete_erases_nothing(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, admin: Caller
 ) -> None:
-    ann = await signed_in(db, settings, email="ann@example.com")
+    ann = await signed_in(db, settings, Role.ATTENDEE, email="ann@example.com")
     booking = await book(client, ann, (await make_event(db, await make_user(db))).id)
 
     await client.delete(user_path(ann.id), headers=admin.headers)

@@ -6,16 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.admin.support import (
-    EVENTS,
-    Caller,
-    audit_entries,
-    event_body,
-    signed_in,
-    stored_user,
-    user_path,
-)
-from tests.factories import make_event, make_user
+from tests.admin.support import EVENTS, audit_entries, event_body, stored_user, user_path
+from tests.factories import Caller, make_event, make_user, signed_in
 
 
 async def test_promotion_answers_the_changed_user(
@@ -36,7 +28,7 @@ async def test_promotion_answers_the_changed_user(
 async def test_new_role_applies_to_the_live_token_at_once(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, admin: Caller
 ) -> None:
-    ann = await signed_in(db, settings)
+    ann = await signed_in(db, settings, Role.ATTENDEE)
     before = await client.post(EVENTS, headers=ann.headers, json=event_body())
 
     await client.patch(user_path(ann.id), headers=admin.headers, json={"role": "organizer"})

@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.events.models import EventStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.admin.support import BOOKINGS, EVENTS, STATS, Caller, book, signed_in
-from tests.factories import make_event, make_user
+from tests.admin.support import BOOKINGS, EVENTS, STATS, book
+from tests.factories import Caller, make_event, make_user, signed_in
 
 
 async def test_every_count_is_present_even_at_zero(
@@ -58,10 +58,10 @@ async def test_counts_bookings_by_status_and_seats_sold_from_confirmed_ones(
     organizer = await make_user(db, role=Role.ORGANIZER)
     roomy = await make_event(db, organizer)
     full = await make_event(db, organizer, capacity=3)
-    await book(client, await signed_in(db, settings), roomy.id, 2)
-    await book(client, await signed_in(db, settings), full.id, 3)
-    await book(client, await signed_in(db, settings), full.id, 4, wait=True)
-    quitter = await signed_in(db, settings)
+    await book(client, await signed_in(db, settings, Role.ATTENDEE), roomy.id, 2)
+    await book(client, await signed_in(db, settings, Role.ATTENDEE), full.id, 3)
+    await book(client, await signed_in(db, settings, Role.ATTENDEE), full.id, 4, wait=True)
+    quitter = await signed_in(db, settings, Role.ATTENDEE)
     dropped = await book(client, quitter, roomy.id, 5)
     await client.delete(f"{BOOKINGS}/{dropped['id']}", headers=quitter.headers)
 

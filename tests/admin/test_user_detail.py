@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.events.models import EventStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.admin.support import BOOKINGS, EVENTS, Caller, book, signed_in, user_path
-from tests.factories import make_event, make_user
+from tests.admin.support import BOOKINGS, EVENTS, book, user_path
+from tests.factories import Caller, make_event, make_user, signed_in
 
 
 async def test_shows_the_user_with_counts_and_recent_items(
@@ -16,7 +16,9 @@ async def test_shows_the_user_with_counts_and_recent_items(
 ) -> None:
     organizer = await make_user(db, role=Role.ORGANIZER, email="org@example.com")
     event = await make_event(db, organizer)
-    attendee = await signed_in(db, settings, email="ann@example.com", full_name="Ann Lee")
+    attendee = await signed_in(
+        db, settings, Role.ATTENDEE, email="ann@example.com", full_name="Ann Lee"
+    )
     booking = await book(client, attendee, event.id, 2)
 
     response = await client.get(user_path(attendee.id), headers=admin.headers)
@@ -39,7 +41,7 @@ async def test_recent_bookings_are_the_last_ten_newest_first(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, admin: Caller
 ) -> None:
     organizer = await make_user(db, role=Role.ORGANIZER)
-    attendee = await signed_in(db, settings)
+    attendee = await signed_in(db, settings, Role.ATTENDEE)
     made = [await book(client, attendee, (await make_event(db, organizer)).id) for _ in range(12)]
 
     shown = (await client.get(user_path(attendee.id), headers=admin.headers)).json()
@@ -52,11 +54,11 @@ async def test_recent_bookings_show_cancelled_and_waitlisted_ones_as_bookings_do
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, admin: Caller
 ) -> None:
     organizer = await make_user(db, role=Role.ORGANIZER)
-    attendee = await signed_in(db, settings)
+    attendee = await signed_in(db, settings, Role.ATTENDEE)
     dropped = await book(client, attendee, (await make_event(db, organizer)).id)
     await client.delete(f"{BOOKINGS}/{dropped['id']}", headers=attendee.headers)
     full = await make_event(db, organizer, capacity=1)
-    await book(client, await signed_in(db, settings), full.id)
+    await book(client, await signed_in(db, settings, Role.ATTENDEE), full.id)
     waiting = await book(client, attendee, full.id, wait=True)
 
     shown = (await client.get(user_path(attendee.id), headers=admin.headers)).json()

@@ -14,8 +14,8 @@ from boxoffice.bookings.tickets import new_ticket_code
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.admin.support import EVENTS, USERS, Caller, book, signed_in
-from tests.factories import make_event, make_user
+from tests.admin.support import EVENTS, USERS, book
+from tests.factories import Caller, make_event, make_user, signed_in
 
 
 async def listed(client: httpx.AsyncClient, admin: Caller, **params: str | int) -> Any:
@@ -126,12 +126,12 @@ async def test_bookings_count_counts_every_booking_of_any_status(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, admin: Caller
 ) -> None:
     organizer = await make_user(db, role=Role.ORGANIZER)
-    attendee = await signed_in(db, settings)
+    attendee = await signed_in(db, settings, Role.ATTENDEE)
     kept = await book(client, attendee, (await make_event(db, organizer)).id)
     dropped = await book(client, attendee, (await make_event(db, organizer)).id)
     await client.delete(f"/api/v1/bookings/{dropped['id']}", headers=attendee.headers)
     full = await make_event(db, organizer, capacity=1)
-    await book(client, await signed_in(db, settings), full.id)
+    await book(client, await signed_in(db, settings, Role.ATTENDEE), full.id)
     await book(client, attendee, full.id, wait=True)
 
     page = await listed(client, admin, q=attendee.user.email)

@@ -11,13 +11,13 @@ from boxoffice.events.models import EventStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.bookings.invariants import assert_seats_exact
-from tests.factories import auth_headers, make_event, make_user
+from tests.factories import auth_headers, make_event, make_user, signed_in
 
 BOOKINGS = "/api/v1/bookings"
 
 
 async def attendee_headers(db: AsyncSession, settings: Settings) -> dict[str, str]:
-    return await auth_headers(db, settings, await make_user(db))
+    return (await signed_in(db, settings, Role.ATTENDEE)).headers
 
 
 @pytest.mark.parametrize("join_waitlist", [False, True])
@@ -28,9 +28,11 @@ async def test_the_answer_to_a_booking_is_what_reading_it_back_gives(
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=1)
     if join_waitlist:
         await client.post(
-            BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
+            BOOKINGS,
+            headers=(await signed_in(db, settings, Role.ATTENDEE)).headers,
+            json={"event_id": event.id},
         )
-    headers = await attendee_headers(db, settings)
+    headers = (await signed_in(db, settings, Role.ATTENDEE)).headers
 
     booked = await client.post(
         BOOKINGS, headers=headers, json={"event_id": event.id, "join_waitlist": join_waitlist}
@@ -46,7 +48,7 @@ async def test_booking_confirms_seats_and_takes_them_from_the_event(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
-    headers = await attendee_headers(db, settings)
+    headers = (await signed_in(db, settings, Role.ATTENDEE)).headers
 
     response = await client.post(BOOKINGS, headers=headers, json={"event_id": event.id, "seats": 3})
 
@@ -68,7 +70,9 @@ async def test_one_seat_is_the_default(
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
 
     response = await client.post(
-        BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
+        BOOKINGS,
+        headers=(await signed_in(db, settings, Role.ATTENDEE)).headers,
+        json={"event_id": event.id},
     )
 
     assert response.json()["seats"] == 1
@@ -81,7 +85,9 @@ async def test_ticket_code_is_typable_and_unique(
     codes = []
     for _ in range(10):
         response = await client.post(
-            BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
+            BOOKINGS,
+            headers=(await signed_in(db, settings, Role.ATTENDEE)).headers,
+            json={"event_id": event.id},
         )
         codes.append(response.json()["ticket_code"])
 
@@ -100,7 +106,7 @@ async def test_seats_outside_one_to_ten_are_refused(
 
     response = await client.post(
         BOOKINGS,
-        headers=await attendee_headers(db, settings),
+        headers=(await signed_in(db, settings, Role.ATTENDEE)).headers,
         json={"event_id": event.id, "seats": seats},
     )
 
@@ -115,7 +121,9 @@ async def test_unknown_fields_are_refused(
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
 
     response = await client.post(
-        BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id, **field}
+        BOOKINGS,
+        headers=(await signed_in(db, settings, Role.ATTENDEE)).headers,
+        json={"event_id": event.id, **field},
     )
 
     assert response.status_code == 422
@@ -147,7 +155,7 @@ async def test_unknown_and_draft_events_are_not_found(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     draft = await make_event(db, await make_user(db, role=Role.ORGANIZER), status=EventStatus.DRAFT)
-    headers = await attendee_headers(db, settings)
+    headers = (await signed_in(db, settings, Role.ATTENDEE)).headers
 
     for event_id in (draft.id, 987654):
         response = await client.post(BOOKINGS, headers=headers, json={"event_id": event_id})
@@ -163,7 +171,9 @@ async def test_cancelled_event_is_not_bookable(
     )
 
     response = await client.post(
-        BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
+        BOOKINGS,
+        headers=(await signed_in(db, settings, Role.ATTENDEE)).headers,
+        json={"event_id": event.id},
     )
 
     assert response.status_code == 409
@@ -178,7 +188,9 @@ async def test_started_event_is_not_bookable(
     )
 
     response = await client.post(
-        BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
+        BOOKINGS,
+        headers=(await signed_in(db, settings, Role.ATTENDEE)).headers,
+        json={"event_id": event.id},
     )
 
     assert response.status_code == 409
@@ -191,13 +203,13 @@ async def test_more_seats_than_left_is_sold_out_and_changes_nothing(
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=4)
     await client.post(
         BOOKINGS,
-        headers=await attendee_headers(db, settings),
+        headers=(await signed_in(db, settings, Role.ATTENDEE)).headers,
         json={"event_id": event.id, "seats": 3},
     )
 
     response = await client.post(
         BOOKINGS,
-        headers=await attendee_headers(db, settings),
+        headers=(await signed_in(db, settings, Role.ATTENDEE)).headers,
         json={"event_id": event.id, "seats": 2},
     )
 
@@ -212,7 +224,7 @@ async def test_second_booking_by_same_attendee_is_already_booked(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
-    headers = await attendee_headers(db, settings)
+    headers = (await signed_in(db, settings, Role.ATTENDEE)).headers
     await client.post(BOOKINGS, headers=headers, json={"event_id": event.id})
 
     response = await client.post(BOOKINGS, headers=headers, json={"event_id": event.id, "seats": 2})
@@ -226,7 +238,7 @@ async def test_cancelled_booking_does_not_block_booking_again(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
-    headers = await attendee_headers(db, settings)
+    headers = (await signed_in(db, settings, Role.ATTENDEE)).headers
     first = (await client.post(BOOKINGS, headers=headers, json={"event_id": event.id})).json()
     await client.delete(f"{BOOKINGS}/{first['id']}", headers=headers)
 

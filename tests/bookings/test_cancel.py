@@ -10,7 +10,7 @@ from boxoffice.events.models import Event
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.bookings.invariants import assert_seats_exact
-from tests.factories import auth_headers, make_event, make_user
+from tests.factories import auth_headers, make_event, make_user, signed_in
 
 BOOKINGS = "/api/v1/bookings"
 
@@ -19,7 +19,7 @@ async def booked(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, seats: int = 2
 ) -> tuple[int, int, dict[str, str]]:
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=5)
-    headers = await auth_headers(db, settings, await make_user(db))
+    headers = (await signed_in(db, settings, Role.ATTENDEE)).headers
     booking = await client.post(
         BOOKINGS, headers=headers, json={"event_id": event.id, "seats": seats}
     )
@@ -78,7 +78,7 @@ async def test_event_owner_may_not_cancel_a_booking(
 ) -> None:
     owner = await make_user(db, role=Role.ORGANIZER)
     event = await make_event(db, owner)
-    headers = await auth_headers(db, settings, await make_user(db))
+    headers = (await signed_in(db, settings, Role.ATTENDEE)).headers
     booking = (await client.post(BOOKINGS, headers=headers, json={"event_id": event.id})).json()
 
     response = await client.delete(
@@ -93,8 +93,8 @@ async def test_someone_elses_booking_does_not_exist_for_a_stranger(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     event_id, booking_id, _ = await booked(client, db, settings)
-    stranger = await auth_headers(db, settings, await make_user(db))
-    other_organizer = await auth_headers(db, settings, await make_user(db, role=Role.ORGANIZER))
+    stranger = (await signed_in(db, settings, Role.ATTENDEE)).headers
+    other_organizer = (await signed_in(db, settings, Role.ORGANIZER)).headers
 
     for headers in (stranger, other_organizer):
         assert (await client.get(f"{BOOKINGS}/{booking_id}", headers=headers)).status_code == 404
@@ -123,9 +123,9 @@ async def test_holder_owner_and_admin_read_a_booking(
 ) -> None:
     owner = await make_user(db, role=Role.ORGANIZER)
     event = await make_event(db, owner)
-    holder = await auth_headers(db, settings, await make_user(db))
+    holder = (await signed_in(db, settings, Role.ATTENDEE)).headers
     booking = (await client.post(BOOKINGS, headers=holder, json={"event_id": event.id})).json()
-    admin = await auth_headers(db, settings, await make_user(db, role=Role.ADMIN))
+    admin = (await signed_in(db, settings, Role.ADMIN)).headers
 
     for headers in (holder, await auth_headers(db, settings, owner), admin):
         response = await client.get(f"{BOOKINGS}/{booking['id']}", headers=headers)
@@ -138,7 +138,7 @@ async def test_my_bookings_are_newest_first_and_filterable(
 ) -> None:
     organizer = await make_user(db, role=Role.ORGANIZER)
     events = [await make_event(db, organizer) for _ in range(3)]
-    headers = await auth_headers(db, settings, await make_user(db))
+    headers = (await signed_in(db, settings, Role.ATTENDEE)).headers
     ids = [
         (await client.post(BOOKINGS, headers=headers, json={"event_id": e.id})).json()["id"]
         for e in events

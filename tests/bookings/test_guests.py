@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
-from tests.factories import auth_headers, make_event, make_user
+from tests.factories import auth_headers, make_event, make_user, signed_in
 
 BOOKINGS = "/api/v1/bookings"
 
@@ -38,7 +38,7 @@ async def test_guest_list_shows_confirmed_and_waitlisted_by_default(
     gone = await book(client, db, settings, event_id, full_name="Cy")
     await client.delete(
         f"{BOOKINGS}/{gone['id']}",
-        headers=await auth_headers(db, settings, await make_user(db, role=Role.ADMIN)),
+        headers=(await signed_in(db, settings, Role.ADMIN)).headers,
     )
 
     response = await client.get(
@@ -119,9 +119,9 @@ async def test_guest_list_is_for_the_owner_and_admins(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     _, event_id = await owner_and_event(db)
-    other_organizer = await auth_headers(db, settings, await make_user(db, role=Role.ORGANIZER))
-    attendee = await auth_headers(db, settings, await make_user(db))
-    admin = await auth_headers(db, settings, await make_user(db, role=Role.ADMIN))
+    other_organizer = (await signed_in(db, settings, Role.ORGANIZER)).headers
+    attendee = (await signed_in(db, settings, Role.ATTENDEE)).headers
+    admin = (await signed_in(db, settings, Role.ADMIN)).headers
     path = f"/api/v1/events/{event_id}/bookings"
 
     assert (await client.get(path, headers=other_organizer)).status_code == 403

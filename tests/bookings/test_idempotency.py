@@ -15,7 +15,7 @@ from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from boxoffice.users.service import AccountDisabled
 from tests.bookings.invariants import assert_seats_exact
-from tests.factories import auth_headers, make_event, make_user
+from tests.factories import auth_headers, make_event, make_user, signed_in
 
 BOOKINGS = "/api/v1/bookings"
 
@@ -28,7 +28,7 @@ async def test_repeat_with_the_same_key_returns_the_first_booking(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
-    headers = {**await auth_headers(db, settings, await make_user(db)), "Idempotency-Key": "k-1"}
+    headers = {**(await signed_in(db, settings, Role.ATTENDEE)).headers, "Idempotency-Key": "k-1"}
 
     first = await client.post(BOOKINGS, headers=headers, json={"event_id": event.id, "seats": 2})
     repeat = await client.post(BOOKINGS, headers=headers, json={"event_id": event.id, "seats": 2})
@@ -43,7 +43,7 @@ async def test_same_key_with_a_different_body_is_refused(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
-    headers = {**await auth_headers(db, settings, await make_user(db)), "Idempotency-Key": "k-1"}
+    headers = {**(await signed_in(db, settings, Role.ATTENDEE)).headers, "Idempotency-Key": "k-1"}
     await client.post(BOOKINGS, headers=headers, json={"event_id": event.id, "seats": 1})
 
     response = await client.post(BOOKINGS, headers=headers, json={"event_id": event.id, "seats": 3})
@@ -60,7 +60,7 @@ async def test_keys_belong_to_their_user(
     body = {"event_id": event.id}
 
     for _ in range(2):
-        headers = await auth_headers(db, settings, await make_user(db))
+        headers = (await signed_in(db, settings, Role.ATTENDEE)).headers
         response = await client.post(
             BOOKINGS, headers={**headers, "Idempotency-Key": "same"}, json=body
         )
@@ -76,10 +76,10 @@ async def test_a_conflict_is_not_remembered_so_a_retry_can_succeed(
     event = await make_event(db, owner, capacity=1)
     await client.post(
         BOOKINGS,
-        headers=await auth_headers(db, settings, await make_user(db)),
+        headers=(await signed_in(db, settings, Role.ATTENDEE)).headers,
         json={"event_id": event.id},
     )
-    headers = {**await auth_headers(db, settings, await make_user(db)), "Idempotency-Key": "retry"}
+    headers = {**(await signed_in(db, settings, Role.ATTENDEE)).headers, "Idempotency-Key": "retry"}
     sold_out = await client.post(BOOKINGS, headers=headers, json={"event_id": event.id})
     await client.patch(
         f"/api/v1/events/{event.id}",
@@ -97,7 +97,7 @@ async def test_a_conflict_is_not_remembered_so_a_retry_can_succeed(
 async def test_a_not_found_answer_is_replayed_as_it_was(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    headers = {**await auth_headers(db, settings, await make_user(db)), "Idempotency-Key": "nf"}
+    headers = {**(await signed_in(db, settings, Role.ATTENDEE)).headers, "Idempotency-Key": "nf"}
 
     first = await client.post(BOOKINGS, headers=headers, json={"event_id": 424242})
     repeat = await client.post(BOOKINGS, headers=headers, json={"event_id": 424242})
@@ -111,7 +111,7 @@ async def test_parallel_repeats_book_once(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=50)
-    headers = {**await auth_headers(db, settings, await make_user(db)), "Idempotency-Key": "rush"}
+    headers = {**(await signed_in(db, settings, Role.ATTENDEE)).headers, "Idempotency-Key": "rush"}
 
     answers = await asyncio.gather(
         *(client.post(BOOKINGS, headers=headers, json={"event_id": event.id}) for _ in range(8))
@@ -136,7 +136,7 @@ async def test_keyed_bookings_beyond_the_pool_size_do_not_starve_it(
     requests in flight than connections, none may hold one while waiting for another."""
     small = create_app(settings.model_copy(update={"database_pool_size": 1}))  # 2 connections
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=50)
-    crowd = [await auth_headers(db, settings, await make_user(db)) for _ in range(6)]
+    crowd = [(await signed_in(db, settings, Role.ATTENDEE)).headers for _ in range(6)]
     try:
         transport = httpx.ASGITransport(app=small)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

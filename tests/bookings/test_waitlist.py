@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
 from tests.bookings.invariants import assert_seats_exact
-from tests.factories import auth_headers, make_event, make_user
+from tests.factories import auth_headers, make_event, make_user, signed_in
 
 BOOKINGS = "/api/v1/bookings"
 
@@ -18,7 +18,7 @@ class Crowd:
         self.client, self.db, self.settings = client, db, settings
 
     async def book(self, event_id: int, seats: int, *, wait: bool = False) -> dict[str, object]:
-        headers = await auth_headers(self.db, self.settings, await make_user(self.db))
+        headers = (await signed_in(self.db, self.settings, Role.ATTENDEE)).headers
         response = await self.client.post(
             BOOKINGS,
             headers=headers,

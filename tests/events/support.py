@@ -10,7 +10,7 @@ from boxoffice.db import utcnow
 from boxoffice.events.models import Event
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
-from tests.factories import auth_headers, make_user
+from tests.factories import auth_headers, signed_in
 
 EVENTS = "/api/v1/events"
 
@@ -63,17 +63,6 @@ def parse_time(value: object) -> datetime:
     return datetime.fromisoformat(value)
 
 
-async def signed_in(
-    db: AsyncSession,
-    settings: Settings,
-    role: Role = Role.ORGANIZER,
-    *,
-    full_name: str | None = None,
-) -> tuple[User, dict[str, str]]:
-    user = await make_user(db, role=role, full_name=full_name)
-    return user, await auth_headers(db, settings, user)
-
-
 async def headers_of(
     db: AsyncSession, settings: Settings, viewer: Viewer, owner: User
 ) -> dict[str, str]:
@@ -83,7 +72,7 @@ async def headers_of(
     if viewer == "owner":
         return await auth_headers(db, settings, owner)
     role = {"admin": Role.ADMIN, "other_organizer": Role.ORGANIZER, "attendee": Role.ATTENDEE}
-    return (await signed_in(db, settings, role[viewer]))[1]
+    return (await signed_in(db, settings, role[viewer])).headers
 
 
 async def stored_event(db: AsyncSession, event_id: int) -> Event:

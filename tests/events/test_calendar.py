@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.db import utcnow
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.events.support import EVENTS, event_path, signed_in
-from tests.factories import make_event, make_user
+from tests.events.support import EVENTS, event_path
+from tests.factories import make_event, make_user, signed_in
 
 # Within the years a VTIMEZONE block describes, so clients without a zone database agree too.
 NEXT_YEAR = utcnow().year + 1
@@ -36,7 +36,7 @@ async def fetch_calendar(client: httpx.AsyncClient, event_id: int) -> Calendar:
 async def create_berlin_event(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> dict[str, object]:
-    _, headers = await signed_in(db, settings, full_name="Olga Organizer")
+    _, headers = await signed_in(db, settings, Role.ORGANIZER, full_name="Olga Organizer")
     response = await client.post(
         EVENTS,
         headers=headers,
@@ -153,7 +153,7 @@ async def test_utc_event_has_its_times_in_utc(client: httpx.AsyncClient, db: Asy
 async def test_event_without_an_end_has_no_dtend(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
     created = await client.post(
         EVENTS,
         headers=headers,
@@ -175,7 +175,7 @@ async def test_event_without_an_end_has_no_dtend(
 async def test_cancelled_event_is_marked_cancelled(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer)
     await client.post(event_path(event.id, "cancel"), headers=headers)
 

@@ -17,16 +17,15 @@ from tests.events.support import (
     new_event,
     parse_time,
     set_event,
-    signed_in,
     stored_event,
 )
-from tests.factories import make_event
+from tests.factories import make_event, signed_in
 
 
 async def test_organizer_creates_a_draft_by_default(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings, full_name="Olga Organizer")
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER, full_name="Olga Organizer")
 
     response = await client.post(EVENTS, headers=headers, json=new_event())
 
@@ -46,7 +45,7 @@ async def test_organizer_creates_a_draft_by_default(
 async def test_organizer_may_ask_for_published_on_create(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
 
     response = await client.post(EVENTS, headers=headers, json=new_event(status="published"))
 
@@ -58,7 +57,7 @@ async def test_organizer_may_ask_for_published_on_create(
 async def test_draft_may_be_asked_for_explicitly(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
 
     response = await client.post(EVENTS, headers=headers, json=new_event(status="draft"))
 
@@ -101,7 +100,7 @@ async def test_anonymous_may_not_create_events(client: httpx.AsyncClient, db: As
 async def test_new_event_has_every_field_with_empty_seat_counts(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
 
     before = datetime.now(UTC)
     response = await client.post(EVENTS, headers=headers, json=new_event(capacity=40))
@@ -119,7 +118,7 @@ async def test_new_event_has_every_field_with_empty_seat_counts(
 async def test_optional_fields_have_defaults(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
     body = new_event()
     del body["description"], body["ends_at"]
 
@@ -133,7 +132,7 @@ async def test_optional_fields_have_defaults(
 async def test_title_and_location_are_trimmed(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
 
     response = await client.post(
         EVENTS, headers=headers, json=new_event(title="  Jazz Night ", location=" Blue Room  ")
@@ -145,7 +144,7 @@ async def test_title_and_location_are_trimmed(
 async def test_times_sent_with_an_offset_are_returned_in_utc(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
     starts_at, ends_at = "2100-06-01T20:00:00+02:00", "2100-06-01T22:30:00+02:00"
 
     response = await client.post(
@@ -171,7 +170,7 @@ async def test_times_sent_with_an_offset_are_returned_in_utc(
 async def test_every_event_read_carries_seat_counts_and_organizer(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, read: str
 ) -> None:
-    organizer, headers = await signed_in(db, settings, full_name="Olga Organizer")
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER, full_name="Olga Organizer")
     status = EventStatus.DRAFT if read == "publish" else EventStatus.PUBLISHED
     event = await make_event(db, organizer, capacity=10, status=status, timezone="Asia/Tokyo")
     await set_event(db, event.id, seats_booked=3, waitlist_count=2)

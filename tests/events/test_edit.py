@@ -9,22 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.events.models import EventStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.events.support import (
-    event_path,
-    in_days,
-    parse_time,
-    set_event,
-    signed_in,
-    stored_event,
-)
-from tests.factories import make_event, make_user
+from tests.events.support import event_path, in_days, parse_time, set_event, stored_event
+from tests.factories import make_event, make_user, signed_in
 
 
 @pytest.mark.parametrize("role", [Role.ORGANIZER, Role.ADMIN])
 async def test_owner_and_admin_change_every_editable_field(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, role: Role
 ) -> None:
-    owner, owner_headers = await signed_in(db, settings)
+    owner, owner_headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, owner, status=EventStatus.PUBLISHED, capacity=10)
     headers = owner_headers if role is Role.ORGANIZER else (await signed_in(db, settings, role))[1]
     starts_at, ends_at = in_days(20), in_days(20, hours=3)
@@ -65,7 +58,7 @@ async def test_owner_and_admin_change_every_editable_field(
 async def test_only_the_fields_sent_change(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(
         db, organizer, capacity=10, title="Jazz Night", description="Live", timezone="Asia/Tokyo"
     )
@@ -84,7 +77,7 @@ async def test_only_the_fields_sent_change(
 async def test_an_empty_edit_is_accepted_and_changes_nothing(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer)
     before = (await client.get(event_path(event.id))).json()
 
@@ -97,7 +90,7 @@ async def test_an_empty_edit_is_accepted_and_changes_nothing(
 async def test_a_draft_can_be_edited_and_stays_a_draft(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     draft = await make_event(db, organizer, status=EventStatus.DRAFT)
 
     response = await client.patch(event_path(draft.id), headers=headers, json={"title": "Soon"})
@@ -109,7 +102,7 @@ async def test_a_draft_can_be_edited_and_stays_a_draft(
 async def test_ends_at_may_be_cleared(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer)
 
     response = await client.patch(event_path(event.id), headers=headers, json={"ends_at": None})
@@ -122,7 +115,7 @@ async def test_ends_at_may_be_cleared(
 async def test_capacity_below_the_seats_booked_is_refused_and_changes_nothing(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, capacity=10, title="Jazz Night")
     await set_event(db, event.id, seats_booked=6)
 
@@ -140,7 +133,7 @@ async def test_capacity_below_the_seats_booked_is_refused_and_changes_nothing(
 async def test_capacity_may_come_down_to_exactly_the_seats_booked(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, capacity=10)
     await set_event(db, event.id, seats_booked=6)
 
@@ -154,7 +147,7 @@ async def test_capacity_may_come_down_to_exactly_the_seats_booked(
 async def test_capacity_may_grow_beyond_the_seats_booked(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, capacity=10)
     await set_event(db, event.id, seats_booked=10)
 
@@ -167,7 +160,7 @@ async def test_capacity_may_grow_beyond_the_seats_booked(
 async def test_moving_ends_at_before_starts_at_is_refused(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, starts_in=timedelta(days=7))
     ends_at = (await stored_event(db, event.id)).ends_at
 
@@ -183,7 +176,7 @@ async def test_moving_ends_at_before_starts_at_is_refused(
 async def test_starts_at_and_ends_at_may_move_together(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, starts_in=timedelta(days=7))
     starts_at, ends_at = in_days(30), in_days(30, hours=1)
 
@@ -202,7 +195,7 @@ async def test_an_event_that_has_started_can_still_be_retitled(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     # starts_at must be in the future only when it is being set.
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, starts_in=-timedelta(minutes=30))
 
     response = await client.patch(event_path(event.id), headers=headers, json={"title": "Live"})
@@ -214,7 +207,7 @@ async def test_an_event_that_has_started_can_still_be_retitled(
 async def test_time_sent_with_an_offset_is_stored_and_returned_in_utc(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer)
 
     response = await client.patch(
@@ -230,7 +223,7 @@ async def test_time_sent_with_an_offset_is_stored_and_returned_in_utc(
 async def test_an_organizer_cannot_give_their_event_away(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     other = await make_user(db, role=Role.ORGANIZER)
     event = await make_event(db, organizer)
 

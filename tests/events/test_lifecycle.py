@@ -11,16 +11,8 @@ from boxoffice.audit import AuditEntry
 from boxoffice.events.models import EventStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.events.support import (
-    EVENT_FIELDS,
-    EVENTS,
-    Viewer,
-    event_path,
-    headers_of,
-    signed_in,
-    stored_event,
-)
-from tests.factories import make_event, make_user
+from tests.events.support import EVENT_FIELDS, EVENTS, Viewer, event_path, headers_of, stored_event
+from tests.factories import make_event, make_user, signed_in
 
 
 async def audit_entries(db: AsyncSession) -> list[AuditEntry]:
@@ -32,7 +24,7 @@ async def audit_entries(db: AsyncSession) -> list[AuditEntry]:
 async def test_owner_publishes_a_draft(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     draft = await make_event(db, organizer, status=EventStatus.DRAFT)
 
     response = await client.post(event_path(draft.id, "publish"), headers=headers)
@@ -46,7 +38,7 @@ async def test_owner_publishes_a_draft(
 async def test_owner_cancels_a_published_event(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, status=EventStatus.PUBLISHED)
 
     response = await client.post(event_path(event.id, "cancel"), headers=headers)
@@ -60,7 +52,7 @@ async def test_owner_cancels_a_published_event(
 async def test_owner_cancels_a_draft(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     draft = await make_event(db, organizer, status=EventStatus.DRAFT)
 
     response = await client.post(event_path(draft.id, "cancel"), headers=headers)
@@ -73,7 +65,7 @@ async def test_owner_cancels_a_draft(
 async def test_publishing_a_published_event_again_changes_nothing(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, status=EventStatus.PUBLISHED)
     first = (await client.get(event_path(event.id))).json()
 
@@ -86,7 +78,7 @@ async def test_publishing_a_published_event_again_changes_nothing(
 async def test_cancelling_a_cancelled_event_again_changes_nothing(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, status=EventStatus.PUBLISHED)
     first = (await client.post(event_path(event.id, "cancel"), headers=headers)).json()
 
@@ -100,7 +92,7 @@ async def test_cancelling_a_cancelled_event_again_changes_nothing(
 async def test_a_cancelled_event_cannot_be_published(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, status=EventStatus.CANCELLED)
 
     response = await client.post(event_path(event.id, "publish"), headers=headers)
@@ -114,7 +106,7 @@ async def test_a_cancelled_event_cannot_be_published(
 async def test_a_cancelled_event_cannot_be_edited(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, status=EventStatus.CANCELLED, title="Jazz Night")
 
     response = await client.patch(event_path(event.id), headers=headers, json={"title": "Revived"})
@@ -127,7 +119,7 @@ async def test_a_cancelled_event_cannot_be_edited(
 async def test_publishing_moves_updated_at(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     draft = await make_event(db, organizer, status=EventStatus.DRAFT)
     before = (await stored_event(db, draft.id)).updated_at
 
@@ -161,7 +153,7 @@ async def test_cancelling_is_written_to_the_audit_log(
 async def test_cancelling_a_cancelled_event_again_writes_no_second_entry(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer)
 
     first = await client.post(event_path(event.id, "cancel"), headers=headers)
@@ -175,7 +167,7 @@ async def test_cancelling_a_cancelled_event_again_writes_no_second_entry(
 async def test_owner_deletes_an_event(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, status: EventStatus
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, status=status)
 
     response = await client.delete(event_path(event.id), headers=headers)
@@ -189,7 +181,7 @@ async def test_owner_deletes_an_event(
 async def test_deleted_event_is_not_found_for_anyone(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, viewer: Viewer, read: str
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, status=EventStatus.PUBLISHED)
     await client.delete(event_path(event.id), headers=headers)
 
@@ -205,7 +197,7 @@ async def test_deleted_event_is_not_found_for_anyone(
 async def test_deleted_event_cannot_be_managed_any_more(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, action: str
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, status=EventStatus.DRAFT)
     await client.delete(event_path(event.id), headers=headers)
     _, admin = await signed_in(db, settings, Role.ADMIN)
@@ -230,7 +222,7 @@ async def test_deleted_event_cannot_be_managed_any_more(
 async def test_deleted_event_leaves_every_listing(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, params: dict[str, str]
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, status=EventStatus.PUBLISHED)
     kept = await make_event(db, organizer, status=EventStatus.PUBLISHED)
     await client.delete(event_path(event.id), headers=headers)
@@ -245,7 +237,7 @@ async def test_deleted_event_leaves_every_listing(
 async def test_deleting_keeps_the_row_with_deleted_at_set(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, status=EventStatus.PUBLISHED, title="Jazz Night")
 
     await client.delete(event_path(event.id), headers=headers)

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.events.support import EVENTS, in_days, set_event, signed_in
-from tests.factories import make_event, make_user
+from tests.events.support import EVENTS, in_days, set_event
+from tests.factories import make_event, make_user, signed_in
 
 
 async def listed(
@@ -182,7 +182,7 @@ async def test_organizer_id_gives_that_organizers_published_events(
 async def test_mine_gives_own_events_of_every_status(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     draft = await make_event(db, organizer, status=EventStatus.DRAFT, starts_in=timedelta(days=1))
     published = await make_event(db, organizer, starts_in=timedelta(days=2))
     cancelled = await make_event(
@@ -199,7 +199,7 @@ async def test_mine_gives_own_events_of_every_status(
 async def test_status_narrows_own_events(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, status: EventStatus
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     events = {s: await make_event(db, organizer, status=s) for s in EventStatus}
     other = await make_user(db, role=Role.ORGANIZER)
     await make_event(db, other, status=status)
@@ -275,7 +275,7 @@ async def test_status_without_mine_is_refused(
 async def test_malformed_listing_parameter_is_refused(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, params: dict[str, str | int]
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
 
     response = await client.get(EVENTS, headers=headers, params=params)
 

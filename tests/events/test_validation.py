@@ -7,16 +7,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.settings import Settings
-from tests.events.support import (
-    EVENTS,
-    count_events,
-    event_path,
-    in_days,
-    new_event,
-    signed_in,
-    stored_event,
-)
-from tests.factories import make_event
+from boxoffice.users.models import Role
+from tests.events.support import EVENTS, count_events, event_path, in_days, new_event, stored_event
+from tests.factories import make_event, signed_in
 
 NEXT_WEEK = in_days(7)
 
@@ -79,7 +72,7 @@ INVALID_CREATE_BODIES = {
 async def test_invalid_create_body_is_refused_and_creates_nothing(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, overrides: dict[str, object]
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
 
     response = await client.post(EVENTS, headers=headers, json=new_event(**overrides))
 
@@ -91,7 +84,7 @@ async def test_invalid_create_body_is_refused_and_creates_nothing(
 async def test_required_create_field_is_required(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, missing: str
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
     body = new_event()
     del body[missing]
 
@@ -105,7 +98,7 @@ async def test_required_create_field_is_required(
 async def test_starts_at_in_the_past_names_the_field(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
 
     response = await client.post(
         EVENTS, headers=headers, json=new_event(starts_at=in_days(-1).isoformat(), ends_at=None)
@@ -117,7 +110,7 @@ async def test_starts_at_in_the_past_names_the_field(
 async def test_ends_at_before_starts_at_names_the_field(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
     body = new_event(ends_at=(NEXT_WEEK - timedelta(hours=1)).isoformat())
     body["starts_at"] = NEXT_WEEK.isoformat()
 
@@ -140,7 +133,7 @@ VALID_EDGES = {
 async def test_values_at_the_edge_of_the_rules_are_accepted(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, overrides: dict[str, object]
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
 
     response = await client.post(EVENTS, headers=headers, json=new_event(**overrides))
 
@@ -178,7 +171,7 @@ INVALID_EDITS = {
 async def test_invalid_edit_is_refused_and_changes_nothing(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, changes: dict[str, object]
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, capacity=10, title="Jazz Night", description="Live")
     before = await stored_event(db, event.id)
     snapshot = {c.key: getattr(before, c.key) for c in before.__table__.columns}
@@ -193,7 +186,7 @@ async def test_invalid_edit_is_refused_and_changes_nothing(
 async def test_edit_moving_ends_at_before_starts_at_names_the_field(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    organizer, headers = await signed_in(db, settings)
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, starts_in=timedelta(days=7))
 
     response = await client.patch(
@@ -207,7 +200,7 @@ async def test_edit_moving_ends_at_before_starts_at_names_the_field(
 async def test_body_that_is_not_an_object_is_refused(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    _, headers = await signed_in(db, settings)
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
 
     response = await client.post(EVENTS, headers=headers, json=["Jazz Night"])
 

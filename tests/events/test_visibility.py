@@ -7,15 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.events.models import EventStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.events.support import (
-    EVENTS,
-    Viewer,
-    event_path,
-    headers_of,
-    signed_in,
-    stored_event,
-)
-from tests.factories import make_event, make_user
+from tests.events.support import EVENTS, Viewer, event_path, headers_of, stored_event
+from tests.factories import make_event, make_user, signed_in
 
 READS = ["", "calendar.ics"]
 WRITES = ["patch", "publish", "cancel", "delete"]
@@ -70,7 +63,7 @@ async def test_draft_of_another_organizer_is_not_found_and_stays_as_it_was(
 ) -> None:
     owner = await make_user(db, role=Role.ORGANIZER)
     draft = await make_event(db, owner, status=EventStatus.DRAFT, title="Secret launch")
-    _, other = await signed_in(db, settings)
+    _, other = await signed_in(db, settings, Role.ORGANIZER)
 
     response = await write(client, action, draft.id, other)
 
@@ -90,7 +83,7 @@ async def test_someone_elses_draft_answers_like_an_event_that_does_not_exist(
 ) -> None:
     owner = await make_user(db, role=Role.ORGANIZER)
     draft = await make_event(db, owner, status=EventStatus.DRAFT)
-    _, other = await signed_in(db, settings)
+    _, other = await signed_in(db, settings, Role.ORGANIZER)
 
     hidden = await write(client, action, draft.id, other)
     missing = await write(client, action, draft.id + 1000, other)
@@ -166,7 +159,7 @@ async def test_another_organizer_may_not_manage_a_published_event(
 ) -> None:
     owner = await make_user(db, role=Role.ORGANIZER)
     event = await make_event(db, owner, status=EventStatus.PUBLISHED, title="Jazz Night")
-    _, other = await signed_in(db, settings)
+    _, other = await signed_in(db, settings, Role.ORGANIZER)
 
     response = await write(client, action, event.id, other)
 
@@ -237,7 +230,7 @@ async def test_id_of_no_event_is_not_found(client: httpx.AsyncClient) -> None:
 async def test_listing_never_shows_drafts_to_anyone(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    owner, owner_headers = await signed_in(db, settings)
+    owner, owner_headers = await signed_in(db, settings, Role.ORGANIZER)
     await make_event(db, owner, status=EventStatus.DRAFT)
     published = await make_event(db, owner, status=EventStatus.PUBLISHED)
     _, admin = await signed_in(db, settings, Role.ADMIN)
