@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from boxoffice.auth.dependencies import CurrentAttendee, CurrentOrganizer, CurrentUser
-from boxoffice.bookings import idempotency, service
+from boxoffice.bookings import idempotency, service, tickets
 from boxoffice.bookings.export import guests_csv
 from boxoffice.bookings.idempotency import Answer
 from boxoffice.bookings.schemas import (
@@ -21,6 +21,8 @@ from boxoffice.ratelimit import Limit, per_user
 from boxoffice.schemas import IdInPath, Page, Pagination
 
 router = APIRouter(tags=["bookings"])
+
+SVG = "image/svg+xml"
 
 IdempotencyKey = Annotated[
     str | None,
@@ -84,6 +86,21 @@ async def my_bookings(
 @router.get("/bookings/{booking_id}", responses=problem_responses(401, 404))
 async def read_booking(booking_id: IdInPath, user: CurrentUser, session: Session) -> BookingRead:
     return BookingRead.model_validate(await service.get_visible(session, booking_id, user))
+
+
+@router.get(
+    "/bookings/{booking_id}/ticket.svg",
+    response_class=Response,
+    responses={200: {"content": {SVG: {}}}, **problem_responses(401, 404)},
+)
+async def ticket_qr_code(booking_id: IdInPath, user: CurrentUser, session: Session) -> Response:
+    """The ticket code as a QR code, for the holder, the event's owner and admins."""
+    booking = await service.get_visible(session, booking_id, user)
+    return Response(
+        tickets.qr_svg(booking.ticket_code),
+        media_type=SVG,
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 @router.delete("/bookings/{booking_id}", responses=problem_responses(401, 403, 404, 409))
