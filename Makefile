@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The accessibility checker the browser tests inject (npm, pinned in tests/web/package.json).
+AXE := tests/web/node_modules/axe-core/axe.min.js
 
 .PHONY: install run test lint bench clean
 
-install: $(INSTALLED)
+install: $(INSTALLED) $(AXE)
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "boxoffice needs Python 3.11 or newer")'
@@ -14,6 +16,13 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[dev]'
 	@touch $@
+
+$(AXE): tests/web/package.json
+	@if command -v npm >/dev/null; then \
+		npm install --prefix tests/web --no-package-lock --no-audit --no-fund --silent && touch $@; \
+	else \
+		echo "npm not found: the browser tests' accessibility check cannot run (CI fails, otherwise it skips)"; \
+	fi
 
 run: install
 	$(BIN)/boxoffice serve
@@ -30,4 +39,4 @@ bench: install
 	$(BIN)/python -m benchmarks.rush
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache boxoffice.egg-info
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache boxoffice.egg-info tests/web/node_modules test-artifacts
