@@ -103,7 +103,14 @@ export async function request(method, path, options = {}) {
   } catch (error) {
     const retry = error instanceof ApiError && error.status === 401 && sessionStorage.getItem(REFRESH_KEY);
     if (!retry) throw error;
-    await refresh();
+    try {
+      await refresh();
+    } catch (refused) {
+      // The session is over (logged out elsewhere, banned): go on as an anonymous visitor,
+      // so public pages still load and others say why they cannot.
+      if (accessToken === null) return send(method, path, options);
+      throw refused;
+    }
     return send(method, path, options);
   }
 }

@@ -24,8 +24,10 @@ route("/admin/audit-log", admin.auditPage);
 route("/admin/notifications", admin.notificationsPage);
 fallback(failedPage);
 
+// The page itself is "page"; an area it belongs to (Admin for the audit log) is "true".
 function link(href, text) {
-  const current = location.pathname === href ? "page" : undefined;
+  const inside = href !== "/" && location.pathname.startsWith(`${href}/`);
+  const current = location.pathname === href ? "page" : inside ? "true" : undefined;
   return h("a", { href, "aria-current": current }, text);
 }
 

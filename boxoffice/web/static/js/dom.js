@@ -13,7 +13,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (value === true) element.setAttribute(name, "");
     else element.setAttribute(name, String(value));
   }
-  element.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  element.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   return element;
 }
 
@@ -63,12 +63,18 @@ export function heading(text) {
   return h("h1", { tabindex: "-1" }, text);
 }
 
-/** A wide table that scrolls sideways on a phone; the region is focusable so keys scroll it. */
+/**
+ * A table; on a phone its rows become stacked cards (see app.css), each cell labelled with its
+ * column's header, and whatever still does not fit scrolls inside a focusable region.
+ */
 export function table(caption, headers, rows) {
+  for (const row of rows) {
+    [...row.children].forEach((cell, i) => cell.setAttribute("data-label", headers[i]));
+  }
   return h(
     "div",
     { class: "table-wrap", role: "region", "aria-label": caption, tabindex: "0" },
-    h("table", {}, h("caption", {}, caption), h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))), h("tbody", {}, rows)),
+    h("table", { class: "stack" }, h("caption", {}, caption), h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))), h("tbody", {}, rows)),
   );
 }
 

@@ -11,7 +11,7 @@ const PAGE_SIZE = 20;
 const MANAGERS = ["organizer", "admin"];
 
 // The buttons that change an event; afterwards the page shows the event's new state.
-function eventActions(event, reload) {
+function eventActions(event, reload, { editing = false } = {}) {
   const line = statusLine();
   const button = (label, work, options = {}) => {
     const element = h("button", { type: "button", class: options.danger ? "danger" : "", "aria-label": `${label}: ${event.title}`, onclick: () => {
@@ -24,7 +24,7 @@ function eventActions(event, reload) {
     return element;
   };
   const buttons = [
-    h("a", { href: `/organizer/events/${event.id}/edit`, class: "button", "aria-label": `Edit: ${event.title}` }, "Edit"),
+    !editing && h("a", { href: `/organizer/events/${event.id}/edit`, class: "button", "aria-label": `Edit: ${event.title}` }, "Edit"),
     h("a", { href: `/organizer/events/${event.id}/guests`, class: "button", "aria-label": `Guests: ${event.title}` }, "Guests"),
     event.status === "draft" && button("Publish", () => api.post(`/events/${event.id}/publish`)),
     event.status !== "cancelled" && button("Cancel event", () => api.post(`/events/${event.id}/cancel`), {
@@ -37,7 +37,7 @@ function eventActions(event, reload) {
       after: () => navigate("/organizer", { flash: `Deleted "${event.title}".` }),
     }),
   ];
-  return h("div", {}, h("div", { class: "row-actions" }, buttons), line);
+  return h("div", { class: "event-actions" }, h("div", { class: "row-actions" }, buttons), line);
 }
 
 function flashLine(flash) {
@@ -148,7 +148,7 @@ export async function editEventPage({ params, flash }) {
     heading(`Edit: ${event.title}`),
     flashLine(flash),
     h("p", {}, statusBadge(event.status), ` ${event.seats_booked} of ${event.capacity} seats sold · `, h("a", { href: "/organizer" }, "All my events")),
-    eventActions(event, reload),
+    eventActions(event, reload, { editing: true }),
     eventForm(event),
   );
 }
@@ -191,10 +191,9 @@ export async function guestsPage({ params, query }) {
   const tableHolder = h("div");
   const showGuests = async (at) => {
     const page = await api.get(`/events/${id}/bookings${api.query({ limit: 50, offset: at })}`);
-    tableHolder.replaceChildren(
-      page.total ? table("Guests", ["Name", "E-mail", "Seats", "Status", "Ticket code", "Checked in"], page.items.map(guestRow)) : h("p", {}, "No bookings yet."),
-      pager(page, (next) => navigate(`/organizer/events/${id}/guests${api.query({ offset: next || undefined })}`)),
-    );
+    const guests = page.total ? table("Guests", ["Name", "E-mail", "Seats", "Status", "Ticket code", "Checked in"], page.items.map(guestRow)) : h("p", {}, "No bookings yet.");
+    const pages = pager(page, (next) => navigate(`/organizer/events/${id}/guests${api.query({ offset: next || undefined })}`));
+    tableHolder.replaceChildren(...[guests, pages].filter(Boolean));
   };
   await showGuests(offset);
 
