@@ -48,7 +48,7 @@ function options(values, selected, anyLabel) {
 function userRow(person, me, reload) {
   const line = statusLine();
   const role = h("select", { "aria-label": `Role of ${person.email}` }, ROLES.map((r) => h("option", { value: r, selected: r === person.role }, r)));
-  const saveRole = h("button", { type: "button", onclick: () => act(saveRole, line, async () => {
+  const saveRole = h("button", { type: "button", "aria-label": `Change role of ${person.email}`, onclick: () => act(saveRole, line, async () => {
     await api.patch(`/admin/users/${person.id}`, { role: role.value });
     await reload();
   }) }, "Change role");

@@ -8,7 +8,7 @@ export function failedPage({ error }) {
   if (!error) {
     return h("section", {}, heading("Page not found"), h("p", {}, "There is no such page. ", h("a", { href: "/" }, "See all events"), "."));
   }
-  return h("section", {}, heading("Something went wrong"), h("p", { class: "status error", role: "alert" }, error.detail || String(error)), h("p", {}, h("a", { href: "/" }, "Back to the events")));
+  return h("section", {}, heading(error.status === 404 ? "Not found" : "Something went wrong"), h("p", { class: "status error", role: "alert" }, error.detail || String(error)), h("p", {}, h("a", { href: "/" }, "Back to the events")));
 }
 
 /**
