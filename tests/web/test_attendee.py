@@ -42,6 +42,11 @@ async def test_attendee_signs_up_finds_an_event_books_two_seats_sees_the_ticket_
     await expect(ann.heading).to_have_text("Harbour jazz night")
     await expect(page.locator(".facts dd").first).to_contain_text("GMT+9")  # the event's zone
     await ann.check_page("event")
+    async with page.expect_download() as download_info:
+        await page.get_by_role("button", name="Add to calendar (.ics)").click()
+    calendar = (await (await download_info.value).path()).read_text(encoding="utf-8")
+    assert calendar.startswith("BEGIN:VCALENDAR")
+    assert "Harbour jazz night" in calendar
     await page.get_by_label("Seats", exact=True).select_option("2")
     await page.get_by_role("button", name="Book").click()
     await expect(page.get_by_text("Booked. Your ticket is under My bookings.")).to_be_visible()
@@ -100,3 +105,28 @@ async def test_sold_out_error_is_shown_then_the_attendee_joins_the_waiting_list(
 
     await page.get_by_role("link", name="My bookings").click()
     await expect(page.get_by_text("number 1 on the waiting list")).to_be_visible()
+
+
+async def test_booking_works_with_the_keyboard_alone_and_focus_is_visible(
+    person: MakePerson, db: AsyncSession
+) -> None:
+    organizer = await registered(db, Role.ORGANIZER, "Olga Organizer")
+    event = await make_event(db, organizer, title="Keyboard concert")
+    attendee = await registered(db, Role.ATTENDEE, "Kay Keys")
+    kay = await person()
+    page = kay.page
+    await kay.log_in(attendee.email)
+    await kay.open(f"/events/{event.id}")
+
+    focused = "document.activeElement.textContent.trim()"
+    for _ in range(20):
+        await page.keyboard.press("Tab")
+        if await page.evaluate(focused) == "Book":
+            break
+    else:
+        pytest.fail("Tab never reached the Book button")
+    outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    await page.keyboard.press("Enter")
+
+    await expect(page.get_by_text("You have 1 seat booked.")).to_be_visible()

@@ -97,7 +97,7 @@ async function send(method, path, { json, headers = {}, accept } = {}, authorize
 }
 
 /** An API call; an expired access token is refreshed once and the call repeated. */
-export async function request(method, path, options = {}) {
+async function request(method, path, options = {}) {
   try {
     return await send(method, path, options);
   } catch (error) {

@@ -1,4 +1,4 @@
-// Small helpers to build the DOM without innerHTML (so no text is ever parsed as markup),
+// Small helpers to build the DOM from elements and text nodes (no text is ever parsed as markup),
 // show API errors where the person acted, and format times in an event's own time zone.
 
 import { ApiError } from "./api.js";

@@ -28,10 +28,12 @@ export function navigate(url, { replace = false, flash = null } = {}) {
   return show();
 }
 
-/** Shows the current URL again, e.g. after logging in or out. */
-export async function show() {
+let shownUrl = null;
+
+async function show() {
   const main = document.getElementById("main");
   const current = ++renderCount;
+  shownUrl = location.pathname + location.search;
   for (const cleanup of leaving) cleanup();
   leaving = [];
   const found = match(location.pathname);
@@ -84,6 +86,9 @@ export function start() {
     event.preventDefault();
     navigate(url.pathname + url.search);
   });
-  window.addEventListener("popstate", () => show());
+  // Following an in-page link (the skip link) changes only the hash: nothing to render.
+  window.addEventListener("popstate", () => {
+    if (location.pathname + location.search !== shownUrl) show();
+  });
   return show();
 }
