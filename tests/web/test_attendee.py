@@ -48,9 +48,12 @@ async def test_attendee_signs_up_finds_an_event_books_two_seats_sees_the_ticket_
     assert calendar.startswith("BEGIN:VCALENDAR")
     assert "Harbour jazz night" in calendar
     await page.get_by_label("Seats", exact=True).select_option("2")
-    await page.get_by_role("button", name="Book").click()
+    async with page.expect_request(f"{ann.base_url}/api/v1/bookings") as sent:
+        await page.get_by_role("button", name="Book").click()
+    assert len((await sent.value).headers["idempotency-key"]) >= 32
     await expect(page.get_by_text("Booked. Your ticket is under My bookings.")).to_be_visible()
     await expect(page.get_by_text("You have 2 seats booked.")).to_be_visible()
+    await expect(page.get_by_text("8 of 10 seats left")).to_be_visible()
 
     await page.get_by_role("link", name="My bookings").click()
     await expect(ann.heading).to_have_text("My bookings")
@@ -80,8 +83,18 @@ async def test_sold_out_error_is_shown_then_the_attendee_joins_the_waiting_list(
     early = await person()
     await early.log_in(first.email)
     await early.open(f"/events/{event.id}")
-    await early.page.get_by_role("button", name="Book").click()
+    # A double click books once: the button is disabled while the first request runs.
+    bookings_sent: list[str] = []
+    early.page.on(
+        "request",
+        lambda request: bookings_sent.append(request.url) if request.method == "POST" else None,
+    )
+    await early.page.get_by_role("button", name="Book").dblclick()
     await expect(early.page.get_by_text("You have 1 seat booked.")).to_be_visible()
+    await expect(early.page.locator(".booking .status")).to_have_text(
+        "Booked. Your ticket is under My bookings."
+    )
+    assert bookings_sent == [f"{early.base_url}/api/v1/bookings"]
 
     bob = await person()
     page = bob.page

@@ -90,7 +90,7 @@ async def test_organizer_creates_edits_publishes_and_cancels_an_event_and_downlo
         ("Gus Guest", "gus.guest@example.com", "3")
     ]
 
-    await page.get_by_role("link", name="My events").click()
+    await page.get_by_role("link", name="My events", exact=True).click()
     await expect(page.get_by_role("row", name="Spring gala concert")).to_contain_text("3 / 5")
     await olga.check_page("organizer-dashboard")
     await page.get_by_role("button", name="Cancel event: Spring gala concert").click()

@@ -107,7 +107,7 @@ function describeBooking(booking) {
   return `You have ${booking.seats} seat${booking.seats > 1 ? "s" : ""} booked. Ticket code ${booking.ticket_code}.`;
 }
 
-function bookingForm(event, yourBooking) {
+function bookingForm(event, yourBooking, refreshSeats) {
   const seats = h("select", { name: "seats" }, Array.from({ length: 10 }, (_, i) => h("option", { value: i + 1 }, String(i + 1))));
   const wait = h("input", { type: "checkbox", name: "join_waitlist" });
   const button = h("button", { type: "submit", class: "primary" }, "Book");
@@ -121,6 +121,7 @@ function bookingForm(event, yourBooking) {
       const booking = await api.post("/bookings", body, { headers: { "Idempotency-Key": key } });
       key = api.newKey();
       yourBooking.textContent = describeBooking(booking);
+      await refreshSeats();
       return booking.status === "waitlisted" ? "You joined the waiting list." : "Booked. Your ticket is under My bookings.";
     });
   };
@@ -151,9 +152,10 @@ export async function eventPage({ params, onLeave }) {
   const id = Number(params.id);
   const event = await api.get(`/events/${id}`);
   const seats = h("p", { class: "seats" }, seatsLeft(event));
-  poll(onLeave, POLL_SECONDS, async () => {
+  const refreshSeats = async () => {
     seats.textContent = seatsLeft(await api.get(`/events/${id}`));
-  });
+  };
+  poll(onLeave, POLL_SECONDS, refreshSeats);
 
   const calendarLine = statusLine();
   const calendar = h("button", { type: "button", onclick: () => act(calendar, calendarLine, async () => {
@@ -165,7 +167,7 @@ export async function eventPage({ params, onLeave }) {
   if (!booking) {
     const existing = await ownBooking(id);
     if (existing) yourBooking.textContent = describeBooking(existing);
-    booking = event.status === "published" && !existing ? bookingForm(event, yourBooking) : null;
+    booking = event.status === "published" && !existing ? bookingForm(event, yourBooking, refreshSeats) : null;
   }
 
   const zone = event.timezone;

@@ -207,6 +207,7 @@ export async function guestsPage({ params, query }) {
     {},
     heading(`Guests: ${event.title}`),
     h("p", { class: "meta" }, formatTime(event.starts_at, event.timezone), " · ", event.location, " · ", `${event.seats_booked} of ${event.capacity} seats sold`),
+    h("p", {}, h("a", { href: `/organizer/events/${id}/edit` }, "Edit this event"), " · ", h("a", { href: "/organizer" }, "All my events")),
     checkInForm(id, () => showGuests(offset)),
     h("p", {}, csv),
     csvLine,
