@@ -20,7 +20,7 @@ async def test_admin_bans_a_user_whose_session_in_another_browser_stops_working(
     victim = await registered(db, Role.ATTENDEE, "Vic Victim")
     vic = await person()
     await vic.log_in(victim.email)
-    await vic.page.get_by_role("link", name="My bookings").click()
+    await vic.page.get_by_role("link", name="My bookings", exact=True).click()
     await expect(vic.heading).to_have_text("My bookings")
 
     ada = await person()
@@ -37,7 +37,7 @@ async def test_admin_bans_a_user_whose_session_in_another_browser_stops_working(
     await expect(page.get_by_role("button", name=f"Unban {victim.email}")).to_be_visible()
 
     # Vic's tab still holds tokens; the next request finds the session over.
-    await vic.page.get_by_role("link", name="My bookings").click()
+    await vic.page.get_by_role("link", name="My bookings", exact=True).click()
     await expect(vic.page.get_by_role("link", name="Log in")).to_be_visible()
     await expect(vic.logout_button).to_have_count(0)
     await vic.page.reload()

@@ -55,7 +55,7 @@ async def test_attendee_signs_up_finds_an_event_books_two_seats_sees_the_ticket_
     await expect(page.get_by_text("You have 2 seats booked.")).to_be_visible()
     await expect(page.get_by_text("8 of 10 seats left")).to_be_visible()
 
-    await page.get_by_role("link", name="My bookings").click()
+    await page.get_by_role("link", name="My bookings", exact=True).click()
     await expect(ann.heading).to_have_text("My bookings")
     await expect(page.get_by_text("2 seats")).to_be_visible()
     code = await page.locator(".booking-card .code").inner_text()
@@ -116,7 +116,7 @@ async def test_sold_out_error_is_shown_then_the_attendee_joins_the_waiting_list(
         page.get_by_text("You are number 1 on the waiting list for 1 seat.")
     ).to_be_visible()
 
-    await page.get_by_role("link", name="My bookings").click()
+    await page.get_by_role("link", name="My bookings", exact=True).click()
     await expect(page.get_by_text("number 1 on the waiting list")).to_be_visible()
 
 

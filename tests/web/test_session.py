@@ -28,7 +28,7 @@ async def test_access_token_is_refreshed_before_it_expires(
     await ann.page.clock.fast_forward("14:05")
     await ann.page.wait_for_function(f"old => {REFRESH_TOKEN} !== old", arg=first)
 
-    await ann.page.get_by_role("link", name="My bookings").click()
+    await ann.page.get_by_role("link", name="My bookings", exact=True).click()
     await expect(ann.heading).to_have_text("My bookings")
     async with httpx.AsyncClient(base_url=ann.base_url) as api:
         reused = await api.post("/api/v1/auth/refresh", json={"refresh_token": first})

@@ -167,7 +167,9 @@ export async function eventPage({ params, onLeave }) {
   if (!booking) {
     const existing = await ownBooking(id);
     if (existing) yourBooking.textContent = describeBooking(existing);
-    booking = event.status === "published" && !existing ? bookingForm(event, yourBooking, refreshSeats) : null;
+    booking = existing
+      ? h("p", {}, h("a", { href: "/bookings" }, "See or cancel it under My bookings"))
+      : event.status === "published" && bookingForm(event, yourBooking, refreshSeats);
   }
 
   const zone = event.timezone;
