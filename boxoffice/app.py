@@ -15,6 +15,7 @@ from boxoffice.observability import BodySizeLimitMiddleware, RequestContextMiddl
 from boxoffice.ratelimit import Limit, RateLimiter, per_address
 from boxoffice.settings import Settings
 from boxoffice.users.router import router as users_router
+from boxoffice.web import router as web
 
 API_PREFIX = "/api/v1"
 
@@ -47,4 +48,5 @@ def create_app(settings: Settings) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(ops.router)
+    web.mount(app)
     return app

@@ -53,12 +53,12 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="server processes")] = 1,
 ) -> None:
-    """Serve the API and its docs."""
+    """Serve the web UI, the API and its docs."""
     settings = _settings()
     if settings.is_sqlite:
         # The embedded default needs no separate set-up step.
         migrations.upgrade(settings)
-    typer.echo(f"boxoffice: serving on http://{host}:{port} (API docs at /docs)")
+    typer.echo(f"boxoffice: serving on http://{host}:{port} (web UI at /, API docs at /docs)")
     uvicorn.run(
         "boxoffice.cli:build_app",
         factory=True,

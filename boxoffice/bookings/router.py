@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from boxoffice.auth.dependencies import ROLE_ERRORS, SIGNED_IN_ERRORS, CurrentAttendee, CurrentUser
-from boxoffice.bookings import idempotency, service
+from boxoffice.bookings import idempotency, service, tickets
 from boxoffice.bookings.dependencies import VisibleBooking
 from boxoffice.bookings.errors import (
     AlreadyBooked,
@@ -30,6 +30,8 @@ from boxoffice.ratelimit import Limit, per_user
 from boxoffice.schemas import Page, Pagination
 
 router = APIRouter(tags=["bookings"])
+
+SVG = "image/svg+xml"
 
 IdempotencyKey = Annotated[
     str | None,
@@ -109,6 +111,21 @@ async def my_bookings(
 async def read_booking(booking: VisibleBooking) -> BookingRead:
     """One booking, for its holder, the event's organizer and admins."""
     return BookingRead.model_validate(booking)
+
+
+@router.get(
+    "/bookings/{booking_id}/ticket.svg",
+    response_class=Response,
+    responses={200: {"content": {SVG: {}}}, **problem_responses(*SIGNED_IN_ERRORS, NotFound)},
+)
+async def ticket_qr_code(booking: VisibleBooking) -> Response:
+    """The ticket code as a QR code (what a door scanner reads into check-in), for the holder,
+    the event's owner and admins."""
+    return Response(
+        tickets.qr_svg(booking.ticket_code),
+        media_type=SVG,
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 @router.delete(

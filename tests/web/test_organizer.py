@@ -1,0 +1,130 @@
+"""An organizer in a real browser: an event's whole life, the guest list and check-in."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.async_api import expect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.settings import Settings
+from boxoffice.users.models import Role
+from tests.factories import auth_headers, make_event
+from tests.web.conftest import MakePerson, registered
+
+pytestmark = pytest.mark.engines("sqlite", "postgresql")
+
+
+async def book_through_api(
+    base_url: str, db: AsyncSession, settings: Settings, event_id: int, name: str, seats: int
+) -> dict[str, object]:
+    attendee = await registered(db, Role.ATTENDEE, name)
+    async with httpx.AsyncClient(base_url=base_url) as api:
+        response = await api.post(
+            "/api/v1/bookings",
+            headers=await auth_headers(db, settings, attendee),
+            json={"event_id": event_id, "seats": seats},
+        )
+    assert response.status_code == 201, response.text
+    booking: dict[str, object] = response.json()
+    return booking
+
+
+async def test_organizer_creates_edits_publishes_and_cancels_an_event_and_downloads_guests(
+    person: MakePerson, db: AsyncSession, settings: Settings
+) -> None:
+    await registered(db, Role.ORGANIZER, "Olga Organizer")
+    olga = await person()
+    page = olga.page
+    await olga.log_in("olga.organizer@example.com")
+    await expect(olga.heading).to_have_text("My events")
+    await olga.check_page("organizer-dashboard-empty")
+
+    await page.get_by_role("link", name="New event").click()
+    await expect(olga.heading).to_have_text("New event")
+    await olga.check_page("organizer-new-event")
+    starts = (datetime.now(ZoneInfo("Europe/Berlin")) + timedelta(days=30)).replace(
+        hour=19, minute=30, second=0, microsecond=0
+    )
+    await page.get_by_label("Title").fill("Spring concert")
+    await page.get_by_label("Location").fill("Town hall")
+    await page.get_by_label("Time zone").fill("Europe/Berlin")
+    await page.get_by_label("Starts").fill(starts.strftime("%Y-%m-%dT%H:%M"))
+    await page.get_by_label("Seats").fill("5")
+    await page.get_by_role("button", name="Create event").click()
+    await expect(page.get_by_text('Created "Spring concert" as draft.')).to_be_visible()
+    await expect(olga.heading).to_have_text("Edit: Spring concert")
+    event_id = int(page.url.rstrip("/edit").rsplit("/", 1)[1])
+
+    async with httpx.AsyncClient(base_url=olga.base_url) as api:
+        assert (await api.get(f"/api/v1/events/{event_id}")).status_code == 404  # a draft
+    await olga.check_page("organizer-edit-event")
+
+    await page.get_by_label("Title").fill("Spring gala concert")
+    await page.get_by_role("button", name="Save changes").click()
+    await expect(page.get_by_text("Saved.")).to_be_visible()
+    await expect(olga.heading).to_have_text("Edit: Spring gala concert")
+
+    await page.get_by_role("button", name="Publish: Spring gala concert").click()
+    await expect(page.locator("main .badge").first).to_have_text("published")
+    async with httpx.AsyncClient(base_url=olga.base_url) as api:
+        event = (await api.get(f"/api/v1/events/{event_id}")).json()
+    assert event["title"] == "Spring gala concert"
+    assert event["timezone"] == "Europe/Berlin"
+    assert datetime.fromisoformat(event["starts_at"]) == starts.astimezone(UTC)
+
+    await book_through_api(olga.base_url, db, settings, event_id, "Gus Guest", seats=3)
+    await page.get_by_role("link", name="Guests: Spring gala concert").click()
+    await expect(olga.heading).to_have_text("Guests: Spring gala concert")
+    await expect(page.get_by_role("row", name="Gus Guest")).to_be_visible()
+    await olga.check_page("organizer-guests")
+    async with page.expect_download() as download_info:
+        await page.get_by_role("button", name="Download guest list (CSV)").click()
+    download = await download_info.value
+    assert download.suggested_filename == f"event-{event_id}-guests.csv"
+    rows = list(csv.DictReader(io.StringIO((await download.path()).read_text(encoding="utf-8"))))
+    assert [(r["full_name"], r["email"], r["seats"]) for r in rows] == [
+        ("Gus Guest", "gus.guest@example.com", "3")
+    ]
+
+    await page.get_by_role("link", name="My events", exact=True).click()
+    await expect(page.get_by_role("row", name="Spring gala concert")).to_contain_text("3 / 5")
+    await olga.check_page("organizer-dashboard")
+    await page.get_by_role("button", name="Cancel event: Spring gala concert").click()
+    await expect(page.get_by_role("row", name="Spring gala concert")).to_contain_text("cancelled")
+    async with httpx.AsyncClient(base_url=olga.base_url) as api:
+        event = (await api.get(f"/api/v1/events/{event_id}")).json()
+    assert (event["status"], event["seats_booked"]) == ("cancelled", 0)
+
+    await page.get_by_role("button", name="Delete: Spring gala concert").click()
+    await expect(page.get_by_text('Deleted "Spring gala concert".')).to_be_visible()
+    await expect(page.get_by_text("You have no events yet.")).to_be_visible()
+
+
+async def test_organizer_checks_an_attendee_in_by_typed_code(
+    person: MakePerson, base_url: str, db: AsyncSession, settings: Settings
+) -> None:
+    organizer = await registered(db, Role.ORGANIZER, "Olga Organizer")
+    event = await make_event(db, organizer, title="Poetry slam", capacity=10)
+    booking = await book_through_api(base_url, db, settings, event.id, "Cara Comer", seats=2)
+    code = str(booking["ticket_code"])
+    olga = await person()
+    page = olga.page
+    await olga.log_in(organizer.email)
+    await olga.open(f"/organizer/events/{event.id}/guests")
+    guest = page.get_by_role("row", name="Cara Comer")
+    await expect(guest).to_contain_text("no")
+
+    # Typed at the door: any case, with a dash between groups.
+    await page.get_by_label("Ticket code").fill(f"{code[:5].lower()}-{code[5:].lower()}")
+    await page.get_by_role("button", name="Check in").click()
+    await expect(page.get_by_text(f"Checked in: ticket {code}, 2 seats.")).to_be_visible()
+    await expect(guest).to_contain_text("yes")
+
+    await page.get_by_label("Ticket code").fill(code)
+    await page.get_by_role("button", name="Check in").click()
+    refusal = page.locator(".inline-form .status.error")
+    await expect(refusal).to_contain_text("this ticket has already been checked in")
