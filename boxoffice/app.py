@@ -35,7 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.sessionmaker = create_sessionmaker(engine, settings)
     app.state.rate_limiter = RateLimiter(settings)
 
     install_error_handlers(app)

@@ -111,7 +111,7 @@ async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awa
     """Runs one unit of command-line work in a transaction of its own, then closes the engine."""
     engine = create_engine(settings)
     try:
-        async with transaction(create_sessionmaker(engine)) as session:
+        async with transaction(create_sessionmaker(engine, settings)) as session:
             return await work(session)
     finally:
         await engine.dispose()
