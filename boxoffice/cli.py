@@ -1,6 +1,7 @@
-"""The `boxoffice` command: serve, db upgrade, create-admin, demo."""
+"""The `boxoffice` command: serve, worker, db upgrade, create-admin, demo."""
 
 import asyncio
+import signal
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, TypeVar
@@ -18,6 +19,7 @@ from boxoffice.auth import service as auth_service
 from boxoffice.auth.schemas import RegisterRequest
 from boxoffice.db import create_engine, create_sessionmaker, transaction
 from boxoffice.errors import DomainError
+from boxoffice.notifications.worker import Worker
 from boxoffice.observability import configure_logging
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
@@ -70,6 +72,29 @@ def serve(
         access_log=False,
         log_level=settings.log_level.lower(),
     )
+
+
+@cli.command()
+def worker() -> None:
+    """Send the notifications (and prune old rows) until SIGTERM or Ctrl-C."""
+    settings = _settings()
+    configure_logging(settings.log_level)
+    if settings.is_sqlite:
+        migrations.upgrade(settings)
+    asyncio.run(_work(settings))
+
+
+async def _work(settings: Settings) -> None:
+    engine = create_engine(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stopping in (signal.SIGTERM, signal.SIGINT):
+        # The batch under way is sent and recorded; then the worker ends.
+        loop.add_signal_handler(stopping, stop.set)
+    try:
+        await Worker(settings, create_sessionmaker(engine, settings)).run(stop)
+    finally:
+        await engine.dispose()
 
 
 @db_cli.command("upgrade")

@@ -1,6 +1,6 @@
 """Arranging bookings and reading the outbox, for the notification tests."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,3 +65,16 @@ def close_to(moment: datetime | None, expected: datetime) -> bool:
 def booking_ids(rows: list[Notification]) -> list[int]:
     """The bookings these messages are about, sorted (repeats kept, so duplicates show)."""
     return sorted(row.booking_id or 0 for row in rows)
+
+
+class Clock:
+    """A clock the test moves by hand, for the worker's backoff and leases."""
+
+    def __init__(self) -> None:
+        self.now = utcnow() + timedelta(seconds=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
