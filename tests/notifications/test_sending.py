@@ -23,11 +23,7 @@ from tests.notifications.support import outbox as read_outbox
 
 
 def _parts(message: EmailMessage) -> dict[str, EmailMessage]:
-    return {
-        part.get_content_type(): part
-        for part in message.walk()
-        if not part.is_multipart()
-    }
+    return {part.get_content_type(): part for part in message.walk() if not part.is_multipart()}
 
 
 def _worker(app: FastAPI, settings: Settings, clock: Clock | None = None) -> Worker:
