@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
 )
 from sqlalchemy import update as update_rows
@@ -154,14 +155,18 @@ async def event_changed(
 
 
 async def _move_reminders(session: AsyncSession, event_id: int, moment: datetime) -> None:
+    now = utcnow()
+    if moment <= now:
+        await _drop_reminders(session, Notification.event_id == event_id)
+        return
+    # A reminder a worker is sending right now (its lease runs) counts as sent: it keeps its
+    # moment, and its booking gets a new reminder for the new one.
     pending = (
         Notification.event_id == event_id,
         Notification.kind == NotificationKind.REMINDER,
         Notification.status == NotificationStatus.PENDING,
+        or_(Notification.claimed_until.is_(None), Notification.claimed_until < now),
     )
-    if moment <= utcnow():
-        await _drop_reminders(session, Notification.event_id == event_id)
-        return
     await session.execute(update_rows(Notification).where(*pending).values(due_at=moment))
     has_one = exists().where(Notification.booking_id == Booking.id, *pending)
     await session.execute(

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.db import count_of, utcnow
@@ -78,3 +78,14 @@ async def retry(session: AsyncSession, notification_id: int) -> Listed:
         status = found[0].status.value
         raise InvalidTransition(f"only a failed notification can be retried; this one is {status}")
     return Listed(found[0], found[1])
+
+
+async def counts_by_status(session: AsyncSession) -> dict[NotificationStatus, int]:
+    """How many notifications are in each status (for /metrics: pending and failed)."""
+    rows = await session.execute(
+        select(Notification.status, func.count()).group_by(Notification.status)
+    )
+    counts = dict.fromkeys(NotificationStatus, 0)
+    for status, count in rows.all():
+        counts[status] = count
+    return counts

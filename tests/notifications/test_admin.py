@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings.models import BookingStatus
-from boxoffice.notifications import outbox
+from boxoffice.notifications import outbox, service
 from boxoffice.notifications.models import NotificationStatus
 from boxoffice.notifications.worker import Worker
 from boxoffice.settings import Settings
@@ -142,3 +142,22 @@ async def test_only_admins_see_the_outbox(
     assert (await client.get(NOTIFICATIONS, headers=headers)).status_code == 403
     refused = await client.post(f"{NOTIFICATIONS}/1/retry", headers=headers)
     assert refused.status_code == 403
+
+
+async def test_counts_by_status_cover_every_status(db: AsyncSession) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+    await outbox.booking_confirmed(db, await make_booking(db, event))
+    await outbox.booking_cancelled(db, await make_booking(db, event))
+    await db.commit()
+    rows = await read_outbox(db)
+    rows[0].status = NotificationStatus.FAILED
+    await db.commit()
+
+    counts = await service.counts_by_status(db)
+
+    assert counts == {
+        NotificationStatus.PENDING: 2,
+        NotificationStatus.SENT: 0,
+        NotificationStatus.FAILED: 1,
+        NotificationStatus.CANCELLED: 0,
+    }

@@ -247,3 +247,26 @@ async def test_a_ban_cancels_many_bookings_and_drops_their_reminders(db: AsyncSe
     assert booking_ids(cancelled) == sorted(b.id for b in bookings[:2])
     pending = await read_outbox(db, REMINDER, PENDING)
     assert [r.booking_id for r in pending] == [bookings[2].id]
+
+
+async def test_a_reminder_being_sent_while_the_start_moves_keeps_its_moment_and_a_new_one_follows(
+    db: AsyncSession, settings: Settings
+) -> None:
+    event = await _event(db, starts_in=timedelta(days=5))
+    booking = await make_booking(db, event)
+    await outbox.booking_confirmed(db, booking)
+    await db.commit()
+    (in_flight,) = await read_outbox(db, REMINDER)
+    in_flight.claimed_by, in_flight.claimed_until = "a worker", utcnow() + timedelta(minutes=2)
+    await db.commit()
+    old_moment = in_flight.due_at
+
+    event.starts_at += timedelta(days=1)
+    await outbox.event_changed(db, event, {"starts_at"})
+    await db.commit()
+
+    first, second = await read_outbox(db, REMINDER)
+    assert first.due_at == old_moment
+    moment = event.starts_at - timedelta(minutes=settings.reminder_lead_minutes)
+    assert (second.booking_id, second.status) == (booking.id, PENDING)
+    assert close_to(second.due_at, moment)
