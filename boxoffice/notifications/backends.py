@@ -49,14 +49,15 @@ class SmtpBackend:
 
     async def send(self, message: EmailMessage) -> None:
         settings = self.settings
-        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        username, password = settings.smtp_username, settings.smtp_password
+        login = username is not None and password is not None
         try:
             await aiosmtplib.send(
                 message,
                 hostname=settings.smtp_host,
                 port=settings.smtp_port,
-                username=settings.smtp_username,
-                password=password,
+                username=username if login else None,
+                password=password.get_secret_value() if login and password else None,
                 start_tls=settings.smtp_starttls,
                 timeout=settings.smtp_timeout_seconds,
             )

@@ -5,11 +5,13 @@ import email
 import email.policy
 import threading
 import time
+import warnings
 from collections import Counter
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Mailbox:
@@ -62,10 +64,19 @@ class Mailbox:
 
 
 class SmtpServer:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, login: tuple[str, str] | None = None) -> None:
         self.mailbox = Mailbox()
         self.port = port
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=port)
+        options: dict[str, Any] = {}
+        if login is not None:
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+            # Plain-text login on a plain connection: only ever on 127.0.0.1, for the test.
+            options = {
+                "auth_required": True,
+                "auth_require_tls": False,
+                "authenticator": _Accepting(*login),
+            }
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=port, **options)
 
     def __enter__(self) -> "SmtpServer":
         self.controller.start()
@@ -74,3 +85,15 @@ class SmtpServer:
     def __exit__(self, *_: object) -> None:
         self.mailbox.flow()
         self.controller.stop()
+
+
+class _Accepting:
+    """An authenticator that knows one user."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self.login = LoginPassword(username.encode(), password.encode())
+
+    def __call__(
+        self, _server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any
+    ) -> AuthResult:
+        return AuthResult(success=isinstance(data, LoginPassword) and data == self.login)

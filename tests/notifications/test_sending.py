@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings.models import BookingStatus
@@ -17,9 +18,10 @@ from boxoffice.notifications.worker import Worker
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.factories import make_event, make_user
-from tests.notifications.smtp import Mailbox
+from tests.notifications.smtp import Mailbox, SmtpServer
 from tests.notifications.support import Clock, make_booking
 from tests.notifications.support import outbox as read_outbox
+from tests.servers import free_port
 
 
 def _parts(message: EmailMessage) -> dict[str, EmailMessage]:
@@ -252,3 +254,33 @@ async def test_the_console_backend_writes_a_readable_message(
     assert "is confirmed" in written
     assert "text/calendar event-" in written
     assert (await read_outbox(db))[0].status is NotificationStatus.SENT
+
+
+async def test_the_smtp_back_end_logs_in_when_credentials_are_set(
+    app: FastAPI, db: AsyncSession, smtp_settings: Settings
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+    await outbox.booking_confirmed(db, await make_booking(db, event))
+    await db.commit()
+    with SmtpServer(free_port(), login=("mailer", "s3cret")) as server:
+        right = smtp_settings.model_copy(
+            update={
+                "smtp_port": server.port,
+                "smtp_username": "mailer",
+                "smtp_password": SecretStr("s3cret"),
+            }
+        )
+        anonymous = smtp_settings.model_copy(update={"smtp_port": server.port})
+        clock = Clock()
+
+        await _worker(app, anonymous, clock).run_once()
+        (row,) = await read_outbox(db, NotificationKind.BOOKING_CONFIRMED)
+        assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
+        assert row.last_error is not None
+        assert "530" in row.last_error
+        clock.now = row.due_at
+        await _worker(app, right, clock).run_once()
+
+        assert len(server.mailbox.wait_for(1)) == 1
+    (row,) = await read_outbox(db, NotificationKind.BOOKING_CONFIRMED)
+    assert row.status is NotificationStatus.SENT
