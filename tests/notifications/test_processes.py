@@ -95,7 +95,11 @@ async def test_three_workers_send_200_queued_messages_exactly_once_each(
 ) -> None:
     ids = await _queue(db, 200)
 
-    with running_workers(worker_env(database_url, smtp_server.port), count=3) as workers:
+    # Small batches and short polls: many claims, so that workers often claim at the same time.
+    env = worker_env(
+        database_url, smtp_server.port, worker_batch_size="4", worker_poll_seconds="0.01"
+    )
+    with running_workers(env, count=3) as workers:
         await _wait_until_all_sent(db, ids)
         statuses = [worker.stop() for worker in workers]
 
