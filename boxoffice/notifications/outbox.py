@@ -56,11 +56,13 @@ def reminder_lead(session: AsyncSession) -> timedelta:
 
 async def booking_confirmed(session: AsyncSession, booking: Booking) -> None:
     """A booking was confirmed on creation: the confirmation, and its reminder if still due."""
-    await _add(session, NotificationKind.BOOKING_CONFIRMED, booking)
+    rows = [_row(NotificationKind.BOOKING_CONFIRMED, booking)]
     starts_at = await _starts_at(session, booking.event_id)
     moment = starts_at - reminder_lead(session)
     if moment > utcnow():
-        await _add(session, NotificationKind.REMINDER, booking, due_at=moment)
+        rows.append(_row(NotificationKind.REMINDER, booking, due_at=moment))
+    # One statement for both rows: a round trip less in every booking's transaction.
+    await session.execute(insert(Notification).values(rows))
 
 
 async def waitlist_joined(session: AsyncSession, booking: Booking) -> None:
@@ -73,7 +75,8 @@ async def waitlist_joined(session: AsyncSession, booking: Booking) -> None:
             Booking.id <= booking.id,
         )
         position = int((await session.execute(ahead)).scalar_one())
-    await _add(session, NotificationKind.WAITLIST_JOINED, booking, payload={"position": position})
+    row = _row(NotificationKind.WAITLIST_JOINED, booking, payload={"position": position})
+    await session.execute(insert(Notification).values(row))
 
 
 async def waitlist_promoted(session: AsyncSession, booking_ids: Sequence[int]) -> None:
@@ -105,7 +108,9 @@ async def waitlist_promoted(session: AsyncSession, booking_ids: Sequence[int]) -
 async def booking_cancelled(session: AsyncSession, booking: Booking) -> None:
     """A confirmed or waitlisted booking was cancelled by its holder or an admin (not by its
     event's cancellation: that is `event_cancelled`). Its reminder is dropped."""
-    await _add(session, NotificationKind.BOOKING_CANCELLED, booking)
+    await session.execute(
+        insert(Notification).values(_row(NotificationKind.BOOKING_CANCELLED, booking))
+    )
     await _drop_reminders(session, Notification.booking_id == booking.id)
 
 
@@ -204,28 +209,25 @@ def _encode(payload: dict[str, object] | None) -> str | None:
     return None if payload is None else json.dumps(payload, separators=(",", ":"))
 
 
-async def _add(
-    session: AsyncSession,
+def _row(
     kind: NotificationKind,
     booking: Booking,
     *,
     payload: dict[str, object] | None = None,
     due_at: datetime | None = None,
-) -> None:
+) -> dict[str, object]:
     now = utcnow()
-    await session.execute(
-        insert(Notification).values(
-            kind=kind,
-            user_id=booking.user_id,
-            event_id=booking.event_id,
-            booking_id=booking.id,
-            payload=_encode(payload),
-            status=NotificationStatus.PENDING,
-            attempts=0,
-            due_at=due_at or now,
-            created_at=now,
-        )
-    )
+    return {
+        "kind": kind,
+        "user_id": booking.user_id,
+        "event_id": booking.event_id,
+        "booking_id": booking.id,
+        "payload": _encode(payload),
+        "status": NotificationStatus.PENDING,
+        "attempts": 0,
+        "due_at": due_at or now,
+        "created_at": now,
+    }
 
 
 def _from_bookings(
