@@ -60,7 +60,7 @@ class Pruned:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class Worker:
@@ -89,10 +89,14 @@ class Worker:
         loop = asyncio.get_running_loop()
         next_housekeeping = loop.time()
         while not stop.is_set():
-            try:
-                if loop.time() >= next_housekeeping:
+            if loop.time() >= next_housekeeping:
+                # Scheduled first: housekeeping that keeps failing must not crowd out sending.
+                next_housekeeping = loop.time() + self.settings.housekeeping_interval_seconds
+                try:
                     await self.housekeeping()
-                    next_housekeeping = loop.time() + self.settings.housekeeping_interval_seconds
+                except Exception:
+                    logger.exception("housekeeping failed", extra={"worker": self.name})
+            try:
                 claimed = await self.run_once()
             except Exception:
                 # A database that is away for a while must not end the worker.
@@ -110,14 +114,17 @@ class Worker:
         ids = await self._claim(token)
         if not ids:
             return 0
+        sending: list[asyncio.Task[Outcome]] = []
         try:
             batch = await self._load(ids)
             sending = [asyncio.create_task(self._attempt(item)) for item in batch]
             for finished in asyncio.as_completed(sending):
                 await self._record(token, await finished)
         finally:
-            # Whatever was not recorded (cancelled by a shutdown that could not wait) goes back
-            # at once instead of waiting for its lease to run out.
+            # Whatever was not recorded (cancelled by a shutdown that could not wait) stops
+            # and goes back at once instead of waiting for its lease to run out.
+            for task in sending:
+                task.cancel()
             await asyncio.shield(self._release(token))
         return len(ids)
 

@@ -1,11 +1,14 @@
 """The worker sends the outbox through a real SMTP server; messages are read back and parsed."""
 
+import asyncio
 import io
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import icalendar
+import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -284,3 +287,27 @@ async def test_the_smtp_back_end_logs_in_when_credentials_are_set(
         assert len(server.mailbox.wait_for(1)) == 1
     (row,) = await read_outbox(db, NotificationKind.BOOKING_CONFIRMED)
     assert row.status is NotificationStatus.SENT
+
+
+async def test_a_batch_cancelled_mid_send_gives_its_claims_back_at_once(
+    app: FastAPI, db: AsyncSession, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+    for _ in range(3):
+        await outbox.booking_cancelled(db, await make_booking(db, event))
+    await db.commit()
+    mailbox.stall()
+    batch = asyncio.create_task(_worker(app, smtp_settings).run_once())
+    deadline = time.monotonic() + 30
+    while mailbox.stalled < 3:
+        assert time.monotonic() < deadline, "the batch never reached the server"
+        await asyncio.sleep(0.02)
+
+    batch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+
+    rows = await read_outbox(db)
+    assert {(r.status, r.claimed_by, r.attempts) for r in rows} == {
+        (NotificationStatus.PENDING, None, 0)
+    }
