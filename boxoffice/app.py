@@ -11,6 +11,8 @@ from boxoffice.bookings.router import router as bookings_router
 from boxoffice.db import create_engine, create_sessionmaker
 from boxoffice.errors import install_error_handlers
 from boxoffice.events.router import router as events_router
+from boxoffice.notifications import worker as notification_worker
+from boxoffice.notifications.router import router as notifications_router
 from boxoffice.observability import BodySizeLimitMiddleware, RequestContextMiddleware
 from boxoffice.ratelimit import Limit, RateLimiter, per_address
 from boxoffice.settings import Settings
@@ -24,8 +26,10 @@ def create_app(settings: Settings) -> FastAPI:
     engine = create_engine(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The notification worker runs in every server process unless turned off.
+        async with notification_worker.in_background(settings, app.state.sessionmaker):
+            yield
         await engine.dispose()
 
     app = FastAPI(
@@ -36,7 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.sessionmaker = create_sessionmaker(engine, settings)
     app.state.rate_limiter = RateLimiter(settings)
 
     install_error_handlers(app)
@@ -44,7 +48,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(per_address(Limit.DEFAULT))])
-    for router in (auth_router, users_router, events_router, bookings_router, admin_router):
+    for router in (
+        auth_router,
+        users_router,
+        events_router,
+        bookings_router,
+        admin_router,
+        notifications_router,
+    ):
         api.include_router(router)
     app.include_router(api)
     app.include_router(ops.router)

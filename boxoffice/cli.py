@@ -1,6 +1,7 @@
-"""The `boxoffice` command: serve, db upgrade, create-admin, demo."""
+"""The `boxoffice` command: serve, worker, db upgrade, create-admin, demo."""
 
 import asyncio
+import signal
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, TypeVar
@@ -17,6 +18,7 @@ from boxoffice.admin import service as admin_service
 from boxoffice.auth.schemas import RegisterRequest
 from boxoffice.db import create_engine, create_sessionmaker, transaction
 from boxoffice.errors import DomainError
+from boxoffice.notifications.worker import Worker
 from boxoffice.observability import configure_logging
 from boxoffice.settings import Settings
 
@@ -70,6 +72,29 @@ def serve(
     )
 
 
+@cli.command()
+def worker() -> None:
+    """Send the notifications (and prune old rows) until SIGTERM or Ctrl-C."""
+    settings = _settings()
+    configure_logging(settings.log_level)
+    if settings.is_sqlite:
+        migrations.upgrade(settings)
+    asyncio.run(_work(settings))
+
+
+async def _work(settings: Settings) -> None:
+    engine = create_engine(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stopping in (signal.SIGTERM, signal.SIGINT):
+        # The batch under way is sent and recorded; then the worker ends.
+        loop.add_signal_handler(stopping, stop.set)
+    try:
+        await Worker(settings, create_sessionmaker(engine, settings)).run(stop)
+    finally:
+        await engine.dispose()
+
+
 @db_cli.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Migrate the database schema (to the newest revision by default)."""
@@ -109,7 +134,7 @@ async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awa
     """Runs one unit of command-line work in a transaction of its own, then closes the engine."""
     engine = create_engine(settings)
     try:
-        async with transaction(create_sessionmaker(engine)) as session:
+        async with transaction(create_sessionmaker(engine, settings)) as session:
             return await work(session)
     finally:
         await engine.dispose()

@@ -192,8 +192,13 @@ def _lower(value: str | None) -> str | None:
     return None if value is None else value.lower()
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(
+    engine: AsyncEngine, settings: Settings | None = None
+) -> async_sessionmaker[AsyncSession]:
+    # Sessions carry the settings in `info` for the few services that need one (the outbox's
+    # reminder lead time), so that every caller of those need not thread settings through.
+    info = {} if settings is None else {"settings": settings}
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
 
 
 @asynccontextmanager

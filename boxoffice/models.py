@@ -5,6 +5,16 @@ from boxoffice.auth.models import AuthSession
 from boxoffice.bookings.models import Booking, IdempotencyRecord
 from boxoffice.db import Base
 from boxoffice.events.models import Event
+from boxoffice.notifications.models import Notification
 from boxoffice.users.models import User
 
-__all__ = ["AuditEntry", "AuthSession", "Base", "Booking", "Event", "IdempotencyRecord", "User"]
+__all__ = [
+    "AuditEntry",
+    "AuthSession",
+    "Base",
+    "Booking",
+    "Event",
+    "IdempotencyRecord",
+    "Notification",
+    "User",
+]

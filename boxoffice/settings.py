@@ -48,7 +48,23 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     email_from: str = "boxoffice <no-reply@boxoffice.invalid>"
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
     reminder_lead_minutes: int = Field(default=1440, ge=1)
+    email_max_attempts: int = Field(default=5, ge=1)
+    # The first retry's delay; each later one doubles it (with jitter).
+    email_retry_seconds: float = Field(default=30, gt=0)
+
+    # The notification worker: inside `serve` unless turned off, and as `boxoffice worker`.
+    worker_enabled: bool = True
+    worker_poll_seconds: float = Field(default=2, gt=0)
+    worker_batch_size: int = Field(default=20, ge=1, le=1000)
+    # How long a claimed message stays a worker's before another may take it over: longer than
+    # a batch takes to send (the sends of a batch run at once, each bounded by the SMTP timeout).
+    worker_lease_seconds: float = Field(default=120, gt=0)
+    # Housekeeping, done by the worker: how often, and how long finished rows are kept.
+    housekeeping_interval_seconds: float = Field(default=3600, gt=0)
+    sent_notifications_keep_days: float = Field(default=30, gt=0)
+    ended_sessions_keep_days: float = Field(default=30, gt=0)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: str = "INFO"

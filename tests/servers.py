@@ -13,7 +13,7 @@ from typing import IO
 import httpx
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -23,7 +23,7 @@ def _free_port() -> int:
 @contextmanager
 def running_server(env: dict[str, str], *, startup_seconds: float = 30) -> Iterator[str]:
     """Starts one server process with these settings; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     # A file, not a pipe: a pipe nobody reads fills up and stalls the server's logging.
     with tempfile.TemporaryFile() as log:
         yield from _serve(port, log, env, startup_seconds)

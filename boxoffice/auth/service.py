@@ -1,9 +1,9 @@
 """Sign-up, login sessions, rotating refresh tokens and their revocation."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.auth import passwords, tokens
@@ -184,3 +184,14 @@ def _token_pair(settings: Settings, user: User, session_id: str, refresh_jti: st
         refresh_token=issue(TokenType.REFRESH, refresh_jti),
         expires_in=settings.access_token_minutes * 60,
     )
+
+
+async def prune_ended_sessions(session: AsyncSession, ended_before: datetime) -> int:
+    """Deletes sessions that ended (revoked or expired) before that moment (housekeeping). No
+    token of theirs works any more either way: a token whose session is gone is refused."""
+    result = await session.execute(
+        delete(AuthSession).where(
+            or_(AuthSession.expires_at < ended_before, AuthSession.revoked_at < ended_before)
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

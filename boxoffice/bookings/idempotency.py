@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -153,3 +153,11 @@ async def _settle_failure(
 async def _release(sessionmaker: async_sessionmaker[AsyncSession], record_id: int) -> None:
     async with transaction(sessionmaker) as session:
         await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+
+
+async def prune(session: AsyncSession, now: datetime) -> int:
+    """Deletes the records older than KEPT_FOR (housekeeping); how many there were."""
+    result = await session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEPT_FOR)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

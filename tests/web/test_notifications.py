@@ -21,7 +21,7 @@ from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.conftest import TEST_SECRET
 from tests.factories import make_event
-from tests.servers import _free_port, running_server
+from tests.servers import free_port, running_server
 from tests.web.conftest import MakePerson, Person, registered
 from tests.web.test_organizer import book_through_api
 
@@ -46,7 +46,7 @@ class Inbox:
 @pytest.fixture(scope="module")
 def inbox() -> Iterator[tuple[Inbox, int]]:
     handler = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     yield handler, port

@@ -1,0 +1,83 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from boxoffice.db import Base, StrEnumText, UTCDateTime, utcnow
+
+
+class NotificationKind(StrEnum):
+    BOOKING_CONFIRMED = "booking_confirmed"
+    WAITLIST_JOINED = "waitlist_joined"
+    WAITLIST_PROMOTED = "waitlist_promoted"
+    BOOKING_CANCELLED = "booking_cancelled"
+    EVENT_CANCELLED = "event_cancelled"
+    EVENT_CHANGED = "event_changed"
+    REMINDER = "reminder"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    # A reminder that is no longer wanted (its booking or event was cancelled, or its moment
+    # passed when the event moved). Never sent, never listed as a failure.
+    CANCELLED = "cancelled"
+
+
+class _KindText(StrEnumText[NotificationKind]):
+    # The longest kinds are 17 characters, more than StrEnumText's default width.
+    impl = String(32)
+    cache_ok = True
+
+
+class Notification(Base):
+    """One message of the outbox: who, about what, and how sending it went.
+
+    Rows are compact on purpose: the message is rendered when it is sent, from the event, user
+    and booking as they are then, so that writing thousands of them (an event's cancellation) is
+    one INSERT ... SELECT under the event's lock. No foreign keys: on InnoDB each would take a
+    shared lock on a user or booking row per inserted message, and users, events and bookings are
+    never deleted.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('booking_confirmed', 'waitlist_joined', 'waitlist_promoted',"
+            " 'booking_cancelled', 'event_cancelled', 'event_changed', 'reminder')",
+            name="kind_known",
+        ),
+        CheckConstraint(
+            "status IN ('pending', 'sent', 'failed', 'cancelled')", name="status_known"
+        ),
+        # The worker's question: pending, due, oldest first.
+        Index("ix_notifications_due", "status", "due_at", "id"),
+        # Reminders of an event move or drop together; an event's or booking's messages.
+        Index("ix_notifications_event", "event_id", "kind", "status"),
+        Index("ix_notifications_booking", "booking_id", "kind", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[NotificationKind] = mapped_column(_KindText(NotificationKind))
+    user_id: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    booking_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Facts of the moment the message was written that the rows it is rendered from will not
+    # tell later (a waiting-list position, which fields of an event changed), as JSON.
+    payload: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[NotificationStatus] = mapped_column(
+        StrEnumText(NotificationStatus), default=NotificationStatus.PENDING
+    )
+    # Sending attempts made so far, the successful one included.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Not sent before this moment: a reminder's time, or the next retry after a failure.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A worker's lease: until then the message is that worker's; after, anyone's again.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    message_id: Mapped[str | None] = mapped_column(String(255), default=None)

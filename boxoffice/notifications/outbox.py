@@ -1,0 +1,265 @@
+"""The outbox: what the booking and event rules call when a change must be told to someone.
+
+Every function writes rows in the caller's session, in the caller's transaction, and never
+commits: a change that rolls back sends nothing, one that commits sends each message once (the
+worker does the sending, later, outside any request). Rows are compact and rendered at send
+time, so that an event's cancellation with thousands of bookings is one INSERT ... SELECT.
+
+Reminders are rows of kind `reminder`, due at the event's start minus the reminder lead time.
+The rule they keep: every confirmed booking has one pending reminder while that moment is in the
+future, and none once it has passed; a booking confirmed after the moment gets none. When the
+start moves, one UPDATE moves every pending reminder of the event (or drops them, when the new
+moment has already passed: the `event_changed` message, sent at once, tells the new start), and
+when the new moment is in the future, one INSERT ... SELECT gives a reminder to each confirmed
+booking that has none pending (a booking made after the old moment, a reminder dropped or
+already sent for the old start).
+"""
+
+import json
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Integer,
+    String,
+    Text,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy import update as update_rows
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from boxoffice.db import UTCDateTime, utcnow
+from boxoffice.events.models import Event
+from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
+from boxoffice.settings import Settings
+
+# The event fields whose change is news to the people holding a booking (SPEC §5).
+NOTEWORTHY_FIELDS = frozenset({"starts_at", "ends_at", "location", "timezone"})
+
+_DEFAULT_LEAD_MINUTES: int = Settings.model_fields["reminder_lead_minutes"].default
+
+
+def reminder_lead(session: AsyncSession) -> timedelta:
+    """BOXOFFICE_REMINDER_LEAD_MINUTES, from the settings the session's maker was given."""
+    settings = session.info.get("settings")
+    minutes = settings.reminder_lead_minutes if settings is not None else _DEFAULT_LEAD_MINUTES
+    return timedelta(minutes=minutes)
+
+
+async def booking_confirmed(session: AsyncSession, booking: Booking) -> None:
+    """A booking was confirmed on creation: the confirmation, and its reminder if still due."""
+    rows = [_row(NotificationKind.BOOKING_CONFIRMED, booking)]
+    starts_at = await _starts_at(session, booking.event_id)
+    moment = starts_at - reminder_lead(session)
+    if moment > utcnow():
+        rows.append(_row(NotificationKind.REMINDER, booking, due_at=moment))
+    # One statement for both rows: a round trip less in every booking's transaction.
+    await session.execute(insert(Notification).values(rows))
+
+
+async def waitlist_joined(session: AsyncSession, booking: Booking) -> None:
+    """A booking joined the waiting list; its position now goes into the message."""
+    position = booking.waitlist_position
+    if position is None:
+        ahead = select(func.count()).where(
+            Booking.event_id == booking.event_id,
+            Booking.status == BookingStatus.WAITLISTED,
+            Booking.id <= booking.id,
+        )
+        position = int((await session.execute(ahead)).scalar_one())
+    row = _row(NotificationKind.WAITLIST_JOINED, booking, payload={"position": position})
+    await session.execute(insert(Notification).values(row))
+
+
+async def waitlist_promoted(session: AsyncSession, booking_ids: Sequence[int]) -> None:
+    """Waitlisted bookings were confirmed (just now, in this transaction): one message each,
+    and their reminders, in a statement per event rather than per booking."""
+    if not booking_ids:
+        return
+    chosen = Booking.id.in_(booking_ids)
+    await session.execute(_from_bookings(NotificationKind.WAITLIST_PROMOTED, chosen))
+    events = await session.execute(
+        select(Event.id, Event.starts_at).where(
+            Event.id.in_(select(Booking.event_id).where(chosen))
+        )
+    )
+    lead, now = reminder_lead(session), utcnow()
+    for event_id, starts_at in events.all():
+        if starts_at - lead > now:
+            await session.execute(
+                _from_bookings(
+                    NotificationKind.REMINDER,
+                    chosen,
+                    Booking.event_id == event_id,
+                    Booking.status == BookingStatus.CONFIRMED,
+                    due_at=starts_at - lead,
+                )
+            )
+
+
+async def booking_cancelled(session: AsyncSession, booking: Booking) -> None:
+    """A confirmed or waitlisted booking was cancelled by its holder or an admin (not by its
+    event's cancellation: that is `event_cancelled`). Its reminder is dropped."""
+    await session.execute(
+        insert(Notification).values(_row(NotificationKind.BOOKING_CANCELLED, booking))
+    )
+    await _drop_reminders(session, Notification.booking_id == booking.id)
+
+
+async def bookings_cancelled(session: AsyncSession, booking_ids: Sequence[int]) -> None:
+    """Many bookings cancelled at once (a ban): the same as `booking_cancelled` for each."""
+    if not booking_ids:
+        return
+    await session.execute(
+        _from_bookings(NotificationKind.BOOKING_CANCELLED, Booking.id.in_(booking_ids))
+    )
+    await _drop_reminders(session, Notification.booking_id.in_(booking_ids))
+
+
+async def event_cancelled(session: AsyncSession, event_id: int) -> None:
+    """The event is being cancelled or deleted. Call it BEFORE its bookings are cancelled: it
+    writes one message per confirmed or waitlisted booking, in one statement, and drops every
+    pending reminder of the event in another."""
+    await session.execute(
+        _from_bookings(
+            NotificationKind.EVENT_CANCELLED,
+            Booking.event_id == event_id,
+            Booking.status.in_(ACTIVE_STATUSES),
+        )
+    )
+    await _drop_reminders(session, Notification.event_id == event_id)
+
+
+async def event_changed(
+    session: AsyncSession, event: Event, changed_fields: Collection[str]
+) -> None:
+    """The event was edited; `event` holds its new values and `changed_fields` names the fields
+    whose value really changed. Only a new start, end, place or time zone is news: then every
+    confirmed or waitlisted holder gets `event_changed`, and a new start moves the reminders."""
+    noteworthy = sorted(NOTEWORTHY_FIELDS.intersection(changed_fields))
+    if not noteworthy:
+        return
+    await session.execute(
+        _from_bookings(
+            NotificationKind.EVENT_CHANGED,
+            Booking.event_id == event.id,
+            Booking.status.in_(ACTIVE_STATUSES),
+            payload={"changed": noteworthy},
+        )
+    )
+    if "starts_at" in noteworthy:
+        await _move_reminders(session, event.id, event.starts_at - reminder_lead(session))
+
+
+async def _move_reminders(session: AsyncSession, event_id: int, moment: datetime) -> None:
+    now = utcnow()
+    if moment <= now:
+        await _drop_reminders(session, Notification.event_id == event_id)
+        return
+    # A reminder a worker is sending right now (its lease runs) counts as sent: it keeps its
+    # moment, and its booking gets a new reminder for the new one.
+    pending = (
+        Notification.event_id == event_id,
+        Notification.kind == NotificationKind.REMINDER,
+        Notification.status == NotificationStatus.PENDING,
+        or_(Notification.claimed_until.is_(None), Notification.claimed_until < now),
+    )
+    await session.execute(update_rows(Notification).where(*pending).values(due_at=moment))
+    has_one = exists().where(Notification.booking_id == Booking.id, *pending)
+    await session.execute(
+        _from_bookings(
+            NotificationKind.REMINDER,
+            Booking.event_id == event_id,
+            Booking.status == BookingStatus.CONFIRMED,
+            ~has_one,
+            due_at=moment,
+        )
+    )
+
+
+async def _drop_reminders(session: AsyncSession, which: ColumnElement[bool]) -> None:
+    await session.execute(
+        update_rows(Notification)
+        .where(
+            which,
+            Notification.kind == NotificationKind.REMINDER,
+            Notification.status == NotificationStatus.PENDING,
+        )
+        .values(status=NotificationStatus.CANCELLED)
+    )
+
+
+async def _starts_at(session: AsyncSession, event_id: int) -> datetime:
+    # Usually already in the session (the booking rules read the event): no query then.
+    event = await session.get(Event, event_id)
+    if event is None:
+        raise LookupError(f"there is no event {event_id}")
+    return event.starts_at
+
+
+def _encode(payload: dict[str, object] | None) -> str | None:
+    return None if payload is None else json.dumps(payload, separators=(",", ":"))
+
+
+def _row(
+    kind: NotificationKind,
+    booking: Booking,
+    *,
+    payload: dict[str, object] | None = None,
+    due_at: datetime | None = None,
+) -> dict[str, object]:
+    now = utcnow()
+    return {
+        "kind": kind,
+        "user_id": booking.user_id,
+        "event_id": booking.event_id,
+        "booking_id": booking.id,
+        "payload": _encode(payload),
+        "status": NotificationStatus.PENDING,
+        "attempts": 0,
+        "due_at": due_at or now,
+        "created_at": now,
+    }
+
+
+def _from_bookings(
+    kind: NotificationKind,
+    *where: ColumnElement[bool],
+    payload: dict[str, object] | None = None,
+    due_at: datetime | None = None,
+) -> Insert:
+    """INSERT ... SELECT: one message of this kind for each booking that matches `where`."""
+    now = utcnow()
+    rows = select(
+        literal(kind.value, String(32)),
+        Booking.user_id,
+        Booking.event_id,
+        Booking.id,
+        literal(_encode(payload), Text()),
+        literal(NotificationStatus.PENDING.value, String(16)),
+        literal(0, Integer()),
+        literal(due_at or now, UTCDateTime()),
+        literal(now, UTCDateTime()),
+    ).where(*where)
+    return insert(Notification).from_select(
+        [
+            Notification.kind,
+            Notification.user_id,
+            Notification.event_id,
+            Notification.booking_id,
+            Notification.payload,
+            Notification.status,
+            Notification.attempts,
+            Notification.due_at,
+            Notification.created_at,
+        ],
+        rows,
+    )

@@ -1,0 +1,123 @@
+"""Turning an outbox row into an e-mail, at send time, from the rows as they are then."""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from boxoffice.bookings.models import Booking
+from boxoffice.events.calendar import calendar_file
+from boxoffice.events.models import Event
+from boxoffice.notifications.models import Notification, NotificationKind
+from boxoffice.settings import Settings
+from boxoffice.users.models import User
+
+KIND_HEADER = "X-Boxoffice-Kind"
+
+_SUBJECTS = {
+    NotificationKind.BOOKING_CONFIRMED: "Booking confirmed: {title}",
+    NotificationKind.WAITLIST_JOINED: "On the waiting list (position {position}): {title}",
+    NotificationKind.WAITLIST_PROMOTED: "Off the waiting list, booking confirmed: {title}",
+    NotificationKind.BOOKING_CANCELLED: "Booking cancelled: {title}",
+    NotificationKind.EVENT_CANCELLED: "Event cancelled: {title}",
+    NotificationKind.EVENT_CHANGED: "Event changed: {title}",
+    NotificationKind.REMINDER: "Reminder: {title} starts {starts}",
+}
+_WITH_CALENDAR = {
+    NotificationKind.BOOKING_CONFIRMED,
+    NotificationKind.WAITLIST_PROMOTED,
+    NotificationKind.EVENT_CHANGED,
+}
+_FIELD_NAMES = {
+    "starts_at": "the start",
+    "ends_at": "the end",
+    "location": "the place",
+    "timezone": "the time zone",
+}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An outbox row with what it is about, read when it is sent."""
+
+    notification: Notification
+    user: User
+    event: Event
+    booking: Booking | None
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def local_time(moment: datetime, zone_name: str) -> str:
+    """ "Saturday 12 December 2026, 19:30 (Europe/Berlin)": in the event's own zone."""
+    local = moment.astimezone(ZoneInfo(zone_name))
+    return f"{local:%A %d %B %Y, %H:%M} ({zone_name})"
+
+
+def message_id(notification_id: int, settings: Settings) -> str:
+    # The same for every attempt at one notification, so that a message sent twice around a
+    # worker's crash is recognisable as one by mail clients.
+    domain = parseaddr(settings.email_from)[1].rpartition("@")[2] or "boxoffice.invalid"
+    return f"<notification-{notification_id}@{domain}>"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = None) -> EmailMessage:
+    notification, user, event = outgoing.notification, outgoing.user, outgoing.event
+    kind = notification.kind
+    payload = json.loads(notification.payload) if notification.payload else {}
+    starts = local_time(event.starts_at, event.timezone)
+    context = {
+        "user": user,
+        "event": event,
+        "booking": outgoing.booking,
+        "starts": starts,
+        "ends": None if event.ends_at is None else local_time(event.ends_at, event.timezone),
+        "position": payload.get("position"),
+        "changed": [_FIELD_NAMES.get(f, f) for f in payload.get("changed", [])],
+    }
+    subject = _SUBJECTS[kind].format(
+        title=_one_line(event.title), starts=starts, position=payload.get("position")
+    )
+    context["subject"] = subject
+
+    message = EmailMessage()
+    message["From"] = settings.email_from
+    message["To"] = formataddr((_one_line(user.full_name), user.email))
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now or datetime.now(UTC))
+    message["Message-ID"] = message_id(notification.id, settings)
+    message[KIND_HEADER] = kind.value
+    message["Auto-Submitted"] = "auto-generated"
+    templates = _templates()
+    message.set_content(templates.get_template(f"{kind.value}.txt").render(context))
+    message.add_alternative(
+        templates.get_template(f"{kind.value}.html").render(context), subtype="html"
+    )
+    if kind in _WITH_CALENDAR:
+        message.add_attachment(
+            calendar_file(event),
+            maintype="text",
+            subtype="calendar",
+            filename=f"event-{event.id}.ics",
+            params={"method": "PUBLISH"},
+        )
+    return message

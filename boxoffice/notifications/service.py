@@ -1,0 +1,91 @@
+"""What admins may do with the outbox: read it, and send a failed message again."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.db import count_of, utcnow
+from boxoffice.errors import Conflict, NotFound
+from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
+from boxoffice.schemas import PageParams
+from boxoffice.users.models import User
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+@dataclass(frozen=True)
+class Listed:
+    notification: Notification
+    recipient: str
+
+
+def _listing() -> Select[Notification, str]:
+    return (
+        select(Notification, User.email)
+        .join(User, User.id == Notification.user_id)
+        .order_by(Notification.id.desc())
+    )
+
+
+async def list_notifications(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    status: NotificationStatus | None,
+    kind: NotificationKind | None,
+) -> tuple[Sequence[Listed], int]:
+    """Newest first; reminders not yet due are pending too."""
+    query = _listing()
+    if status is not None:
+        query = query.where(Notification.status == status)
+    if kind is not None:
+        query = query.where(Notification.kind == kind)
+    total = (await session.execute(count_of(query))).scalar_one()
+    rows = await session.execute(query.limit(page.limit).offset(page.offset))
+    return [Listed(n, email) for n, email in rows.all()], total
+
+
+async def retry(session: AsyncSession, notification_id: int) -> Listed:
+    """A failed message goes back to pending, due now, with its attempts reset."""
+    retried = await session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.status == NotificationStatus.FAILED,
+        )
+        .values(
+            status=NotificationStatus.PENDING,
+            attempts=0,
+            due_at=utcnow(),
+            claimed_until=None,
+            claimed_by=None,
+        )
+    )
+    found = (
+        await session.execute(
+            _listing()
+            .where(Notification.id == notification_id)
+            .execution_options(populate_existing=True)
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotFound(f"there is no notification {notification_id}")
+    if retried.rowcount == 0:  # type: ignore[attr-defined]
+        status = found[0].status.value
+        raise InvalidTransition(f"only a failed notification can be retried; this one is {status}")
+    return Listed(found[0], found[1])
+
+
+async def counts_by_status(session: AsyncSession) -> dict[NotificationStatus, int]:
+    """How many notifications are in each status (for /metrics: pending and failed)."""
+    rows = await session.execute(
+        select(Notification.status, func.count()).group_by(Notification.status)
+    )
+    counts = dict.fromkeys(NotificationStatus, 0)
+    for status, count in rows.all():
+        counts[status] = count
+    return counts

@@ -1,0 +1,74 @@
+"""The worker's housekeeping prunes what nobody needs any more, and only that."""
+
+from datetime import datetime, timedelta
+
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.auth.models import AuthSession
+from boxoffice.bookings.models import IdempotencyRecord
+from boxoffice.db import utcnow
+from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
+from boxoffice.notifications.worker import Pruned, Worker
+from boxoffice.settings import Settings
+from tests.factories import make_user
+
+
+async def test_old_sent_messages_expired_keys_and_long_ended_sessions_are_pruned(
+    app: FastAPI, db: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(db)
+    now = utcnow()
+    long_ago, lately = now - timedelta(days=45), now - timedelta(days=2)
+
+    def message(
+        status: NotificationStatus, sent_at: datetime | None, created_at: datetime
+    ) -> Notification:
+        return Notification(
+            kind=NotificationKind.BOOKING_CONFIRMED,
+            user_id=user.id,
+            status=status,
+            attempts=1,
+            due_at=created_at,
+            created_at=created_at,
+            sent_at=sent_at,
+        )
+
+    def login(name: str, expires_at: datetime, revoked_at: datetime | None = None) -> AuthSession:
+        return AuthSession(
+            id=name,
+            user_id=user.id,
+            refresh_jti=name,
+            created_at=long_ago,
+            expires_at=expires_at,
+            revoked_at=revoked_at,
+        )
+
+    db.add_all(
+        [
+            message(NotificationStatus.SENT, long_ago, long_ago),
+            message(NotificationStatus.SENT, lately, long_ago),
+            message(NotificationStatus.FAILED, None, long_ago),
+            message(NotificationStatus.PENDING, None, long_ago),
+            IdempotencyRecord(
+                user_id=user.id, key="old", fingerprint="f", created_at=now - timedelta(hours=25)
+            ),
+            IdempotencyRecord(
+                user_id=user.id, key="new", fingerprint="f", created_at=now - timedelta(hours=1)
+            ),
+            login("expired-long-ago", long_ago),
+            login("revoked-long-ago", now + timedelta(days=1), revoked_at=long_ago),
+            login("revoked-lately", now + timedelta(days=1), revoked_at=lately),
+            login("live", now + timedelta(days=1)),
+        ]
+    )
+    await db.commit()
+
+    pruned = await Worker(settings, app.state.sessionmaker).housekeeping()
+
+    assert pruned == Pruned(notifications=1, idempotency_records=1, sessions=2)
+    kept = (await db.execute(select(Notification.status, Notification.sent_at))).all()
+    assert sorted(status.value for status, _ in kept) == ["failed", "pending", "sent"]
+    assert set((await db.scalars(select(IdempotencyRecord.key))).all()) == {"new"}
+    assert set((await db.scalars(select(AuthSession.id))).all()) == {"revoked-lately", "live"}
