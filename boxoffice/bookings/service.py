@@ -23,6 +23,7 @@ from boxoffice.db import changed_one, paginate, paginate_scalars, utcnow
 from boxoffice.errors import DomainError, Forbidden, NotFound
 from boxoffice.events import policy
 from boxoffice.events.models import Event, EventStatus
+from boxoffice.notifications import outbox
 from boxoffice.schemas import PageParams
 from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
@@ -77,12 +78,18 @@ async def book(
         # rolls back with this transaction.
         raise AlreadyBooked("you already have a booking for this event") from error
     if status is BookingStatus.CONFIRMED:
+        await outbox.booking_confirmed(session, booking)
         # Everything the answer shows is at hand: no need to read the booking back.
         return booking
     # Seats freed between our failed take and joining the line must not sit idle.
-    await seats.serve_waitlist(session, event_id)
+    await seats.serve_waitlist(session, event_id, newcomer=booking.id)
     # Its place in line, or its promotion just now, is the database's to tell.
-    return await get(session, booking.id)
+    booking = await get(session, booking.id)
+    if booking.status is BookingStatus.CONFIRMED:
+        await outbox.booking_confirmed(session, booking)
+    else:
+        await outbox.waitlist_joined(session, booking)
+    return booking
 
 
 async def _sold_out(session: AsyncSession, event_id: int, seat_count: int) -> DomainError:

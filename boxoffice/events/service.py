@@ -14,6 +14,7 @@ from boxoffice.events import policy, repository
 from boxoffice.events.errors import CapacityBelowBooked, EventNotEditable, InvalidTransition
 from boxoffice.events.models import Event, EventStatus, update_event
 from boxoffice.events.schemas import EventCreate, EventFilters
+from boxoffice.notifications import outbox
 from boxoffice.schemas import PageParams
 from boxoffice.users.models import Role, User
 
@@ -96,13 +97,17 @@ async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) 
     _check_times(starts_at, ends_at, starts_changed="starts_at" in changes)
     capacity = changes.pop("capacity", None)
     previous_capacity = event.capacity
+    # What really changes, read before the UPDATE (the reload below refreshes this same object).
+    changed = {field for field, value in changes.items() if getattr(event, field) != value}
     if changes:
         await session.execute(update_event(event.id).values(**changes, updated_at=utcnow()))
     if isinstance(capacity, int) and capacity != previous_capacity:
         await _change_capacity(session, event, capacity)
         if capacity > previous_capacity:
             await seats.serve_waitlist(session, event.id)
-    return await _reload(session, event.id)
+    edited = await _reload(session, event.id)
+    await outbox.event_changed(session, edited, changed)
+    return edited
 
 
 async def _change_capacity(session: AsyncSession, event: Event, capacity: int) -> None:

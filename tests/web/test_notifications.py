@@ -1,10 +1,5 @@
-"""Failed notifications in the admin area, with retry (SPEC §4 /admin/notifications).
-
-PENDING MERGE: GET /api/v1/admin/notifications and POST /admin/notifications/{id}/retry are
-built on another branch. The scenario below is written against SPEC §4 and §5 and is not
-collected until then: after merging, rename `pending_test_...` to `test_...` (and delete this
-paragraph). Until then the page shows the API's 404 detail, like any failed page.
-"""
+"""Failed notifications in the admin area, with retry (SPEC §4 /admin/notifications): a real
+server whose mail server refuses, then accepts."""
 
 import asyncio
 import time
@@ -76,7 +71,7 @@ async def reload_until_visible(admin: Person, text: str, seconds: float = 30) ->
         await admin.page.reload()
 
 
-async def pending_test_admin_retries_a_failed_notification(
+async def test_admin_retries_a_failed_notification(
     person: MakePerson,
     mailing_base_url: str,
     inbox: tuple[Inbox, int],

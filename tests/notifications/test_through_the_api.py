@@ -1,0 +1,201 @@
+"""What people are told when they act through the API: the outbox written by the booking and
+event rules, sent by a worker to a real SMTP server and read back."""
+
+import io
+from collections import Counter
+from datetime import timedelta
+from email.message import EmailMessage
+
+import httpx
+import icalendar
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.db import utcnow
+from boxoffice.notifications.models import NotificationKind, NotificationStatus
+from boxoffice.notifications.outbox import reminder_lead
+from boxoffice.notifications.worker import Worker
+from boxoffice.settings import Settings
+from boxoffice.users.models import Role
+from tests.factories import make_attendees_with_headers, make_event, signed_in
+from tests.notifications.smtp import Mailbox
+from tests.notifications.support import close_to
+from tests.notifications.support import outbox as read_outbox
+
+BOOKINGS = "/api/v1/bookings"
+EVENTS = "/api/v1/events"
+
+
+async def send_everything_due(app: FastAPI, settings: Settings, mailbox: Mailbox) -> None:
+    """Runs a worker until nothing due is left; the mailbox then holds what it sent."""
+    worker = Worker(settings, app.state.sessionmaker, name="api-test-worker")
+    sent = 0
+    while claimed := await worker.run_once():
+        sent += claimed
+    mailbox.wait_for(sent)
+
+
+def kinds(mailbox: Mailbox) -> Counter[str]:
+    return Counter(str(message["X-Boxoffice-Kind"]) for message in mailbox.messages)
+
+
+def calendar_of(message: EmailMessage) -> icalendar.Calendar:
+    (part,) = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return icalendar.Calendar.from_ical(io.BytesIO(payload).read())
+
+
+async def test_a_booking_sends_exactly_one_confirmation_with_the_event_as_calendar_file(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    smtp_settings: Settings,
+    mailbox: Mailbox,
+) -> None:
+    organizer, _ = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer)
+    ann = await signed_in(db, settings, Role.ATTENDEE, email="ann@example.com")
+
+    booked = await client.post(BOOKINGS, headers=ann.headers, json={"event_id": event.id})
+    await send_everything_due(app, smtp_settings, mailbox)
+
+    assert booked.status_code == 201
+    (message,) = mailbox.messages
+    assert message["X-Boxoffice-Kind"] == "booking_confirmed"
+    assert "ann@example.com" in message["To"]
+    assert event.title in message["Subject"]
+    (vevent,) = calendar_of(message).walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == event.title
+    (reminder,) = await read_outbox(db, NotificationKind.REMINDER)
+    assert reminder.status is NotificationStatus.PENDING
+    assert close_to(reminder.due_at, event.starts_at - reminder_lead(db))
+
+
+async def test_a_refused_booking_sends_nothing(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    smtp_settings: Settings,
+    mailbox: Mailbox,
+) -> None:
+    organizer, _ = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer, capacity=1)
+    first, second = await make_attendees_with_headers(db, settings, 2)
+    await client.post(BOOKINGS, headers=first, json={"event_id": event.id})
+    await send_everything_due(app, smtp_settings, mailbox)
+    before = len(await read_outbox(db))
+
+    sold_out = await client.post(BOOKINGS, headers=second, json={"event_id": event.id})
+    twice = await client.post(BOOKINGS, headers=first, json={"event_id": event.id})
+    await send_everything_due(app, smtp_settings, mailbox)
+
+    assert (sold_out.json()["code"], twice.json()["code"]) == ("sold_out", "already_booked")
+    assert len(await read_outbox(db)) == before
+    assert kinds(mailbox) == {"booking_confirmed": 1}
+
+
+async def test_cancelling_an_event_tells_each_of_its_30_attendees_once_and_cancels_no_booking(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    smtp_settings: Settings,
+    mailbox: Mailbox,
+) -> None:
+    organizer, organizer_headers = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer, capacity=25)
+    crowd = await make_attendees_with_headers(db, settings, 30)
+    for headers in crowd:
+        booked = await client.post(
+            BOOKINGS, headers=headers, json={"event_id": event.id, "join_waitlist": True}
+        )
+        assert booked.status_code == 201
+    await send_everything_due(app, smtp_settings, mailbox)
+    mailbox.messages.clear()
+
+    cancelled = await client.post(f"{EVENTS}/{event.id}/cancel", headers=organizer_headers)
+    await send_everything_due(app, smtp_settings, mailbox)
+
+    assert cancelled.status_code == 200
+    assert kinds(mailbox) == {"event_cancelled": 30}
+    assert len({str(message["To"]) for message in mailbox.messages}) == 30
+    assert await read_outbox(db, NotificationKind.REMINDER, NotificationStatus.PENDING) == []
+
+
+async def test_seats_coming_back_promote_the_next_in_line_and_tell_them(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    smtp_settings: Settings,
+    mailbox: Mailbox,
+) -> None:
+    organizer, _ = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer, capacity=1)
+    holder = await signed_in(db, settings, Role.ATTENDEE, email="holder@example.com")
+    waiting = await signed_in(db, settings, Role.ATTENDEE, email="waiting@example.com")
+    held = await client.post(BOOKINGS, headers=holder.headers, json={"event_id": event.id})
+    await client.post(
+        BOOKINGS, headers=waiting.headers, json={"event_id": event.id, "join_waitlist": True}
+    )
+
+    await client.delete(f"{BOOKINGS}/{held.json()['id']}", headers=holder.headers)
+    await send_everything_due(app, smtp_settings, mailbox)
+
+    told = [(str(m["X-Boxoffice-Kind"]), str(m["To"])) for m in mailbox.messages]
+    assert sorted(kind for kind, _ in told) == [
+        "booking_cancelled",
+        "booking_confirmed",
+        "waitlist_joined",
+        "waitlist_promoted",
+    ]
+    (joined,) = [m for m in mailbox.messages if m["X-Boxoffice-Kind"] == "waitlist_joined"]
+    assert "waiting@example.com" in str(joined["To"])
+    assert "1" in joined.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    (promoted,) = [m for m in mailbox.messages if m["X-Boxoffice-Kind"] == "waitlist_promoted"]
+    assert "waiting@example.com" in str(promoted["To"])
+    calendar_of(promoted)
+    (cancelled,) = [m for m in mailbox.messages if m["X-Boxoffice-Kind"] == "booking_cancelled"]
+    assert "holder@example.com" in str(cancelled["To"])
+
+
+async def test_a_title_edit_tells_nobody_and_a_new_start_tells_everyone_and_moves_reminders(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    smtp_settings: Settings,
+    mailbox: Mailbox,
+) -> None:
+    organizer, organizer_headers = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer, capacity=5)
+    for headers in await make_attendees_with_headers(db, settings, 3):
+        await client.post(BOOKINGS, headers=headers, json={"event_id": event.id})
+    await send_everything_due(app, smtp_settings, mailbox)
+    mailbox.messages.clear()
+    new_start = utcnow() + timedelta(days=20)
+
+    retitled = await client.patch(
+        f"{EVENTS}/{event.id}", headers=organizer_headers, json={"title": "A better name"}
+    )
+    await send_everything_due(app, smtp_settings, mailbox)
+    told_after_title = kinds(mailbox)
+    moved = await client.patch(
+        f"{EVENTS}/{event.id}",
+        headers=organizer_headers,
+        json={
+            "starts_at": new_start.isoformat(),
+            "ends_at": (new_start + timedelta(hours=2)).isoformat(),
+        },
+    )
+    await send_everything_due(app, smtp_settings, mailbox)
+
+    assert (retitled.status_code, moved.status_code) == (200, 200)
+    assert told_after_title == Counter()
+    assert kinds(mailbox) == {"event_changed": 3}
+    reminders = await read_outbox(db, NotificationKind.REMINDER, NotificationStatus.PENDING)
+    assert len(reminders) == 3
+    assert all(close_to(r.due_at, new_start - reminder_lead(db)) for r in reminders)
