@@ -25,6 +25,7 @@ class Limit(StrEnum):
     AUTH = "auth"
     BOOKINGS = "bookings"
     DEFAULT = "default"
+    PASSWORD = "password"
 
 
 class RateLimiter:
@@ -41,6 +42,7 @@ class RateLimiter:
             Limit.AUTH: parse(settings.rate_limit_auth),
             Limit.BOOKINGS: parse(settings.rate_limit_bookings),
             Limit.DEFAULT: parse(settings.rate_limit_default),
+            Limit.PASSWORD: parse(settings.rate_limit_password),
         }
 
     async def hit(self, limit: Limit, identity: str) -> None:
@@ -74,6 +76,14 @@ def per_address(limit: Limit) -> Callable[[Request], Awaitable[None]]:
         await request.app.state.rate_limiter.hit(limit, client_address(request))
 
     return check
+
+
+async def password_check(request: Request, email: str) -> None:
+    """Counts one password check against the account, whatever the address (SPEC §6a). Counted
+    before the check, right or wrong, so that parallel guesses cannot all slip in before the
+    count; unknown addresses are counted alike, so a 429 says nothing about who is registered."""
+    account = email.strip().lower()
+    await request.app.state.rate_limiter.hit(Limit.PASSWORD, f"account:{account}")
 
 
 def per_user(limit: Limit) -> Callable[[Request, User], Awaitable[None]]:

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     rate_limit_auth: str = "5/minute"
     rate_limit_bookings: str = "30/minute"
     rate_limit_default: str = "300/minute"
+    # Per account, on every password check (login and password change), from any address.
+    rate_limit_password: str = "10/15 minutes"
     # Keeps several deployments (or test runs) apart when they share one Redis.
     rate_limit_prefix: str = "boxoffice"
 
