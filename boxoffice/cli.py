@@ -1,6 +1,7 @@
 """The `boxoffice` command: serve, db upgrade, create-admin, demo."""
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, TypeVar
@@ -19,7 +20,7 @@ from boxoffice.auth.schemas import RegisterRequest
 from boxoffice.db import create_engine, create_sessionmaker, transaction
 from boxoffice.errors import DomainError
 from boxoffice.observability import configure_logging
-from boxoffice.settings import Settings
+from boxoffice.settings import Environment, Settings
 from boxoffice.users.models import Role
 
 T = TypeVar("T")
@@ -82,10 +83,21 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @cli.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="the admin's e-mail address")],
-    password: Annotated[str, typer.Option(help="at least 8 characters")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="at least 8 characters; left out, it is asked for (not echoed)"),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="read the password from the first line of standard input")
+    ] = False,
     full_name: Annotated[str, typer.Option(help="shown in the audit log")] = "Administrator",
 ) -> None:
     """Create an admin account: the only way to the first one."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif password is None:
+        # Kept out of the shell history and the process list.
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         # The rules of registration through the API, so that the CLI cannot store what it refuses.
         account = RegisterRequest(email=email, password=password, full_name=full_name)
@@ -136,6 +148,14 @@ async def _create_admin(session: AsyncSession, *, email: str, password: str, ful
 def demo() -> None:
     """Fill the database with sample organizers, attendees and published events."""
     settings = _settings()
+    if settings.env is Environment.PRODUCTION:
+        # The demo accounts share one published password: anyone could log in as them.
+        typer.echo(
+            "boxoffice: refusing to run: demo creates accounts with a known password, "
+            "and BOXOFFICE_ENV is production",
+            err=True,
+        )
+        raise typer.Exit(2)
     if settings.is_sqlite:
         migrations.upgrade(settings)
     organizers, attendees = demo_data.DEMO_ORGANIZERS, demo_data.DEMO_ATTENDEES

@@ -7,6 +7,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me-in-production"
+MIN_SECRET_KEY_BYTES = 32
 
 
 class Environment(StrEnum):
@@ -57,12 +58,18 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
-        if (
-            self.env is Environment.PRODUCTION
-            and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET_KEY
-        ):
+        if self.env is not Environment.PRODUCTION:
+            return self
+        key = self.secret_key.get_secret_value()
+        if key == DEVELOPMENT_SECRET_KEY:
             raise ValueError(
                 "BOXOFFICE_ENV=production needs BOXOFFICE_SECRET_KEY set to a secret of your own"
+            )
+        if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+            # HS256 with a short key can be brute-forced offline from any token it signed.
+            raise ValueError(
+                f"BOXOFFICE_ENV=production needs a BOXOFFICE_SECRET_KEY of at least "
+                f"{MIN_SECRET_KEY_BYTES} bytes (it has {len(key.encode())})"
             )
         return self
 
