@@ -120,7 +120,13 @@ def utcnow() -> datetime:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    pool = {"pool_size": settings.database_pool_size, "max_overflow": settings.database_pool_size}
+    pool: dict[str, Any] = {
+        "pool_size": settings.database_pool_size,
+        "max_overflow": settings.database_pool_size,
+        # A database error's message would otherwise carry its bound values (e-mail addresses,
+        # names, whatever a request sent) into the log.
+        "hide_parameters": True,
+    }
     if settings.is_sqlite:
         engine = create_async_engine(settings.database_url, connect_args={"timeout": 30}, **pool)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
