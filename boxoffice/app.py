@@ -9,10 +9,12 @@ from boxoffice.admin.router import router as admin_router
 from boxoffice.auth.router import router as auth_router
 from boxoffice.bookings.router import router as bookings_router
 from boxoffice.db import create_engine, create_sessionmaker
+from boxoffice.docs import install_docs
 from boxoffice.errors import install_error_handlers
 from boxoffice.events.router import router as events_router
 from boxoffice.observability import BodySizeLimitMiddleware, RequestContextMiddleware
 from boxoffice.ratelimit import Limit, RateLimiter, per_address
+from boxoffice.security import install_security
 from boxoffice.settings import Settings
 from boxoffice.users.router import router as users_router
 
@@ -32,6 +34,10 @@ def create_app(settings: Settings) -> FastAPI:
         version=boxoffice.__version__,
         summary="Events with limited seats, booked exactly, even when thousands rush one event.",
         lifespan=lifespan,
+        # Served by docs.install_docs from local files instead of FastAPI's CDN-based pages.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -41,10 +47,12 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    install_security(app, settings)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(per_address(Limit.DEFAULT))])
     for router in (auth_router, users_router, events_router, bookings_router, admin_router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(ops.router)
+    install_docs(app, app.openapi_url or "/openapi.json")
     return app

@@ -70,6 +70,9 @@ def serve(
         workers=workers,
         access_log=False,
         log_level=settings.log_level.lower(),
+        # The app decides which peers' X-Forwarded-For to believe (BOXOFFICE_FORWARDED_ALLOW_IPS);
+        # uvicorn's own default would trust 127.0.0.1.
+        proxy_headers=False,
     )
 
 

@@ -3,8 +3,8 @@ from functools import cached_property
 from typing import Annotated, Self
 
 from fastapi import Depends, Request
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me-in-production"
 MIN_SECRET_KEY_BYTES = 32
@@ -55,6 +55,19 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: str = "INFO"
+
+    # Comma-separated origins (https://app.example.com) allowed to call the API from a browser.
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed;
+    # empty: nobody's (the peer's address is the client's).
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
+
+    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
