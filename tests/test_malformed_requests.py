@@ -5,13 +5,17 @@ datetimes that overflow when turned into UTC, and event times that break the cal
 """
 
 import logging
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.db import utcnow
 from boxoffice.settings import Settings
+from boxoffice.users.models import Role
 from tests.events.support import EVENTS, event_path, new_event, signed_in
+from tests.factories import make_event, make_user
 from tests.test_errors import assert_problem
 
 
@@ -158,3 +162,19 @@ async def test_calendar_of_the_latest_allowed_event_in_the_furthest_zones(
 
         assert calendar.status_code == 200, calendar.text
         assert b"BEGIN:VEVENT" in calendar.content
+
+
+async def test_calendar_of_an_event_stored_before_the_range_existed_still_answers(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    # Rows written before the range was enforced keep working: the file falls back to UTC.
+    organizer = await make_user(db, role=Role.ORGANIZER)
+    end_of_time = datetime(9999, 12, 31, 20, 0, tzinfo=UTC)
+    event = await make_event(
+        db, organizer, starts_in=end_of_time - utcnow(), timezone="Pacific/Kiritimati"
+    )
+
+    calendar = await client.get(event_path(event.id, "calendar.ics"))
+
+    assert calendar.status_code == 200, calendar.text
+    assert b"DTSTART:99991231T200000Z" in calendar.content
