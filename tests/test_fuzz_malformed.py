@@ -24,7 +24,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -338,6 +338,8 @@ class MalformedFuzzer:
                 query.pop(key)  # ids in `query` only mark the path's needs
         body = dict(target.body) if target.body is not None else None
         if place == "path":
+            # An empty segment is another URL (`/events/` redirects to the listing), not a value.
+            assume(_as_text(value) != "")
             path_values[name] = value
         elif place == "query":
             query[name] = value
