@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, Request, Route, async_playwright
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.factories import PASSWORD, make_user
 from tests.servers import running_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -102,3 +104,25 @@ async def test_redoc_renders_under_its_policy_from_local_files(
         "element => getComputedStyle(element).backgroundColor"
     )
     assert background not in ("", "rgba(0, 0, 0, 0)"), "styled: the sidebar has its colour"
+
+
+@pytest.mark.engines("sqlite")
+async def test_swagger_ui_authorize_logs_in_under_its_policy(
+    browser: Browser, docs_server: str, db: AsyncSession
+) -> None:
+    await make_user(db, email="docs.reader@example.com")
+    page = await browser.new_page()
+    visit = Visit(page, docs_server)
+    await visit.start(page)
+    await page.goto(f"{docs_server}/docs")
+
+    await page.click("button.authorize")
+    await page.fill("#oauth_username", "docs.reader@example.com")
+    await page.fill("#oauth_password", PASSWORD)
+    async with page.expect_response(f"{docs_server}/api/v1/auth/login") as login:
+        await page.click(".auth-btn-wrapper button.authorize")
+
+    assert (await login.value).status == 200
+    await page.get_by_role("button", name="Logout").first.wait_for(timeout=10_000)
+    assert visit.elsewhere == []
+    assert not visit.errors
