@@ -9,12 +9,14 @@ from boxoffice.admin.router import router as admin_router
 from boxoffice.auth.router import router as auth_router
 from boxoffice.bookings.router import router as bookings_router
 from boxoffice.db import create_engine, create_sessionmaker
+from boxoffice.docs import install_docs
 from boxoffice.errors import install_error_handlers
 from boxoffice.events.router import router as events_router
 from boxoffice.notifications import worker as notification_worker
 from boxoffice.notifications.router import router as notifications_router
 from boxoffice.observability import BodySizeLimitMiddleware, RequestContextMiddleware
 from boxoffice.ratelimit import Limit, RateLimiter, per_address
+from boxoffice.security import install_security
 from boxoffice.settings import Settings
 from boxoffice.users.router import router as users_router
 from boxoffice.web import router as web
@@ -37,6 +39,10 @@ def create_app(settings: Settings) -> FastAPI:
         version=boxoffice.__version__,
         summary="Events with limited seats, booked exactly, even when thousands rush one event.",
         lifespan=lifespan,
+        # Served by docs.install_docs from local files instead of FastAPI's CDN-based pages.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -46,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    install_security(app, settings)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(per_address(Limit.DEFAULT))])
     for router in (
@@ -59,5 +66,6 @@ def create_app(settings: Settings) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(ops.router)
+    install_docs(app, app.openapi_url or "/openapi.json")
     web.mount(app)
     return app

@@ -2,6 +2,7 @@
 
 import asyncio
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Annotated, TypeVar
@@ -20,7 +21,7 @@ from boxoffice.db import create_engine, create_sessionmaker, transaction
 from boxoffice.errors import DomainError
 from boxoffice.notifications.worker import Worker
 from boxoffice.observability import configure_logging
-from boxoffice.settings import Settings
+from boxoffice.settings import Environment, Settings
 
 T = TypeVar("T")
 
@@ -69,6 +70,9 @@ def serve(
         workers=workers,
         access_log=False,
         log_level=settings.log_level.lower(),
+        # The app decides which peers' X-Forwarded-For to believe (BOXOFFICE_FORWARDED_ALLOW_IPS);
+        # uvicorn's own default would trust 127.0.0.1.
+        proxy_headers=False,
     )
 
 
@@ -105,10 +109,21 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @cli.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="the admin's e-mail address")],
-    password: Annotated[str, typer.Option(help="at least 8 characters")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="at least 8 characters; left out, it is asked for (not echoed)"),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="read the password from the first line of standard input")
+    ] = False,
     full_name: Annotated[str, typer.Option(help="shown in the audit log")] = "Administrator",
 ) -> None:
     """Create an admin account: the only way to the first one."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif password is None:
+        # Kept out of the shell history and the process list.
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         # The rules of registration through the API, so that the CLI cannot store what it refuses.
         account = RegisterRequest(email=email, password=password, full_name=full_name)
@@ -144,6 +159,14 @@ async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awa
 def demo() -> None:
     """Fill the database with sample organizers, attendees and published events."""
     settings = _settings()
+    if settings.env is Environment.PRODUCTION:
+        # The demo accounts share one published password: anyone could log in as them.
+        typer.echo(
+            "boxoffice: refusing to run: demo creates accounts with a known password, "
+            "and BOXOFFICE_ENV is production",
+            err=True,
+        )
+        raise typer.Exit(2)
     if settings.is_sqlite:
         migrations.upgrade(settings)
     organizers, attendees = demo_data.DEMO_ORGANIZERS, demo_data.DEMO_ATTENDEES

@@ -1,5 +1,6 @@
 """Engine, sessions and the one place where a request's transaction is committed."""
 
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, Select, String, event, func, select, update
 from sqlalchemy import Row as SqlRow
 from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -160,8 +161,15 @@ def utcnow() -> datetime:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    pool = {"pool_size": settings.database_pool_size, "max_overflow": settings.database_pool_size}
+    pool: dict[str, Any] = {
+        "pool_size": settings.database_pool_size,
+        "max_overflow": settings.database_pool_size,
+        # A database error's message would otherwise carry its bound values (e-mail addresses,
+        # names, whatever a request sent) into the log.
+        "hide_parameters": True,
+    }
     if settings.is_sqlite:
+        create_private_sqlite_file(settings.database_url)
         engine = create_async_engine(settings.database_url, connect_args={"timeout": 30}, **pool)
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
@@ -175,6 +183,21 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # other transactions committed while we waited for the event's row lock.
         options["isolation_level"] = "READ COMMITTED"
     return create_async_engine(settings.database_url, **options)
+
+
+def create_private_sqlite_file(database_url: str) -> None:
+    """Creates a SQLite database file readable and writable by its owner alone (0600), before
+    SQLite would create it with the umask's permissions, often readable by every local user.
+    SQLite gives its -wal and -shm files the database file's permissions. An existing file is
+    left as it is."""
+    path = make_url(database_url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except (FileExistsError, FileNotFoundError):
+        # There already, or its folder is missing (SQLite reports that in its own words).
+        return
 
 
 def _configure_sqlite(dbapi_connection: Any, _: Any) -> None:

@@ -1,6 +1,5 @@
 """Domain errors and the one place that turns any failure into application/problem+json."""
 
-import logging
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -10,8 +9,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-logger = logging.getLogger("boxoffice.errors")
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -175,9 +172,8 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, code, detail, headers=dict(exc.headers or {}))
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    request_id = getattr(request.state, "request_id", "-")
-    logger.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
+def internal_error(request_id: str) -> JSONResponse:
+    """The answer to an unexpected exception: the request id to quote, nothing internal."""
     return problem_response(
         InternalError.status,
         InternalError.code,
@@ -186,10 +182,12 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # Unexpected exceptions are answered by observability.RequestContextMiddleware, inside the
+    # middleware that adds the request id and security headers; an `Exception` handler here would
+    # answer from Starlette's outermost middleware, past both.
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
 
 
 def problem_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:

@@ -11,9 +11,10 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from boxoffice.errors import problem_response
+from boxoffice.errors import internal_error, problem_response
 
 access_logger = logging.getLogger("boxoffice.access")
+error_logger = logging.getLogger("boxoffice.errors")
 
 REQUEST_ID_HEADER = "x-request-id"
 # A client's id is echoed into logs and headers, so only a short, plain one is taken as is.
@@ -46,7 +47,8 @@ def configure_logging(level: str) -> None:
 
 
 class RequestContextMiddleware:
-    """Gives each request an id (the client's X-Request-ID, or a new one) and logs its outcome."""
+    """Gives each request an id (the client's X-Request-ID, or a new one), answers an unexpected
+    exception with a 500 problem that carries it, and logs each request's outcome."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -59,18 +61,29 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception as error:
+                # The traceback goes to the log under the request id; the client gets only the id.
+                error_logger.error(
+                    "unhandled error", exc_info=error, extra={"request_id": request_id}
+                )
+                if response_started:
+                    raise
+                await internal_error(request_id)(scope, receive, send_with_id)
         finally:
             access_logger.info(
                 "request",

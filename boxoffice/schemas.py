@@ -1,32 +1,44 @@
 """Schema pieces every domain shares: strict request bodies, plain text fields, pages."""
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+# No request of this API nests deeper than a few levels; far deeper input is an attack on the
+# parser and on every recursive walk after it (Python's own limit is about 1000 frames).
+MAX_NESTING = 32
 
 
 class InputModel(BaseModel):
     """Anything a client sends: text with a NUL character is refused before it reaches a database
-    (PostgreSQL cannot store one; the others would keep a string that many tools cut short)."""
+    (PostgreSQL cannot store one; the others would keep a string that many tools cut short), and
+    so is nesting deeper than MAX_NESTING, before anything recurses into it."""
 
     @model_validator(mode="before")
     @classmethod
-    def _no_nul_characters(cls, data: Any) -> Any:
-        if _has_nul(data):
-            raise ValueError("text must not contain NUL (\\u0000) characters")
+    def _plain_input(cls, data: Any) -> Any:
+        _check_plain(data)
         return data
 
 
-def _has_nul(data: object) -> bool:
-    if isinstance(data, str):
-        return "\x00" in data
-    if isinstance(data, dict):
-        return any(_has_nul(key) or _has_nul(value) for key, value in data.items())
-    if isinstance(data, list | tuple):
-        return any(_has_nul(item) for item in data)
-    return False
+def _check_plain(data: object) -> None:
+    """Walks `data` with a stack of its own (not recursion), so no depth can overflow it."""
+    pending: list[tuple[object, int]] = [(data, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ValueError("text must not contain NUL (\\u0000) characters")
+            continue
+        if not isinstance(item, dict | list | tuple):
+            continue
+        if depth >= MAX_NESTING:
+            raise ValueError(f"input must not nest deeper than {MAX_NESTING} levels")
+        children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children)
 
 
 class StrictModel(InputModel):
@@ -44,6 +56,33 @@ def _not_blank(value: str) -> str:
 
 # Use as `Annotated[str, Field(max_length=200), NotBlank]`: trimmed, and never only white space.
 NotBlank = AfterValidator(_not_blank)
+
+
+def instant_between(earliest: datetime, latest: datetime) -> AfterValidator:
+    """Refuses an aware datetime outside [earliest, latest). Comparing aware datetimes does not
+    convert them, so even year 1 or 9999 at any offset is compared without overflowing."""
+
+    def check(value: datetime) -> datetime:
+        if not earliest <= value < latest:
+            raise ValueError(
+                f"must be from {_rfc3339(earliest)} up to (not including) {_rfc3339(latest)}"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# Any datetime a client sends (filters included): a full day away from the ends of Python's
+# datetime (years 1 and 9999) in every zone, so converting it to UTC or to an event's zone cannot
+# overflow, and still wide enough for any question about events ("everything since 1970").
+EARLIEST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(3000, 1, 1, tzinfo=UTC)
+# Naive datetimes are refused (422): a time without a zone is a guess, and guesses oversell.
+Instant = Annotated[AwareDatetime, instant_between(EARLIEST_INSTANT, LATEST_INSTANT)]
 
 
 Item = TypeVar("Item")

@@ -3,10 +3,11 @@ from functools import cached_property
 from typing import Annotated, Self
 
 from fastapi import Depends, Request
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me-in-production"
+MIN_SECRET_KEY_BYTES = 32
 
 
 class Environment(StrEnum):
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     rate_limit_auth: str = "5/minute"
     rate_limit_bookings: str = "30/minute"
     rate_limit_default: str = "300/minute"
+    # Per account, on every password check (login and password change), from any address.
+    rate_limit_password: str = "10/15 minutes"
     # Keeps several deployments (or test runs) apart when they share one Redis.
     rate_limit_prefix: str = "boxoffice"
 
@@ -69,14 +72,33 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: str = "INFO"
 
+    # Comma-separated origins (https://app.example.com) allowed to call the API from a browser.
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed;
+    # empty: nobody's (the peer's address is the client's).
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
+
+    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:
-        if (
-            self.env is Environment.PRODUCTION
-            and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET_KEY
-        ):
+        if self.env is not Environment.PRODUCTION:
+            return self
+        key = self.secret_key.get_secret_value()
+        if key == DEVELOPMENT_SECRET_KEY:
             raise ValueError(
                 "BOXOFFICE_ENV=production needs BOXOFFICE_SECRET_KEY set to a secret of your own"
+            )
+        if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+            # HS256 with a short key can be brute-forced offline from any token it signed.
+            raise ValueError(
+                f"BOXOFFICE_ENV=production needs a BOXOFFICE_SECRET_KEY of at least "
+                f"{MIN_SECRET_KEY_BYTES} bytes (it has {len(key.encode())})"
             )
         return self
 

@@ -5,22 +5,30 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.audit import AuditEntry
+from boxoffice.auth import passwords
 from boxoffice.settings import DEVELOPMENT_SECRET_KEY, Environment, Settings
+from boxoffice.users.models import User
 from tests.servers import running_server
 
 
-def boxoffice(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def boxoffice(
+    *args: str, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "boxoffice.cli", *args],
         env={**os.environ, **env},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        # No terminal to read from: a password prompt falls back to standard input.
+        start_new_session=True,
     )
 
 
@@ -90,3 +98,70 @@ def test_create_admin_applies_the_rules_of_registration(database_url: str) -> No
     for field in ("email", "password", "full_name"):
         assert f"boxoffice: {field}:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("key", ["", "s" * 31, "ß" * 15])
+def test_production_refuses_a_secret_key_shorter_than_32_bytes(key: str) -> None:
+    result = boxoffice("serve", env={"BOXOFFICE_ENV": "production", "BOXOFFICE_SECRET_KEY": key})
+
+    assert result.returncode == 2
+    assert "BOXOFFICE_SECRET_KEY" in result.stderr
+    assert "32 bytes" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_takes_a_key_of_32_bytes() -> None:
+    settings = Settings(env=Environment.PRODUCTION, secret_key="ß" * 16)
+
+    assert len(settings.secret_key.get_secret_value().encode()) == 32
+
+
+async def test_demo_refuses_to_run_in_production(database_url: str, db: AsyncSession) -> None:
+    env = {
+        "BOXOFFICE_DATABASE_URL": database_url,
+        "BOXOFFICE_ENV": "production",
+        "BOXOFFICE_SECRET_KEY": "p" * 48,
+    }
+
+    result = boxoffice("demo", env=env)
+
+    assert result.returncode == 2
+    assert "production" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (await db.scalars(select(User))).all() == [], "no account with a known password"
+
+
+async def test_create_admin_reads_the_password_from_stdin(
+    database_url: str, db: AsyncSession
+) -> None:
+    secret = "from a pipe, not the shell history"
+    result = boxoffice(
+        "create-admin",
+        "--email",
+        "root@example.com",
+        "--password-stdin",
+        env={"BOXOFFICE_DATABASE_URL": database_url},
+        stdin=secret + "\n",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "from a pipe" not in result.stdout + result.stderr
+    admin = (await db.scalars(select(User))).one()
+    assert admin.role == "admin"
+    assert await passwords.verify_password(secret, admin.password_hash)
+
+
+async def test_create_admin_asks_for_the_password_when_none_is_given(
+    database_url: str, db: AsyncSession
+) -> None:
+    result = boxoffice(
+        "create-admin",
+        "--email",
+        "root@example.com",
+        env={"BOXOFFICE_DATABASE_URL": database_url},
+        stdin="typed at a prompt\ntyped at a prompt\n",
+    )
+
+    assert result.returncode == 0, result.stderr
+    admin = (await db.scalars(select(User))).one()
+    assert await passwords.verify_password("typed at a prompt", admin.password_hash)

@@ -1,12 +1,15 @@
 """Every failure is application/problem+json with a stable code, and nothing internal leaks."""
 
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from boxoffice.app import create_app
+from boxoffice.db import Session
 from boxoffice.settings import Settings
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
@@ -63,6 +66,13 @@ async def failing_app(settings: Settings) -> AsyncIterator[FastAPI]:
     async def boom() -> None:
         raise RuntimeError("secret internals: SELECT password_hash FROM users")
 
+    @app.get("/boom-in-the-database")
+    async def boom_in_the_database(session: Session) -> None:
+        await session.execute(
+            text("SELECT no_such_column FROM users WHERE email = :email"),
+            {"email": "private.person@example.com"},
+        )
+
     yield app
     await app.state.engine.dispose()
 
@@ -76,6 +86,33 @@ async def test_unexpected_exception_is_a_bare_internal_error(failing_app: FastAP
     assert "secret" not in response.text
     assert "SELECT" not in response.text
     assert "trace-me-42" in str(body["detail"])
+
+
+async def test_internal_error_carries_its_request_id_header(failing_app: FastAPI) -> None:
+    transport = httpx.ASGITransport(app=failing_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        given = await http.get("/boom", headers={"X-Request-ID": "trace-me-43"})
+        made = await http.get("/boom")
+
+    assert_problem(given, 500, "internal_error")
+    assert given.headers["x-request-id"] == "trace-me-43"
+    assert made.headers["x-request-id"] in made.json()["detail"]
+
+
+async def test_database_errors_are_logged_without_their_parameters(
+    failing_app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    transport = httpx.ASGITransport(app=failing_app, raise_app_exceptions=False)
+    # INFO and up: what a deployment sees (drivers' DEBUG chatter is off unless asked for).
+    with caplog.at_level(logging.INFO):
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            response = await http.get("/boom-in-the-database", headers={"X-Request-ID": "db-1"})
+
+    assert_problem(response, 500, "internal_error")
+    logged = caplog.text  # messages and tracebacks
+    assert "no_such_column" in logged, "the error itself is logged"
+    assert "private.person@example.com" not in logged
+    assert "private.person@example.com" not in response.text
 
 
 async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:

@@ -10,7 +10,7 @@ from boxoffice.auth.schemas import LoginRequest, RefreshRequest, RegisterRequest
 from boxoffice.auth.service import InvalidCredentials
 from boxoffice.db import Session
 from boxoffice.errors import InvalidToken, problem_responses
-from boxoffice.ratelimit import Limit, per_address
+from boxoffice.ratelimit import Limit, password_check, per_address
 from boxoffice.settings import AppSettings
 from boxoffice.users.schemas import UserRead
 from boxoffice.users.service import AccountDisabled, EmailTaken
@@ -39,16 +39,20 @@ _LOGIN_BODY: dict[str, Any] = {
 
 
 async def _login_credentials(request: Request) -> LoginRequest:
-    """The OAuth2 password form (what /docs' Authorize button sends) or a JSON body."""
+    """The OAuth2 password form (what /docs' Authorize button sends) or a JSON body, counted
+    against the account's password checks."""
     try:
         if request.headers.get("content-type", "").startswith((FORM, "multipart/form-data")):
             form = await request.form()
-            return LoginRequest.model_validate(
+            credentials = LoginRequest.model_validate(
                 {"email": form.get("username"), "password": form.get("password")}
             )
-        return LoginRequest.model_validate_json(await request.body())
+        else:
+            credentials = LoginRequest.model_validate_json(await request.body())
     except ValidationError as error:
         raise RequestValidationError(error.errors(include_url=False)) from error
+    await password_check(request, credentials.email)
+    return credentials
 
 
 _AUTH_LIMIT = [Depends(per_address(Limit.AUTH))]

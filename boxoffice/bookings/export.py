@@ -2,15 +2,24 @@
 
 import csv
 import io
+import re
 
 from boxoffice.bookings.schemas import Guest
 
 GUEST_COLUMNS = list(Guest.model_fields)
 
+# Where a spreadsheet may see a cell start: the start of the text, and after any character some
+# locale or import dialog splits lines at (a spreadsheet in a ";" locale splits
+# `x;=cmd|' /C calc'!A0` into a cell that starts with "="). A cell starting with one of = + - @
+# (after blanks and quotes, which spreadsheets skip) runs as a formula; so does one starting
+# with a tab or carriage return in some programs.
+_FORMULA_START = re.compile(r"""(^|[,;\t|\r\n])(?=[\s"']*[=+\-@]|[\t\r])""")
+
 
 def guests_csv(guests: list[Guest]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    # Every cell quoted: a separator inside a name never splits it for a reader of this dialect.
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(GUEST_COLUMNS)
     for guest in guests:
         row = guest.model_dump(mode="json")
@@ -19,7 +28,8 @@ def guests_csv(guests: list[Guest]) -> str:
 
 
 def spreadsheet_safe(value: object) -> str:
-    # A cell that starts like a formula is run by spreadsheet programs (CSV injection): a leading
-    # apostrophe makes it text.
+    """Puts an apostrophe (which makes a cell text) wherever a cell could start a formula,
+    whichever separator the spreadsheet splits at; quoting alone does not stop a reader that
+    uses another separator, which ignores the quotes."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+    return _FORMULA_START.sub(r"\1'", text)

@@ -1,5 +1,6 @@
 """RFC 5545 calendar files, with times in the event's own zone."""
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
@@ -10,15 +11,24 @@ from boxoffice.events.models import Event, EventStatus
 PRODUCT_ID = "-//boxoffice//boxoffice//EN"
 
 
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The time in the event's zone, or in UTC where that zone's clock would leave the calendar
+    (year 10000): events stored before times were limited to 2000..2999 must still have a file."""
+    try:
+        return moment.astimezone(zone)
+    except OverflowError:
+        return moment
+
+
 def calendar_file(event: Event) -> bytes:
     zone = ZoneInfo(event.timezone)
     entry = CalendarEvent()
     entry.add("uid", f"event-{event.id}@boxoffice")
     entry.add("dtstamp", event.updated_at)
     entry.add("last-modified", event.updated_at)
-    entry.add("dtstart", event.starts_at.astimezone(zone))
+    entry.add("dtstart", _local(event.starts_at, zone))
     if event.ends_at is not None:
-        entry.add("dtend", event.ends_at.astimezone(zone))
+        entry.add("dtend", _local(event.ends_at, zone))
     entry.add("summary", event.title)
     entry.add("location", event.location)
     if event.description:

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Literal, Self
 from zoneinfo import available_timezones
@@ -6,7 +6,14 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from boxoffice.events.models import EventStatus
-from boxoffice.schemas import IdValue, InputModel, NotBlank, StrictModel
+from boxoffice.schemas import (
+    IdValue,
+    InputModel,
+    Instant,
+    NotBlank,
+    StrictModel,
+    instant_between,
+)
 
 MAX_CAPACITY = 100_000
 
@@ -27,8 +34,13 @@ Location = Annotated[str, Field(max_length=200), NotBlank]
 Description = Annotated[str, Field(max_length=5000)]
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_known_timezone)]
 Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY)]
-# Naive datetimes are refused (422): a time without a zone is a guess, and guesses oversell.
-Instant = AwareDatetime
+# When an event may take place (docs/api.md): the years 2000 to 2999 in UTC. Every real event
+# fits, and a time that far from the ends of the calendar (years 1 and 9999) stays valid when
+# shown in any zone, in calendar files and on every database; beyond it lie only mistakes and
+# attacks (an event at 9999-12-31T20:00Z in Pacific/Kiritimati broke its calendar file for good).
+EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_EVENT_TIME = datetime(3000, 1, 1, tzinfo=UTC)
+EventTime = Annotated[AwareDatetime, instant_between(EARLIEST_EVENT_TIME, LATEST_EVENT_TIME)]
 
 
 class EventCreate(StrictModel):
@@ -36,8 +48,8 @@ class EventCreate(StrictModel):
     description: Description = ""
     location: Location
     timezone: TimeZoneName = "UTC"
-    starts_at: Instant
-    ends_at: Instant | None = None
+    starts_at: EventTime
+    ends_at: EventTime | None = None
     capacity: Capacity
     status: Literal[EventStatus.DRAFT, EventStatus.PUBLISHED] = EventStatus.DRAFT
 
@@ -49,8 +61,8 @@ class EventUpdate(StrictModel):
     description: Description | None = None
     location: Location | None = None
     timezone: TimeZoneName | None = None
-    starts_at: Instant | None = None
-    ends_at: Instant | None = None
+    starts_at: EventTime | None = None
+    ends_at: EventTime | None = None
     capacity: Capacity | None = None
 
     @model_validator(mode="after")

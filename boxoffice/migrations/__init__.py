@@ -5,6 +5,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from boxoffice.db import create_private_sqlite_file
 from boxoffice.settings import Settings
 
 HERE = Path(__file__).parent
@@ -19,6 +20,8 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
+    if settings.is_sqlite:
+        create_private_sqlite_file(settings.database_url)
     command.upgrade(alembic_config(settings), revision)
 
 

@@ -1,4 +1,4 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 
 from boxoffice.auth import service as auth_service
 from boxoffice.auth.dependencies import SIGNED_IN_ERRORS, CurrentUser
@@ -6,6 +6,7 @@ from boxoffice.auth.schemas import PasswordChangeRequest, TokenPair
 from boxoffice.auth.service import WrongCurrentPassword
 from boxoffice.db import Session
 from boxoffice.errors import problem_responses
+from boxoffice.ratelimit import Limit, password_check, per_address
 from boxoffice.settings import AppSettings
 from boxoffice.users import service
 from boxoffice.users.schemas import ProfileUpdate, UserRead
@@ -28,8 +29,15 @@ async def update_me(body: ProfileUpdate, user: CurrentUser, session: Session) ->
     )
 
 
+async def _password_checks(request: Request, user: CurrentUser) -> None:
+    await password_check(request, user.email)
+
+
 @router.post(
     "/me/password",
+    # The address's login limit as well as the account's: a stolen session must not become a
+    # way to guess the password it lacks.
+    dependencies=[Depends(per_address(Limit.AUTH)), Depends(_password_checks)],
     responses=problem_responses(*SIGNED_IN_ERRORS, WrongCurrentPassword, AccountDisabled),
 )
 async def change_password(
