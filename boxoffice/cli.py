@@ -24,6 +24,9 @@ from boxoffice.users.models import Role
 
 T = TypeVar("T")
 
+# uvicorn's own protocol would leave Nagle's algorithm on with --workers (see boxoffice/server.py).
+HTTP_PROTOCOL = "boxoffice.server:NoDelayH11Protocol"
+
 cli = typer.Typer(
     help="boxoffice: events with limited seats, booked exactly.", no_args_is_help=True
 )
@@ -69,6 +72,7 @@ def serve(
         workers=workers,
         access_log=False,
         log_level=settings.log_level.lower(),
+        http=HTTP_PROTOCOL,
     )
 
 
