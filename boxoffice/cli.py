@@ -24,8 +24,9 @@ from boxoffice.users.models import Role
 
 T = TypeVar("T")
 
-# uvicorn's own protocol would leave Nagle's algorithm on with --workers (see boxoffice/server.py).
-HTTP_PROTOCOL = "boxoffice.server:NoDelayH11Protocol"
+# httptools parses faster than h11 (docs/benchmarks.md); uvicorn's own protocol would leave
+# Nagle's algorithm on with --workers (boxoffice/server.py). The loop is uvloop where installed.
+HTTP_PROTOCOL = "boxoffice.server:NoDelayHttpToolsProtocol"
 
 cli = typer.Typer(
     help="boxoffice: events with limited seats, booked exactly.", no_args_is_help=True
@@ -73,6 +74,9 @@ def serve(
         access_log=False,
         log_level=settings.log_level.lower(),
         http=HTTP_PROTOCOL,
+        # A worker that has not answered in 5 s (uvicorn's default) is killed and replaced; on a
+        # busy host importing the app alone can take longer, and workers were replaced in a loop.
+        timeout_worker_healthcheck=30,
     )
 
 

@@ -127,7 +127,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     options: dict[str, Any] = {
         **pool,
-        "pool_pre_ping": True,
+        "pool_pre_ping": settings.database_pool_pre_ping,
         "pool_recycle": 1800,
     }
     if settings.database_url.startswith(("mysql", "mariadb")):

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite+aiosqlite:///./boxoffice.db"
     database_pool_size: int = Field(default=10, ge=1)
+    # Test each pooled connection with a round trip before use (PostgreSQL, MariaDB).
+    database_pool_pre_ping: bool = True
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     access_token_minutes: int = Field(default=15, ge=1)
     refresh_token_days: int = Field(default=7, ge=1)
