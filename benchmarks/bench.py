@@ -76,14 +76,20 @@ class Config:
 
 
 SERVE = [sys.executable, "-m", "boxoffice.cli", "serve"]
+PING_ALWAYS = {"BOXOFFICE_DATABASE_POOL_PING_IDLE_SECONDS": "0"}
 CONFIGS = [
-    Config("uvicorn --workers 2 (before)", [*UVICORN, "--loop", "asyncio", "--http", "h11"]),
+    Config(
+        "uvicorn --workers 2 (before)",
+        [*UVICORN, "--loop", "asyncio", "--http", "h11"],
+        PING_ALWAYS,
+    ),
     Config(
         "+ TCP_NODELAY",
         [*UVICORN, "--loop", "asyncio", "--http", "boxoffice.server:NoDelayH11Protocol"],
+        PING_ALWAYS,
     ),
-    Config("+ uvloop, httptools = boxoffice serve", SERVE),
-    Config("+ no pool pre-ping", SERVE, {"BOXOFFICE_DATABASE_POOL_PRE_PING": "false"}),
+    Config("+ uvloop, httptools", SERVE, PING_ALWAYS),
+    Config("+ ping idle connections only = boxoffice serve", SERVE),
 ]
 
 

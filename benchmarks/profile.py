@@ -43,18 +43,21 @@ class Tally:
         return len(self.statements) + self.pings + self.begins + self.ends
 
 
-def _listen(settings: Settings, app: Any, tally: Tally) -> None:
+def _listen(app: Any, tally: Tally) -> None:
     engine = app.state.engine.sync_engine
 
     @event.listens_for(engine, "before_cursor_execute")
     def _statement(*args: Any) -> None:
         tally.statements.append(" ".join(str(args[2]).split())[:110])
 
-    @event.listens_for(engine, "engine_connect")
-    def _checkout(*_: Any) -> None:
-        # With pool_pre_ping every checkout of a pooled connection costs one round trip first.
-        if settings.database_pool_pre_ping:
-            tally.pings += 1
+    ping = engine.dialect.do_ping
+
+    def counted_ping(dbapi_connection: Any) -> bool:
+        tally.pings += 1
+        return bool(ping(dbapi_connection))
+
+    # Both SQLAlchemy's pre-ping and boxoffice's ping of idle connections call it.
+    engine.dialect.do_ping = counted_ping
 
     @event.listens_for(engine, "begin")
     def _begin(*_: Any) -> None:
@@ -72,7 +75,12 @@ def _listen(settings: Settings, app: Any, tally: Tally) -> None:
 async def main_async(engine_name: str) -> None:
     url = await engines.create_database(engine_name)
     try:
-        settings = Settings(database_url=url, secret_key=SECRET, rate_limits_enabled=False)
+        settings = Settings(
+            database_url=url,
+            secret_key=SECRET,
+            rate_limits_enabled=False,
+            database_pool_ping_idle_seconds=float(os.environ.get("PING_IDLE_SECONDS", "10")),
+        )
         await asyncio.to_thread(migrations.upgrade, settings)
         engine = create_engine(settings)
         async with create_sessionmaker(engine)() as db:
@@ -101,7 +109,7 @@ async def main_async(engine_name: str) -> None:
         await engine.dispose()
         app = create_app(settings)
         tally = Tally()
-        _listen(settings, app, tally)
+        _listen(app, tally)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             ids = iter(e.id for e in events)
