@@ -52,15 +52,15 @@ def _knob(name: str, default: int) -> int:
 
 WORKERS = _knob("WORKERS", 2)
 IN_FLIGHT = _knob("IN_FLIGHT", 50)
-CEILING = _knob("CEILING", 6000)
-BROWSE = _knob("BROWSE", 2000)
+CEILING = _knob("CEILING", 5000)
+BROWSE = _knob("BROWSE", 1000)
 ATTENDEES = _knob("ATTENDEES", 300)
 SEATS = _knob("SEATS", 100)
 ROUNDS = _knob("ROUNDS", 3)
 SPREAD_EVENTS = _knob("SPREAD_EVENTS", 1000)
 SPREAD_PER_ATTENDEE = _knob("SPREAD_PER_ATTENDEE", 3)
 SPREAD_SEATS = _knob("SPREAD_SEATS", 2)
-LOGINS = _knob("LOGINS", 150)
+LOGINS = _knob("LOGINS", 100)
 LOGINS_IN_FLIGHT = _knob("LOGINS_IN_FLIGHT", 8)
 SECRET = "bench-secret-key-" + "x" * 64
 
