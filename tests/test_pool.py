@@ -1,5 +1,8 @@
 """Pooled database connections: tested before use when they sat idle, not at every request."""
 
+import asyncio
+import time
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -9,7 +12,7 @@ from sqlalchemy.pool import NullPool
 from boxoffice.db import create_engine
 from tests.conftest import make_settings
 
-pytestmark = pytest.mark.engines("postgresql")
+pytestmark = pytest.mark.engines("postgresql", "mariadb")
 
 
 class Clock:
@@ -21,14 +24,30 @@ class Clock:
 
 
 async def _pooled_connection_dropped_by_the_server(engine: AsyncEngine, database_url: str) -> None:
+    """Ends the server side of the pool's one connection, as a database restart would."""
+    postgres = engine.dialect.name == "postgresql"
     async with engine.connect() as connection:
-        pid = await connection.scalar(text("SELECT pg_backend_pid()"))
+        server_id = int(
+            await connection.scalar(
+                text("SELECT pg_backend_pid()" if postgres else "SELECT CONNECTION_ID()")
+            )
+        )
     admin = create_async_engine(database_url, poolclass=NullPool)
-    async with admin.connect() as connection:
-        # Waits (up to 10 s) until that server process is gone, as after a database restart.
-        ended = await connection.scalar(text(f"SELECT pg_terminate_backend({int(pid)}, 10000)"))
-    await admin.dispose()
-    assert ended
+    try:
+        async with admin.connect() as connection:
+            if postgres:
+                # Waits (up to 10 s) until that server process is gone.
+                ended = f"SELECT pg_terminate_backend({server_id}, 10000)"
+                assert await connection.scalar(text(ended))
+                return
+            await connection.execute(text(f"KILL CONNECTION {server_id}"))
+            alive = f"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {server_id}"
+            deadline = time.monotonic() + 10
+            while await connection.scalar(text(alive)):
+                assert time.monotonic() < deadline, "the killed connection is still there"
+                await asyncio.sleep(0.05)
+    finally:
+        await admin.dispose()
 
 
 async def test_a_connection_dropped_while_idle_is_replaced_before_use(database_url: str) -> None:
