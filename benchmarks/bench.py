@@ -2,7 +2,9 @@
 
 For every server configuration (CONFIGS: the old `uvicorn --workers 2`, then each speedup
 added in turn, the last one being `boxoffice serve --workers 2` as shipped) on a fresh
-database of each engine (PostgreSQL by default; BENCH_ENGINES=sqlite,postgresql,mariadb):
+database of each engine (PostgreSQL by default; BENCH_ENGINES=sqlite,postgresql,mariadb),
+in PASSES passes that alternate the order of the configurations (forth, back, ...), so that a
+machine growing busier or quieter during the run favours none; figures sum the passes:
 
 - ceiling: `GET /healthz`, the trivial route of the same server with the same processes;
 - browse: `GET /api/v1/events?limit=20` (first page), then `GET /api/v1/events/{id}`;
@@ -51,16 +53,18 @@ def _knob(name: str, default: int) -> int:
 
 
 WORKERS = _knob("WORKERS", 2)
+# Every configuration runs once per pass; the passes alternate the order (sizes are per pass).
+PASSES = _knob("PASSES", 2)
 IN_FLIGHT = _knob("IN_FLIGHT", 50)
-CEILING = _knob("CEILING", 5000)
-BROWSE = _knob("BROWSE", 1000)
+CEILING = _knob("CEILING", 2500)
+BROWSE = _knob("BROWSE", 500)
 ATTENDEES = _knob("ATTENDEES", 300)
 SEATS = _knob("SEATS", 100)
-ROUNDS = _knob("ROUNDS", 3)
+ROUNDS = _knob("ROUNDS", 1)
 SPREAD_EVENTS = _knob("SPREAD_EVENTS", 1000)
-SPREAD_PER_ATTENDEE = _knob("SPREAD_PER_ATTENDEE", 3)
+SPREAD_PER_ATTENDEE = _knob("SPREAD_PER_ATTENDEE", 2)
 SPREAD_SEATS = _knob("SPREAD_SEATS", 2)
-LOGINS = _knob("LOGINS", 100)
+LOGINS = _knob("LOGINS", 50)
 LOGINS_IN_FLIGHT = _knob("LOGINS_IN_FLIGHT", 8)
 SECRET = "bench-secret-key-" + "x" * 64
 
@@ -95,7 +99,7 @@ CONFIGS = [
 
 @dataclass
 class Data:
-    """Every configuration gets events of its own, so none finds seats another one took."""
+    """Every configuration gets events of its own in each pass, so none finds seats taken."""
 
     rush_events: list[int]
     spread_events: list[int]
@@ -103,7 +107,7 @@ class Data:
     emails: list[str]
 
 
-async def _arrange(settings: Settings, configs: int) -> list[Data]:
+async def _arrange(settings: Settings, slots: int) -> list[Data]:
     engine = create_engine(settings)
     async with create_sessionmaker(engine)() as db:
         organizer = await make_user(db, role=Role.ORGANIZER)
@@ -124,8 +128,8 @@ async def _arrange(settings: Settings, configs: int) -> list[Data]:
                 status=EventStatus.PUBLISHED,
             )
 
-        rush = [event(SEATS, f"Rush {i}") for i in range(ROUNDS * configs)]
-        spread = [event(SPREAD_SEATS, f"Concert {i}") for i in range(SPREAD_EVENTS * configs)]
+        rush = [event(SEATS, f"Rush {i}") for i in range(ROUNDS * slots)]
+        spread = [event(SPREAD_SEATS, f"Concert {i}") for i in range(SPREAD_EVENTS * slots)]
         db.add_all(rush + spread)
         await db.commit()
         crowd = await make_attendees_with_headers(db, settings, ATTENDEES)
@@ -140,7 +144,7 @@ async def _arrange(settings: Settings, configs: int) -> list[Data]:
             crowd,
             emails,
         )
-        for n in range(configs)
+        for n in range(slots)
     ]
 
 
@@ -256,30 +260,56 @@ async def _login(url: str, data: Data) -> tuple[Outcome, list[float]]:
     return outcome, await prober
 
 
-async def _scenarios(url: str, settings: Settings, data: Data) -> dict[str, Any]:
+@dataclass
+class Measured:
+    """One configuration's outcomes, summed over the passes."""
+
+    outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
+    healthz_during_login: list[float] = field(default_factory=list)
+    load_averages: list[float] = field(default_factory=list)
+
+    def add(self, name: str, outcome: Outcome) -> None:
+        self.outcomes.setdefault(name, []).append(outcome)
+
+    def summary(self) -> dict[str, Any]:
+        merged = {name: _merged(parts) for name, parts in self.outcomes.items()}
+        ceiling = merged["ceiling"].per_second
+        summary: dict[str, Any] = {
+            name: {**outcome.summary(), "ratio": round(outcome.per_second / ceiling, 3)}
+            for name, outcome in merged.items()
+        }
+        ordered = sorted(self.healthz_during_login)
+        p99 = ordered[int(0.99 * (len(ordered) - 1))] * 1000
+        summary["login"]["healthz_p99_ms"] = round(p99, 2)
+        for name in ("rush", "spread"):
+            summary[name]["confirmed"] = merged[name].statuses.count(201)
+        summary["load_average"] = [round(x, 2) for x in self.load_averages]
+        return summary
+
+
+def _merged(parts: list[Outcome]) -> Outcome:
+    return Outcome(
+        seconds=sum(p.seconds for p in parts),
+        client_cpu_seconds=sum(p.client_cpu_seconds for p in parts),
+        latencies=[t for p in parts for t in p.latencies],
+        statuses=[s for p in parts for s in p.statuses],
+    )
+
+
+async def _scenarios(url: str, settings: Settings, data: Data, measured: Measured) -> None:
     listing = request("GET", "/api/v1/events?limit=20")
     details = [request("GET", f"/api/v1/events/{e}") for e in data.spread_events]
     # Warm-up: connection pools, statement caches, imported code paths.
-    await _load(url, [listing] * 200 + details[:200])
-    results: dict[str, Outcome] = {
-        "ceiling": await _load(url, [request("GET", "/healthz")] * CEILING),
-        "browse list": await _load(url, [listing] * BROWSE),
-        "browse detail": await _load(url, [details[i % len(details)] for i in range(BROWSE)]),
-        "rush": await _rush(url, settings, data),
-        "spread": await _spread(url, settings, data),
-    }
+    await _load(url, [listing] * 100 + details[:100])
+    measured.add("ceiling", await _load(url, [request("GET", "/healthz")] * CEILING))
+    measured.add("browse list", await _load(url, [listing] * BROWSE))
+    browse = [details[i % len(details)] for i in range(BROWSE)]
+    measured.add("browse detail", await _load(url, browse))
+    measured.add("rush", await _rush(url, settings, data))
+    measured.add("spread", await _spread(url, settings, data))
     login, healthz = await _login(url, data)
-    results["login"] = login
-    ceiling = results["ceiling"].per_second
-    summary = {
-        name: {**outcome.summary(), "ratio": round(outcome.per_second / ceiling, 3)}
-        for name, outcome in results.items()
-    }
-    ordered = sorted(healthz)
-    summary["login"]["healthz_p99_ms"] = round(ordered[int(0.99 * (len(ordered) - 1))] * 1000, 2)
-    for name in ("rush", "spread"):
-        summary[name]["confirmed"] = results[name].statuses.count(201)
-    return summary
+    measured.add("login", login)
+    measured.healthz_during_login += healthz
 
 
 async def _bench(engine_name: str, configs: list[Config]) -> list[dict[str, Any]]:
@@ -287,26 +317,26 @@ async def _bench(engine_name: str, configs: list[Config]) -> list[dict[str, Any]
     try:
         settings = Settings(database_url=url, secret_key=SECRET)
         await asyncio.to_thread(migrations.upgrade, settings)
-        arranged = await _arrange(settings, len(configs))
+        arranged = iter(await _arrange(settings, len(configs) * PASSES))
         env = {
             "BOXOFFICE_DATABASE_URL": url,
             "BOXOFFICE_SECRET_KEY": SECRET,
             "BOXOFFICE_RATE_LIMITS_ENABLED": "false",
         }
+        measured = {config.name: Measured() for config in configs}
+        for number in range(PASSES):
+            # Forth, then back: a machine getting busier or quieter during the run favours no
+            # configuration.
+            for config in configs if number % 2 == 0 else configs[::-1]:
+                print(f"  pass {number + 1}: {config.name}", flush=True)
+                measured[config.name].load_averages.append(os.getloadavg()[0])
+                with _serving(config, env) as base_url:
+                    await _scenarios(base_url, settings, next(arranged), measured[config.name])
         results = []
-        for config, data in zip(configs, arranged, strict=True):
-            load_before = os.getloadavg()[0]
-            with _serving(config, env) as base_url:
-                summary = await _scenarios(base_url, settings, data)
+        for config in configs:
+            summary = measured[config.name].summary()
             _print(engine_name, config, summary)
-            results.append(
-                {
-                    "engine": engine_name,
-                    "config": config.name,
-                    "load_average": [load_before, os.getloadavg()[0]],
-                    **summary,
-                }
-            )
+            results.append({"engine": engine_name, "config": config.name, **summary})
         return results
     finally:
         await engines.drop_database(engine_name, url)
@@ -330,7 +360,10 @@ def _machine() -> str:
 
 def _print(engine_name: str, config: Config, summary: dict[str, Any]) -> None:
     print(f"\n{engine_name} · {config.name}")
+    print(f"  load average at each pass's start: {summary['load_average']}")
     for name, row in summary.items():
+        if name == "load_average":
+            continue
         extra = ""
         if "confirmed" in row:
             extra = f", {row['confirmed']} confirmed"
@@ -351,10 +384,10 @@ def main() -> None:
     machine = _machine()
     print(f"boxoffice bench on {machine}")
     print(
-        f"{WORKERS} server processes, {IN_FLIGHT} in flight; rush {ATTENDEES} attendees for "
-        f"{SEATS} seats x {ROUNDS}; spread {ATTENDEES} x {SPREAD_PER_ATTENDEE} over "
-        f"{SPREAD_EVENTS} events of {SPREAD_SEATS} seats; {LOGINS} logins, "
-        f"{LOGINS_IN_FLIGHT} in flight"
+        f"{WORKERS} server processes, {IN_FLIGHT} in flight; {PASSES} passes, each: ceiling "
+        f"{CEILING}, browse {BROWSE} + {BROWSE}, rush {ATTENDEES} attendees for {SEATS} seats "
+        f"x {ROUNDS}, spread {ATTENDEES} x {SPREAD_PER_ATTENDEE} over {SPREAD_EVENTS} events "
+        f"of {SPREAD_SEATS} seats, {LOGINS} logins ({LOGINS_IN_FLIGHT} in flight)"
     )
     results = [row for engine_name in chosen for row in asyncio.run(_bench(engine_name, configs))]
     skipped = sorted(set(wanted) - set(chosen))
