@@ -192,7 +192,13 @@ def _serving(config: Config, env: dict[str, str]) -> Iterator[str]:
                 except httpx.TransportError:
                     pass
                 time.sleep(0.1)
-            yield url
+            try:
+                yield url
+            except BaseException:
+                # An unexpected answer is a bug to look into: show what the server logged.
+                log.seek(0)
+                print(log.read()[-6000:].decode(errors="replace"), file=sys.stderr)
+                raise
         finally:
             process.terminate()
             process.wait(timeout=30)
