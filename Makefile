@@ -41,7 +41,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python -m benchmarks.rush
+	$(BIN)/python -m benchmarks.bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache boxoffice.egg-info tests/web/node_modules test-artifacts

@@ -25,6 +25,10 @@ from boxoffice.settings import Environment, Settings
 
 T = TypeVar("T")
 
+# httptools parses faster than h11 (docs/benchmarks.md); uvicorn's own protocol would leave
+# Nagle's algorithm on with --workers (boxoffice/server.py). The loop is uvloop where installed.
+HTTP_PROTOCOL = "boxoffice.server:NoDelayHttpToolsProtocol"
+
 cli = typer.Typer(
     help="boxoffice: events with limited seats, booked exactly.", no_args_is_help=True
 )
@@ -73,6 +77,10 @@ def serve(
         # The app decides which peers' X-Forwarded-For to believe (BOXOFFICE_FORWARDED_ALLOW_IPS);
         # uvicorn's own default would trust 127.0.0.1.
         proxy_headers=False,
+        http=HTTP_PROTOCOL,
+        # A worker that has not answered in 5 s (uvicorn's default) is killed and replaced; on a
+        # busy host importing the app alone can take longer, and workers were replaced in a loop.
+        timeout_worker_healthcheck=30,
     )
 
 

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite+aiosqlite:///./boxoffice.db"
     database_pool_size: int = Field(default=10, ge=1)
+    # A pooled connection idle longer than this is tested with a round trip before use
+    # (PostgreSQL, MariaDB); 0 tests it at every use.
+    database_pool_ping_idle_seconds: float = Field(default=10, ge=0)
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     access_token_minutes: int = Field(default=15, ge=1)
     refresh_token_days: int = Field(default=7, ge=1)

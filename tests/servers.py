@@ -21,17 +21,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(env: dict[str, str], *, startup_seconds: float = 30) -> Iterator[str]:
-    """Starts one server process with these settings; yields its base URL."""
+def running_server(
+    env: dict[str, str], *, workers: int = 1, startup_seconds: float = 30
+) -> Iterator[str]:
+    """Starts `boxoffice serve` (with `workers` processes) with these settings; yields its URL."""
     port = free_port()
     # A file, not a pipe: a pipe nobody reads fills up and stalls the server's logging.
     with tempfile.TemporaryFile() as log:
-        yield from _serve(port, log, env, startup_seconds)
+        yield from _serve(port, workers, log, env, startup_seconds)
 
 
-def _serve(port: int, log: IO[bytes], env: dict[str, str], startup_seconds: float) -> Iterator[str]:
+def _serve(
+    port: int, workers: int, log: IO[bytes], env: dict[str, str], startup_seconds: float
+) -> Iterator[str]:
+    command = ["serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "boxoffice.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "boxoffice.cli", *command],
         env={**os.environ, "BOXOFFICE_LOG_LEVEL": "WARNING", **env},
         stdout=log,
         stderr=subprocess.STDOUT,

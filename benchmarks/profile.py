@@ -1,0 +1,204 @@
+"""Where one request's time goes: statements, round trips and a profile, per kind of request.
+
+`python -m benchmarks.profile` (PostgreSQL by default; BENCH_ENGINES picks another). In
+process (httpx's ASGI transport, no sockets), on a fresh database, for each request kind:
+the SQL statements it runs and its other round trips (pool pre-ping, BEGIN, COMMIT/ROLLBACK),
+counted by SQLAlchemy event listeners; the median time of SEQUENTIAL requests one after the
+other; and, with PROFILE=1, a pyinstrument profile of them. Prints; asserts nothing.
+"""
+
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+
+from boxoffice import migrations
+from boxoffice.app import create_app
+from boxoffice.db import create_engine, create_sessionmaker, utcnow
+from boxoffice.events.models import Event, EventStatus
+from boxoffice.settings import Settings
+from boxoffice.users.models import Role
+from tests import engines
+from tests.factories import PASSWORD, make_attendees_with_headers, make_user
+
+SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "200"))
+SECRET = "bench-secret-key-" + "x" * 64
+
+
+@dataclass
+class Tally:
+    statements: list[str] = field(default_factory=list)
+    pings: int = 0
+    begins: int = 0
+    ends: int = 0
+
+    def round_trips(self) -> int:
+        return len(self.statements) + self.pings + self.begins + self.ends
+
+
+def _listen(app: Any, tally: Tally) -> None:
+    engine = app.state.engine.sync_engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _statement(*args: Any) -> None:
+        tally.statements.append(" ".join(str(args[2]).split())[:110])
+
+    ping = engine.dialect.do_ping
+
+    def counted_ping(dbapi_connection: Any) -> bool:
+        tally.pings += 1
+        return bool(ping(dbapi_connection))
+
+    # Both SQLAlchemy's pre-ping and boxoffice's ping of idle connections call it.
+    engine.dialect.do_ping = counted_ping
+
+    @event.listens_for(engine, "begin")
+    def _begin(*_: Any) -> None:
+        tally.begins += 1
+
+    @event.listens_for(engine, "commit")
+    def _commit(*_: Any) -> None:
+        tally.ends += 1
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(*_: Any) -> None:
+        tally.ends += 1
+
+
+async def main_async(engine_name: str) -> None:
+    url = await engines.create_database(engine_name)
+    try:
+        settings = Settings(
+            database_url=url,
+            secret_key=SECRET,
+            rate_limits_enabled=False,
+            database_pool_ping_idle_seconds=float(os.environ.get("PING_IDLE_SECONDS", "10")),
+        )
+        await asyncio.to_thread(migrations.upgrade, settings)
+        engine = create_engine(settings)
+        async with create_sessionmaker(engine)() as db:
+            organizer = await make_user(db, role=Role.ORGANIZER)
+            attendee = await make_user(db)
+            starts_at = utcnow() + timedelta(days=7)
+            events = [
+                Event(
+                    organizer_id=organizer.id,
+                    title=f"Concert {i}",
+                    description="",
+                    location="Main Hall",
+                    timezone="UTC",
+                    starts_at=starts_at,
+                    ends_at=starts_at + timedelta(hours=2),
+                    capacity=1,
+                    seats_booked=0,
+                    waitlist_count=0,
+                    status=EventStatus.PUBLISHED,
+                )
+                for i in range(1000)
+            ]
+            db.add_all(events)
+            await db.commit()
+            crowd = await make_attendees_with_headers(db, settings, 2 * SEQUENTIAL + 50)
+        await engine.dispose()
+        app = create_app(settings)
+        tally = Tally()
+        _listen(app, tally)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            ids = iter(e.id for e in events)
+            heads = iter(crowd)
+
+            async def listing() -> httpx.Response:
+                return await client.get("/api/v1/events?limit=20")
+
+            async def detail() -> httpx.Response:
+                return await client.get(f"/api/v1/events/{events[0].id}")
+
+            async def booking() -> httpx.Response:
+                # A fresh event and attendee each time: confirmed.
+                return await client.post(
+                    "/api/v1/bookings", headers=next(heads), json={"event_id": next(ids)}
+                )
+
+            async def sold_out() -> httpx.Response:
+                return await client.post(
+                    "/api/v1/bookings", headers=next(heads), json={"event_id": events[0].id}
+                )
+
+            async def login() -> httpx.Response:
+                return await client.post(
+                    "/api/v1/auth/login", json={"email": attendee.email, "password": PASSWORD}
+                )
+
+            async def healthz() -> httpx.Response:
+                return await client.get("/healthz")
+
+            kinds: list[tuple[str, Callable[[], Awaitable[httpx.Response]], int, int]] = [
+                ("GET /healthz", healthz, 200, SEQUENTIAL),
+                ("GET /api/v1/events?limit=20", listing, 200, SEQUENTIAL),
+                ("GET /api/v1/events/{id}", detail, 200, SEQUENTIAL),
+                ("POST /api/v1/bookings (confirmed)", booking, 201, SEQUENTIAL),
+                ("POST /api/v1/bookings (sold out)", sold_out, 409, SEQUENTIAL),
+                ("POST /api/v1/auth/login", login, 200, 20),
+            ]
+            for name, call, expected, count in kinds:
+                await _report(name, call, expected, count, tally)
+        await app.state.engine.dispose()
+    finally:
+        await engines.drop_database(engine_name, url)
+
+
+async def _report(
+    name: str,
+    call: Callable[[], Awaitable[httpx.Response]],
+    expected: int,
+    count: int,
+    tally: Tally,
+) -> None:
+    for _ in range(5):  # warm: statement caches, prepared statements, the pool
+        assert (await call()).status_code == expected, name
+    tally.__init__()  # type: ignore[misc]
+    assert (await call()).status_code == expected, name
+    counted = Tally(list(tally.statements), tally.pings, tally.begins, tally.ends)
+    times = []
+    profiler = _profiler()
+    if profiler is not None:
+        profiler.start()
+    for _ in range(count):
+        started = time.perf_counter()
+        response = await call()
+        times.append(time.perf_counter() - started)
+        assert response.status_code == expected, (name, response.text)
+    print(
+        f"\n{name}: median {statistics.median(times) * 1000:.2f} ms in sequence; "
+        f"{len(counted.statements)} statements, {counted.round_trips()} round trips "
+        f"(pre-ping {counted.pings}, BEGIN {counted.begins}, COMMIT/ROLLBACK {counted.ends})"
+    )
+    for statement in counted.statements:
+        print(f"    {statement}")
+    if profiler is not None:
+        profiler.stop()
+        print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+def _profiler() -> Any:
+    if os.environ.get("PROFILE") != "1":
+        return None
+    from pyinstrument import Profiler
+
+    return Profiler(async_mode="enabled", interval=0.0005)
+
+
+def main() -> None:
+    asyncio.run(main_async(os.environ.get("BENCH_ENGINES", engines.POSTGRESQL).split(",")[0]))
+
+
+if __name__ == "__main__":
+    main()
