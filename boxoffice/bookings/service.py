@@ -44,21 +44,15 @@ async def book(
     now = utcnow()
     if not seats.is_bookable(event, now):
         raise _not_bookable(event)
-    # Only for a precise answer; the unique index is what makes "one active booking" true.
-    if (await session.scalars(repository.active_of(attendee.id, event_id))).first() is not None:
-        raise AlreadyBooked("you already have a booking for this event; cancel it to book again")
-
     # The account before the event, the lock order a ban follows too: a booking racing a ban of
     # its holder is either swept by the ban or refused.
     await users_service.hold_active(session, attendee.id)
     if await seats.take(session, event_id, seat_count, now):
         status = BookingStatus.CONFIRMED
-    elif not join_waitlist:
-        raise await _sold_out(session, event_id, seat_count)
-    elif await seats.join_waitlist(session, event_id, now):
+    elif join_waitlist and await seats.join_waitlist(session, event_id, now):
         status = BookingStatus.WAITLISTED
     else:
-        raise await _sold_out(session, event_id, seat_count)
+        raise await _refused(session, attendee, event_id, seat_count)
 
     booking = Booking(
         event_id=event_id,
@@ -74,9 +68,10 @@ async def book(
     try:
         await session.flush()
     except IntegrityError as error:
-        # A concurrent request of the same attendee won the unique index; our seat change
-        # rolls back with this transaction.
-        raise AlreadyBooked("you already have a booking for this event") from error
+        # The unique index on active bookings answers "one per attendee", for an earlier booking
+        # and for a concurrent request of the same attendee alike; no SELECT first. Our seat
+        # change rolls back with this transaction.
+        raise _already_booked() from error
     if status is BookingStatus.CONFIRMED:
         await outbox.booking_confirmed(session, booking)
         # Everything the answer shows is at hand: no need to read the booking back.
@@ -92,8 +87,17 @@ async def book(
     return booking
 
 
-async def _sold_out(session: AsyncSession, event_id: int, seat_count: int) -> DomainError:
-    """Why the seats could not be had, as the event stands now."""
+def _already_booked() -> AlreadyBooked:
+    return AlreadyBooked("you already have a booking for this event; cancel it to book again")
+
+
+async def _refused(
+    session: AsyncSession, attendee: User, event_id: int, seat_count: int
+) -> DomainError:
+    """Why the seats could not be had, as the event stands now. A booking the attendee already
+    holds comes first: it is the answer whether or not seats are left."""
+    if (await session.scalars(repository.active_of(attendee.id, event_id))).first() is not None:
+        return _already_booked()
     event = await seats.current_event(session, event_id)
     if event is None:
         return NotFound(f"there is no event {event_id}")

@@ -70,19 +70,21 @@ async def test_bookings_racing_a_ban_are_either_refused_or_cancelled_by_it(
                 f"{first}{BOOKINGS}", headers=ann_headers, json={"event_id": event_id}
             )
 
-        bookings = [asyncio.create_task(book(event_id)) for event_id in event_ids]
+        bookings = [asyncio.create_task(book(event_id)) for event_id in event_ids[:-1]]
         # Let the first bookings land before the ban, so that it has something to sweep.
         await asyncio.wait(bookings, return_when=asyncio.FIRST_COMPLETED)
         banned = await http.patch(
             f"{second}{user_path(ann.id)}", headers=admin_headers, json={"is_active": False}
         )
+        # One booking surely after the ban, whichever of the others it overtook.
+        after_ban = await book(event_ids[-1])
         answers = await asyncio.gather(*bookings)
 
     assert banned.status_code == 200
     statuses = Counter(a.status_code for a in answers)
     assert set(statuses) <= {201, 401, 403}, [a.text for a in answers]
     assert statuses[201], f"no booking landed before the ban: {statuses}"
-    assert statuses[401] + statuses[403], f"no booking came after the ban: {statuses}"
+    assert after_ban.status_code in (401, 403), after_ban.text
     active = await db.scalars(
         select(Booking).where(Booking.user_id == ann.id, Booking.active.is_(True))
     )
