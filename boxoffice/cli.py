@@ -1,7 +1,10 @@
 """The `boxoffice` command: serve, db upgrade, create-admin, demo."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import os
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Annotated, TypeVar
 
@@ -18,6 +21,7 @@ from boxoffice.auth import service as auth_service
 from boxoffice.auth.schemas import RegisterRequest
 from boxoffice.db import create_engine, create_sessionmaker, transaction
 from boxoffice.errors import DomainError
+from boxoffice.metrics import MULTIPROC_DIR_VARIABLE
 from boxoffice.observability import configure_logging
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
@@ -61,15 +65,35 @@ def serve(
         # The embedded default needs no separate set-up step.
         migrations.upgrade(settings)
     typer.echo(f"boxoffice: serving on http://{host}:{port} (API docs at /docs)")
-    uvicorn.run(
-        "boxoffice.cli:build_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level=settings.log_level.lower(),
-    )
+    with _metrics_shared_by(workers):
+        uvicorn.run(
+            "boxoffice.cli:build_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_level=settings.log_level.lower(),
+            # On SIGTERM: stop accepting, answer every request already accepted, then exit.
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        )
+
+
+@contextmanager
+def _metrics_shared_by(workers: int) -> Iterator[None]:
+    """Worker processes write their metrics to files in one fresh directory, so that a scrape of
+    any of them counts them all (and a replaced worker's counts stay). Workers are spawned, so
+    they see the variable before they load prometheus-client. One process needs no directory;
+    one given by the operator is used as it is."""
+    if workers == 1 or os.environ.get(MULTIPROC_DIR_VARIABLE):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="boxoffice-metrics-") as directory:
+        os.environ[MULTIPROC_DIR_VARIABLE] = directory
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROC_DIR_VARIABLE]
 
 
 @db_cli.command("upgrade")

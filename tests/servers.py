@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import IO
 
@@ -23,15 +23,27 @@ def _free_port() -> int:
 @contextmanager
 def running_server(env: dict[str, str], *, startup_seconds: float = 30) -> Iterator[str]:
     """Starts one server process with these settings; yields its base URL."""
+    with server_process(env, startup_seconds=startup_seconds) as (_, base_url):
+        yield base_url
+
+
+@contextmanager
+def server_process(
+    env: dict[str, str], *args: str, startup_seconds: float = 30
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`boxoffice serve` with these settings and extra arguments (`--workers 2`); yields the
+    process, for tests that signal it, and its base URL."""
     port = _free_port()
     # A file, not a pipe: a pipe nobody reads fills up and stalls the server's logging.
     with tempfile.TemporaryFile() as log:
-        yield from _serve(port, log, env, startup_seconds)
+        yield from _serve(port, log, env, args, startup_seconds)
 
 
-def _serve(port: int, log: IO[bytes], env: dict[str, str], startup_seconds: float) -> Iterator[str]:
+def _serve(
+    port: int, log: IO[bytes], env: dict[str, str], args: Sequence[str], startup_seconds: float
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "boxoffice.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "boxoffice.cli", "serve", "--port", str(port), *args],
         env={**os.environ, "BOXOFFICE_LOG_LEVEL": "WARNING", **env},
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -39,7 +51,7 @@ def _serve(port: int, log: IO[bytes], env: dict[str, str], startup_seconds: floa
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(process, log, base_url, startup_seconds)
-        yield base_url
+        yield process, base_url
     finally:
         process.terminate()
         try:

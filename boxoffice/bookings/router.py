@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
+from boxoffice import metrics
 from boxoffice.auth.dependencies import CurrentAttendee, CurrentOrganizer, CurrentUser
 from boxoffice.bookings import idempotency, service
 from boxoffice.bookings.export import guests_csv
@@ -15,7 +16,7 @@ from boxoffice.bookings.schemas import (
     MyBookingFilters,
 )
 from boxoffice.db import Session, SessionFactory
-from boxoffice.errors import problem_responses
+from boxoffice.errors import DomainError, problem_responses
 from boxoffice.events import service as events_service
 from boxoffice.ratelimit import Limit, per_user
 from boxoffice.schemas import IdInPath, Page, Pagination
@@ -48,13 +49,18 @@ async def create_booking(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def book() -> Answer:
-        booking = await service.book(
-            session,
-            attendee,
-            event_id=body.event_id,
-            seats=body.seats,
-            join_waitlist=body.join_waitlist,
-        )
+        try:
+            booking = await service.book(
+                session,
+                attendee,
+                event_id=body.event_id,
+                seats=body.seats,
+                join_waitlist=body.join_waitlist,
+            )
+        except DomainError as refusal:
+            metrics.booking_outcome(refusal.code)
+            raise
+        metrics.booking_outcome(booking.status)
         return Answer(201, BookingRead.model_validate(booking).model_dump(mode="json"))
 
     answer = await idempotency.run_once(
