@@ -1,5 +1,7 @@
 """Engine, sessions and the one place where a request's transaction is committed."""
 
+import math
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -9,7 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, Select, String, event, func, select, update
 from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -127,14 +129,35 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     options: dict[str, Any] = {
         **pool,
+        # A connection the database dropped (restart, failover, pg_terminate_backend) is found
+        # and replaced when it is next taken from the pool, so service resumes by itself.
         "pool_pre_ping": True,
         "pool_recycle": 1800,
     }
-    if settings.database_url.startswith(("mysql", "mariadb")):
+    url = make_url(settings.database_url)
+    if url.get_backend_name() in ("mysql", "mariadb"):
         # InnoDB defaults to REPEATABLE READ, whose snapshot would hide waiting-list rows that
         # other transactions committed while we waited for the event's row lock.
         options["isolation_level"] = "READ COMMITTED"
-    return create_async_engine(settings.database_url, **options)
+        options["connect_args"] = {"connect_timeout": math.ceil(settings.database_connect_timeout)}
+    elif url.get_backend_name() == "postgresql":
+        connect_args: dict[str, Any] = {
+            "timeout": settings.database_connect_timeout,
+            "command_timeout": settings.database_command_timeout,
+        }
+        if settings.database_pgbouncer:
+            # PgBouncer's transaction mode hands each transaction any server connection, where a
+            # statement prepared earlier may be missing, or exist under the same name from
+            # another client: cache nothing, and name each statement uniquely.
+            url = url.update_query_dict({"prepared_statement_cache_size": "0"})
+            connect_args["statement_cache_size"] = 0
+            connect_args["prepared_statement_name_func"] = _unique_statement_name
+        options["connect_args"] = connect_args
+    return create_async_engine(url, **options)
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
 def _configure_sqlite(dbapi_connection: Any, _: Any) -> None:

@@ -5,10 +5,18 @@ from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import (
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("boxoffice.errors")
@@ -169,6 +177,48 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, code, detail, headers=dict(exc.headers or {}))
 
 
+# Raised by asyncpg itself, unwrapped, when a connection dies while SQLAlchemy is still setting it
+# up (its type codecs) for the pool.
+_UNAVAILABLE = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    ConnectionError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+)
+
+
+# SQLSTATE classes of a database that cannot serve now: connection exceptions, insufficient
+# resources (too many clients), operator intervention (shutting down, terminated).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    """A failure to reach the database, not a fault of this request: a connection refused, cut
+    (a restart, a failover, `pg_terminate_backend`), refused for want of slots or timed out, or
+    no pooled connection free."""
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if exc.connection_invalidated or str(sqlstate).startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+    return isinstance(exc, _UNAVAILABLE)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not _database_unavailable(exc):
+        return await _unexpected_error(request, exc)
+    request_id = getattr(request.state, "request_id", "-")
+    logger.warning("database unavailable", exc_info=exc, extra={"request_id": request_id})
+    return problem_response(
+        503,
+        "service_unavailable",
+        "The database cannot be reached right now; try again in a few seconds.",
+        headers={"Retry-After": "2"},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     request_id = getattr(request.state, "request_id", "-")
     logger.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
@@ -183,6 +233,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for unavailable in (SQLAlchemyError, *_UNAVAILABLE):
+        app.add_exception_handler(unavailable, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
