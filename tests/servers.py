@@ -29,25 +29,31 @@ def running_server(env: dict[str, str], *, startup_seconds: float = 30) -> Itera
 
 @contextmanager
 def server_process(
-    env: dict[str, str], *args: str, startup_seconds: float = 30
+    env: dict[str, str],
+    *args: str,
+    startup_seconds: float = 30,
+    command: Sequence[str] = (sys.executable, "-m", "boxoffice.cli", "serve"),
+    cwd: str | None = None,
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`boxoffice serve` with these settings and extra arguments (`--workers 2`); yields the
-    process, for tests that signal it, and its base URL."""
+    process, for tests that signal it, and its base URL. `command` may be another installation's
+    (`.../venv/bin/boxoffice serve --host ...`); `--port` is added."""
     port = _free_port()
     # A file, not a pipe: a pipe nobody reads fills up and stalls the server's logging.
     with tempfile.TemporaryFile() as log:
-        yield from _serve(port, log, env, args, startup_seconds)
+        process = subprocess.Popen(
+            [*command, "--port", str(port), *args],
+            env={**os.environ, "BOXOFFICE_LOG_LEVEL": "WARNING", **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+        )
+        yield from _serve(process, port, log, startup_seconds)
 
 
 def _serve(
-    port: int, log: IO[bytes], env: dict[str, str], args: Sequence[str], startup_seconds: float
+    process: subprocess.Popen[bytes], port: int, log: IO[bytes], startup_seconds: float
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "boxoffice.cli", "serve", "--port", str(port), *args],
-        env={**os.environ, "BOXOFFICE_LOG_LEVEL": "WARNING", **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(process, log, base_url, startup_seconds)
