@@ -170,7 +170,7 @@ class _Snapshot(Collector):
         return self.families
 
 
-async def _notification_counts(engine: AsyncEngine) -> GaugeMetricFamily | None:
+async def notification_counts(engine: AsyncEngine) -> GaugeMetricFamily | None:
     """Notifications by status, from the outbox table; None while there is no such table or the
     database does not answer (the rest of the scrape is still worth having)."""
     try:
@@ -235,7 +235,7 @@ router = APIRouter(tags=["operations"])
 async def metrics(request: Request) -> Response:
     """Prometheus metrics of every server process, plus notification counts from the database."""
     registry = exposition_registry()
-    notifications = await _notification_counts(request.app.state.engine)
+    notifications = await notification_counts(request.app.state.engine)
     body = generate_latest(registry)
     if notifications is not None:
         snapshot = CollectorRegistry()

@@ -10,8 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from boxoffice.metrics import notification_counts
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.factories import auth_headers, make_attendees_with_headers, make_event, make_user
@@ -131,3 +133,25 @@ async def test_metrics_add_up_over_two_workers_and_survive_a_worker_restart(
         assert value(samples, BOOKINGS, outcome="confirmed") == 5
         assert value(samples, REQUESTS, method="GET", route=EVENT_ROUTE, status="200") == reads
     assert not is_directory(directory), "serve removes its metrics directory when it ends"
+
+
+async def test_notification_counts_come_from_the_outbox_table_when_there_is_one(
+    tmp_path: Path,
+) -> None:
+    # A database of its own: the outbox's real table arrives with the notifications package.
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
+    try:
+        assert await notification_counts(engine) is None, "no table, no metric"
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE notifications (status VARCHAR(16))"))
+            await connection.execute(
+                text("INSERT INTO notifications (status) VALUES ('sent'), ('sent'), ('failed')")
+            )
+
+        family = await notification_counts(engine)
+
+        assert family is not None
+        counts = {sample.labels["status"]: sample.value for sample in family.samples}
+        assert counts == {"pending": 0, "sent": 2, "failed": 1}
+    finally:
+        await engine.dispose()
