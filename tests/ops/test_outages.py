@@ -179,3 +179,31 @@ async def test_connections_cut_during_a_rush_give_503_never_500_and_lose_no_book
     assert answered <= confirmed, "a booking answered 201 is not in the database"
     final = await assert_seats_exact(db, event.id)
     assert final.seats_booked == len(confirmed) <= CAPACITY
+
+
+@pytest.mark.engines("postgresql")
+async def test_a_statement_stuck_past_the_command_timeout_is_503_not_a_hang(
+    database_url: str, db: AsyncSession, settings: Settings
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=5)
+    headers = await auth_headers(db, settings, await make_user(db))
+    holder = create_async_engine(database_url, poolclass=NullPool)
+    try:
+        async with holder.connect() as lock:
+            # A transaction that never finishes holds the row every booking must change.
+            await lock.execute(
+                text("SELECT id FROM events WHERE id = :id FOR UPDATE"), {"id": event.id}
+            )
+            stuck = make_settings(database_url, database_command_timeout=1)
+            async for http in in_process_client(stuck):
+                started = time.monotonic()
+                answer = await http.post(
+                    "/api/v1/bookings", headers=headers, json={"event_id": event.id}
+                )
+
+                assert_unavailable(answer)
+                assert time.monotonic() - started < 10
+            await lock.rollback()
+    finally:
+        await holder.dispose()
+    assert (await assert_seats_exact(db, event.id)).seats_booked == 0
