@@ -7,6 +7,7 @@ worker that dies and is replaced never makes a total go backwards; the live gaug
 processes are dropped at each scrape.
 """
 
+import asyncio
 import logging
 import os
 import time
@@ -132,12 +133,19 @@ def instrument_pool(engine: AsyncEngine, *, max_overflow: int) -> None:
     wait (and those that time out) by wrapping the pool's one way to hand out a connection."""
     pool = engine.sync_engine.pool
 
-    def refresh(*_: Any) -> None:
-        POOL_IN_USE.set(_number(pool, "checkedout"))
-        POOL_OVERFLOW.set(max(0, _number(pool, "overflow")))
+    def refresh() -> None:
+        refresh_pool_gauges(engine)
+
+    def refresh_soon(*_: Any) -> None:
+        # The pool fires these events before it updates its own counts (a connection being
+        # checked in still counts as checked out), so read them once it is done.
+        try:
+            asyncio.get_running_loop().call_soon(refresh)
+        except RuntimeError:
+            refresh()
 
     for name in ("checkout", "checkin", "close", "close_detached", "detach"):
-        event.listen(pool, name, refresh)
+        event.listen(pool, name, refresh_soon)
 
     hand_out = pool.connect
 
@@ -152,6 +160,12 @@ def instrument_pool(engine: AsyncEngine, *, max_overflow: int) -> None:
             raise
 
     pool.connect = connect  # type: ignore[method-assign]
+
+
+def refresh_pool_gauges(engine: AsyncEngine) -> None:
+    pool = engine.sync_engine.pool
+    POOL_IN_USE.set(_number(pool, "checkedout"))
+    POOL_OVERFLOW.set(max(0, _number(pool, "overflow")))
 
 
 def _number(pool: Pool, method: str) -> int:
@@ -236,6 +250,7 @@ async def metrics(request: Request) -> Response:
     """Prometheus metrics of every server process, plus notification counts from the database."""
     registry = exposition_registry()
     notifications = await notification_counts(request.app.state.engine)
+    refresh_pool_gauges(request.app.state.engine)
     body = generate_latest(registry)
     if notifications is not None:
         snapshot = CollectorRegistry()

@@ -13,9 +13,11 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from boxoffice.app import create_app
 from boxoffice.metrics import notification_counts
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
+from tests.conftest import make_settings
 from tests.factories import auth_headers, make_attendees_with_headers, make_event, make_user
 from tests.ops.support import (
     environment_of,
@@ -155,3 +157,23 @@ async def test_notification_counts_come_from_the_outbox_table_when_there_is_one(
         assert counts == {"pending": 0, "sent": 2, "failed": 1}
     finally:
         await engine.dispose()
+
+
+async def test_checkouts_that_wait_for_a_connection_are_counted(
+    database_url: str, db: AsyncSession
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+    app = create_app(make_settings(database_url, database_pool_size=1))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            before = parse_metrics((await http.get("/metrics")).text)
+            reads = [http.get(f"/api/v1/events/{event.id}") for _ in range(12)]
+            assert all(a.status_code == 200 for a in await asyncio.gather(*reads))
+            after = parse_metrics((await http.get("/metrics")).text)
+    finally:
+        await app.state.engine.dispose()
+
+    waits = "boxoffice_db_pool_waits_total"
+    assert value(after, waits) > value(before, waits)
+    assert value(after, "boxoffice_db_pool_connections_in_use") == 0
