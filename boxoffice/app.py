@@ -4,7 +4,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 
 import boxoffice
-from boxoffice import ops
+from boxoffice import metrics, ops
 from boxoffice.admin.router import router as admin_router
 from boxoffice.auth.router import router as auth_router
 from boxoffice.bookings.router import router as bookings_router
@@ -26,6 +26,7 @@ API_PREFIX = "/api/v1"
 
 def create_app(settings: Settings) -> FastAPI:
     engine = create_engine(settings)
+    metrics.instrument_pool(engine, max_overflow=settings.database_pool_size)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(metrics.RequestMetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     install_security(app, settings)
 
@@ -66,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(ops.router)
+    app.include_router(metrics.router)
     install_docs(app, app.openapi_url or "/openapi.json")
     web.mount(app)
     return app

@@ -1,9 +1,12 @@
 """The `boxoffice` command: serve, worker, db upgrade, create-admin, demo."""
 
 import asyncio
+import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Annotated, TypeVar
 
@@ -19,6 +22,7 @@ from boxoffice.admin import service as admin_service
 from boxoffice.auth.schemas import RegisterRequest
 from boxoffice.db import create_engine, create_sessionmaker, transaction
 from boxoffice.errors import DomainError
+from boxoffice.metrics import MULTIPROC_DIR_VARIABLE
 from boxoffice.notifications.worker import Worker
 from boxoffice.observability import configure_logging
 from boxoffice.settings import Environment, Settings
@@ -66,22 +70,43 @@ def serve(
         # The embedded default needs no separate set-up step.
         migrations.upgrade(settings)
     typer.echo(f"boxoffice: serving on http://{host}:{port} (web UI at /, API docs at /docs)")
-    uvicorn.run(
-        "boxoffice.cli:build_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level=settings.log_level.lower(),
-        # The app decides which peers' X-Forwarded-For to believe (BOXOFFICE_FORWARDED_ALLOW_IPS);
-        # uvicorn's own default would trust 127.0.0.1.
-        proxy_headers=False,
-        http=HTTP_PROTOCOL,
-        # A worker that has not answered in 5 s (uvicorn's default) is killed and replaced; on a
-        # busy host importing the app alone can take longer, and workers were replaced in a loop.
-        timeout_worker_healthcheck=30,
-    )
+    with _metrics_shared_by(workers):
+        uvicorn.run(
+            "boxoffice.cli:build_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_level=settings.log_level.lower(),
+            # The app decides which peers' X-Forwarded-For to believe
+            # (BOXOFFICE_FORWARDED_ALLOW_IPS); uvicorn's own default would trust 127.0.0.1.
+            proxy_headers=False,
+            http=HTTP_PROTOCOL,
+            # A worker that has not answered in 5 s (uvicorn's default) is killed and replaced;
+            # on a busy host importing the app alone can take longer, and workers were replaced
+            # in a loop.
+            timeout_worker_healthcheck=30,
+            # On SIGTERM: stop accepting, answer every request already accepted, then exit.
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        )
+
+
+@contextmanager
+def _metrics_shared_by(workers: int) -> Iterator[None]:
+    """Worker processes write their metrics to files in one fresh directory, so that a scrape of
+    any of them counts them all (and a replaced worker's counts stay). Workers are spawned, so
+    they see the variable before they load prometheus-client. One process needs no directory;
+    one given by the operator is used as it is."""
+    if workers == 1 or os.environ.get(MULTIPROC_DIR_VARIABLE):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="boxoffice-metrics-") as directory:
+        os.environ[MULTIPROC_DIR_VARIABLE] = directory
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROC_DIR_VARIABLE]
 
 
 @cli.command()

@@ -1,7 +1,9 @@
 """Engine, sessions and the one place where a request's transaction is committed."""
 
+import math
 import os
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -180,14 +182,33 @@ def create_engine(
         return engine
     idle_seconds = settings.database_pool_ping_idle_seconds
     options: dict[str, Any] = {**pool, "pool_pre_ping": idle_seconds == 0, "pool_recycle": 1800}
-    if settings.database_url.startswith(("mysql", "mariadb")):
+    url = make_url(settings.database_url)
+    if url.get_backend_name() in ("mysql", "mariadb"):
         # InnoDB defaults to REPEATABLE READ, whose snapshot would hide waiting-list rows that
         # other transactions committed while we waited for the event's row lock.
         options["isolation_level"] = "READ COMMITTED"
-    engine = create_async_engine(settings.database_url, **options)
+        options["connect_args"] = {"connect_timeout": math.ceil(settings.database_connect_timeout)}
+    elif url.get_backend_name() == "postgresql":
+        connect_args: dict[str, Any] = {
+            "timeout": settings.database_connect_timeout,
+            "command_timeout": settings.database_command_timeout,
+        }
+        if settings.database_pgbouncer:
+            # PgBouncer's transaction mode hands each transaction any server connection, where a
+            # statement prepared earlier may be missing, or exist under the same name from
+            # another client: cache nothing, and name each statement uniquely.
+            url = url.update_query_dict({"prepared_statement_cache_size": "0"})
+            connect_args["statement_cache_size"] = 0
+            connect_args["prepared_statement_name_func"] = _unique_statement_name
+        options["connect_args"] = connect_args
+    engine = create_async_engine(url, **options)
     if idle_seconds > 0:
         _ping_when_idle(engine, idle_seconds, clock)
     return engine
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
 def _ping_when_idle(engine: AsyncEngine, idle_seconds: float, clock: Callable[[], float]) -> None:

@@ -1,14 +1,25 @@
 """Domain errors and the one place that turns any failure into application/problem+json."""
 
+import logging
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import (
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("boxoffice.errors")
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -172,6 +183,65 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, code, detail, headers=dict(exc.headers or {}))
 
 
+# Failures of the way to the database, whatever the statement. asyncpg's own errors arrive
+# unwrapped when a connection dies while SQLAlchemy is still setting it up (its type codecs).
+_UNAVAILABLE = (
+    PoolTimeout,
+    ConnectionError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+)
+
+# SQLSTATE classes of a database that cannot serve now: connection exceptions, insufficient
+# resources (too many clients), operator intervention (shutting down, terminated).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+# MySQL/MariaDB error numbers of the same kind: too many connections, lock wait timeout,
+# deadlock (both: try again), can't connect, server gone away, connection lost.
+_UNAVAILABLE_MYSQL_ERRORS = {1040, 1205, 1213, 2002, 2003, 2006, 2013}
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    """A failure to reach the database, not a fault of this request: a connection refused, cut
+    (a restart, a failover, `pg_terminate_backend`), refused for want of slots or timed out, no
+    pooled connection free, or the database too busy to answer now. A statement the database
+    cannot run (a missing column, a broken constraint) is a bug, not an outage."""
+    if isinstance(exc, _UNAVAILABLE):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    original = exc.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is not None:
+        return str(sqlstate).startswith(_UNAVAILABLE_SQLSTATES)
+    if isinstance(original, _UNAVAILABLE):
+        return True
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    arguments = getattr(original, "args", ())
+    if arguments and isinstance(arguments[0], int):
+        return arguments[0] in _UNAVAILABLE_MYSQL_ERRORS
+    # SQLite names its only outage in words: another writer holds the database too long.
+    return "database is locked" in str(original) or "database is busy" in str(original)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not _database_unavailable(exc):
+        # A bug like any other: RequestContextMiddleware answers 500, with the request id.
+        raise exc
+    request_id = getattr(request.state, "request_id", "-")
+    logger.warning("database unavailable", exc_info=exc, extra={"request_id": request_id})
+    return problem_response(
+        503,
+        "service_unavailable",
+        "The database cannot be reached right now; try again in a few seconds.",
+        headers={"Retry-After": "2"},
+    )
+
+
 def internal_error(request_id: str) -> JSONResponse:
     """The answer to an unexpected exception: the request id to quote, nothing internal."""
     return problem_response(
@@ -188,6 +258,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for unavailable in (SQLAlchemyError, *_UNAVAILABLE):
+        app.add_exception_handler(unavailable, _database_error)
 
 
 def problem_responses(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:

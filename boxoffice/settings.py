@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     # A pooled connection idle longer than this is tested with a round trip before use
     # (PostgreSQL, MariaDB); 0 tests it at every use.
     database_pool_ping_idle_seconds: float = Field(default=10, ge=0)
+    # How long opening a database connection may take before the request fails (503), and how
+    # long one statement may run: a database that is gone must not hold requests forever.
+    database_connect_timeout: float = Field(default=5, gt=0)
+    database_command_timeout: float = Field(default=60, gt=0)
+    # Behind PgBouncer in transaction mode (PostgreSQL): no prepared statements kept across
+    # transactions, because the next transaction may run on another server connection.
+    database_pgbouncer: bool = False
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     access_token_minutes: int = Field(default=15, ge=1)
     refresh_token_days: int = Field(default=7, ge=1)
@@ -71,6 +78,9 @@ class Settings(BaseSettings):
     housekeeping_interval_seconds: float = Field(default=3600, gt=0)
     sent_notifications_keep_days: float = Field(default=30, gt=0)
     ended_sessions_keep_days: float = Field(default=30, gt=0)
+
+    # After SIGTERM, how long a server waits for the requests it accepted before it exits.
+    shutdown_grace_seconds: int = Field(default=30, ge=1)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: str = "INFO"

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import IO
 
@@ -25,26 +25,42 @@ def running_server(
     env: dict[str, str], *, workers: int = 1, startup_seconds: float = 30
 ) -> Iterator[str]:
     """Starts `boxoffice serve` (with `workers` processes) with these settings; yields its URL."""
+    args = ("--workers", str(workers))
+    with server_process(env, *args, startup_seconds=startup_seconds) as (_, base_url):
+        yield base_url
+
+
+@contextmanager
+def server_process(
+    env: dict[str, str],
+    *args: str,
+    startup_seconds: float = 30,
+    command: Sequence[str] = (sys.executable, "-m", "boxoffice.cli", "serve"),
+    cwd: str | None = None,
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`boxoffice serve` with these settings and extra arguments (`--workers 2`); yields the
+    process, for tests that signal it, and its base URL. `command` may be another installation's
+    (`.../venv/bin/boxoffice serve --host ...`); `--port` is added."""
     port = free_port()
     # A file, not a pipe: a pipe nobody reads fills up and stalls the server's logging.
     with tempfile.TemporaryFile() as log:
-        yield from _serve(port, workers, log, env, startup_seconds)
+        process = subprocess.Popen(
+            [*command, "--port", str(port), *args],
+            env={**os.environ, "BOXOFFICE_LOG_LEVEL": "WARNING", **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+        )
+        yield from _serve(process, port, log, startup_seconds)
 
 
 def _serve(
-    port: int, workers: int, log: IO[bytes], env: dict[str, str], startup_seconds: float
-) -> Iterator[str]:
-    command = ["serve", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "boxoffice.cli", *command],
-        env={**os.environ, "BOXOFFICE_LOG_LEVEL": "WARNING", **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process: subprocess.Popen[bytes], port: int, log: IO[bytes], startup_seconds: float
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(process, log, base_url, startup_seconds)
-        yield base_url
+        yield process, base_url
     finally:
         process.terminate()
         try:

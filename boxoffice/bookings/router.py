@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
+from boxoffice import metrics
 from boxoffice.auth.dependencies import ROLE_ERRORS, SIGNED_IN_ERRORS, CurrentAttendee, CurrentUser
 from boxoffice.bookings import idempotency, service, tickets
 from boxoffice.bookings.dependencies import VisibleBooking
@@ -24,7 +25,7 @@ from boxoffice.bookings.schemas import (
     MyBookingFilters,
 )
 from boxoffice.db import Session, SessionFactory
-from boxoffice.errors import Forbidden, NotFound, problem_responses
+from boxoffice.errors import DomainError, Forbidden, NotFound, problem_responses
 from boxoffice.events.dependencies import ManagedEvent
 from boxoffice.ratelimit import Limit, per_user
 from boxoffice.schemas import Page, Pagination
@@ -73,13 +74,18 @@ async def create_booking(
     first one did and books nothing more."""
 
     async def book() -> Answer:
-        booking = await service.book(
-            session,
-            attendee,
-            event_id=body.event_id,
-            seat_count=body.seats,
-            join_waitlist=body.join_waitlist,
-        )
+        try:
+            booking = await service.book(
+                session,
+                attendee,
+                event_id=body.event_id,
+                seat_count=body.seats,
+                join_waitlist=body.join_waitlist,
+            )
+        except DomainError as refusal:
+            metrics.booking_outcome(refusal.code)
+            raise
+        metrics.booking_outcome(booking.status)
         return Answer(201, BookingRead.model_validate(booking).model_dump(mode="json"))
 
     answer = await idempotency.run_once(
