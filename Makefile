@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench mutate clean
 
 install: $(INSTALLED)
 
@@ -29,5 +29,13 @@ test: lint
 bench: install
 	$(BIN)/python -m benchmarks.rush
 
+# Mutation testing (mutmut) on SQLite; the files it mutates are listed once, in pyproject.toml
+# ([tool.mutmut] only_mutate). MUTANTS narrows a run by mutant name, e.g.
+# make mutate MUTANTS='boxoffice.auth.*'. See docs/testing.md.
+mutate: install
+	rm -rf mutants
+	CI= BOXOFFICE_TEST_ENGINES=sqlite $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache boxoffice.egg-info
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache boxoffice.egg-info mutants
