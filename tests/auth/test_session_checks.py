@@ -180,3 +180,20 @@ async def test_a_wrong_current_password_says_so(
         400,
         "the current password is wrong",
     )
+
+
+async def test_a_disabled_account_is_refused_even_with_a_live_session(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    user_id = (await make_user(db, email="ann@example.com")).id
+    pair = await log_in(client, "ann@example.com")
+    await db.execute(update(User).where(User.id == user_id).values(is_active=False))
+    await db.commit()
+
+    response = await client.get(ME, headers=bearer(pair))
+
+    assert response.status_code == 401
+    assert (response.json()["code"], response.json()["detail"]) == (
+        "invalid_token",
+        "this session has ended; log in again",
+    )
