@@ -197,3 +197,22 @@ async def test_a_disabled_account_is_refused_even_with_a_live_session(
         "invalid_token",
         "this session has ended; log in again",
     )
+
+
+async def test_a_token_of_the_wrong_type_says_which_is_needed(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await make_user(db, email="ann@example.com")
+    pair = await log_in(client, "ann@example.com")
+
+    as_refresh = await client.post(REFRESH, json={"refresh_token": pair["access_token"]})
+    as_access = await client.get(ME, headers={"Authorization": f"Bearer {pair['refresh_token']}"})
+
+    assert (as_refresh.status_code, as_refresh.json()["detail"]) == (
+        401,
+        "a token of type refresh is needed here",
+    )
+    assert (as_access.status_code, as_access.json()["detail"]) == (
+        401,
+        "a token of type access is needed here",
+    )
