@@ -7,8 +7,8 @@ every booking's status and position must match the model, and the seat invariant
 
 Bookings are the most frequent step (two rules make them) and an event is cancelled or deleted
 only after a while, so that waiting lists grow long; after either, the machine goes on with a
-fresh event. HYPOTHESIS_PROFILE=deep (the default under CI=true) runs random examples, 200 on
-SQLite and 25 on each server engine (BOXOFFICE_MODEL_EXAMPLES overrides), instead of the quick
+fresh event. HYPOTHESIS_PROFILE=deep (the default under CI=true) runs random examples, 120 on
+SQLite and 20 on each server engine (BOXOFFICE_MODEL_EXAMPLES overrides), instead of the quick
 25 derandomized ones.
 """
 
@@ -388,7 +388,7 @@ def model_profile() -> str:
 
 # The deep profile's examples per engine. The model is engine-independent and SQLite is the
 # fastest, so it gets the long run; the server engines a shorter random one each.
-DEEP_EXAMPLES = {SQLITE: 200, POSTGRESQL: 25, MARIADB: 25}
+DEEP_EXAMPLES = {SQLITE: 120, POSTGRESQL: 20, MARIADB: 20}
 
 
 def settings_for_model(engine_name: str) -> settings:
