@@ -216,3 +216,27 @@ async def test_a_token_of_the_wrong_type_says_which_is_needed(
         401,
         "a token of type access is needed here",
     )
+
+
+async def test_expired_and_garbled_tokens_say_what_is_wrong(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    user_id = (await make_user(db, email="ann@example.com")).id
+    expired = tokens.issue(
+        settings,
+        type=tokens.TokenType.ACCESS,
+        user_id=user_id,
+        role=Role.ATTENDEE.value,
+        session_id=tokens.new_id(),
+        jti=tokens.new_id(),
+        now=utcnow() - timedelta(days=1),
+    )
+
+    late = await client.get(ME, headers={"Authorization": f"Bearer {expired}"})
+    garbled = await client.get(ME, headers={"Authorization": "Bearer not.a.token"})
+
+    assert (late.status_code, late.json()["detail"]) == (
+        401,
+        "the token has expired; refresh it or log in again",
+    )
+    assert (garbled.status_code, garbled.json()["detail"]) == (401, "the token is not valid")
