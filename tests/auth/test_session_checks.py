@@ -4,6 +4,7 @@ revoked sessions. Written against the mutants that survived `make mutate` (docs/
 from datetime import timedelta
 
 import httpx
+import jwt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -240,3 +241,21 @@ async def test_expired_and_garbled_tokens_say_what_is_wrong(
         "the token has expired; refresh it or log in again",
     )
     assert (garbled.status_code, garbled.json()["detail"]) == (401, "the token is not valid")
+
+
+async def test_a_refresh_token_lives_for_days_and_names_its_session_in_32_hex_digits(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    await make_user(db, email="ann@example.com")
+    pair = await log_in(client, "ann@example.com")
+
+    access = jwt.decode(pair["access_token"], options={"verify_signature": False})
+    refresh_claims = jwt.decode(pair["refresh_token"], options={"verify_signature": False})
+
+    assert refresh_claims["exp"] - refresh_claims["iat"] == settings.refresh_token_days * 86400
+    assert refresh_claims["sid"] == access["sid"]
+    # The ids fill their 32-character columns exactly; SQLite would not say so if they grew.
+    for claims in (access, refresh_claims):
+        for name in ("sid", "jti"):
+            assert len(claims[name]) == 32
+            assert int(claims[name], 16) >= 0
