@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 # The accessibility checker the browser tests inject (npm, pinned in tests/web/package.json).
 AXE := tests/web/node_modules/axe-core/axe.min.js
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench mutate clean
 
 install: $(INSTALLED) $(AXE)
 
@@ -43,5 +43,13 @@ test: lint
 bench: install
 	$(BIN)/python -m benchmarks.bench
 
+# Mutation testing (mutmut) on SQLite; the files it mutates are listed once, in pyproject.toml
+# ([tool.mutmut] only_mutate). MUTANTS narrows a run by mutant name, e.g.
+# make mutate MUTANTS='boxoffice.auth.*'. See docs/testing.md.
+mutate: install
+	rm -rf mutants
+	CI= BOXOFFICE_TEST_ENGINES=sqlite $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/mutmut results | grep -v "not checked" || true
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache boxoffice.egg-info tests/web/node_modules test-artifacts
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache boxoffice.egg-info tests/web/node_modules test-artifacts mutants

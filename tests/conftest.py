@@ -29,6 +29,13 @@ TEST_SECRET = "test-secret-key-" + "x" * 64
 
 
 def pytest_configure() -> None:
+    if IN_CI and AVAILABILITY.deselected:
+        left_out = ", ".join(AVAILABILITY.deselected)
+        pytest.exit(
+            f"CI=true runs every engine, but BOXOFFICE_TEST_ENGINES leaves out: {left_out}; "
+            "unset BOXOFFICE_TEST_ENGINES (or CI) to run",
+            returncode=1,
+        )
     if IN_CI and AVAILABILITY.unreachable:
         missing = ", ".join(AVAILABILITY.unreachable)
         pytest.exit(f"CI=true and these services are unreachable: {missing}", returncode=1)

@@ -1,10 +1,14 @@
-"""One Alembic history for every engine: upgrade from empty gives exactly the models' schema."""
+"""One Alembic history for every engine: upgrade from empty gives exactly the models' schema,
+and upgrading a database that holds data keeps the data."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+import re
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -13,6 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from boxoffice import migrations
+from boxoffice.db import UTCDateTime
 from boxoffice.models import Base
 from boxoffice.settings import Settings
 from tests import engines
@@ -25,7 +30,22 @@ async def empty_database(engine_name: str) -> AsyncIterator[str]:
     await engines.drop_database(engine_name, url)
 
 
-async def _inspect(url: str, look: Any) -> Any:
+@pytest.fixture
+async def models_database(engine_name: str) -> AsyncIterator[str]:
+    """A database made straight from the models (`create_all`), the schema the code expects."""
+    url = await engines.create_database(engine_name)
+    engine = create_async_engine(url, poolclass=NullPool)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    await engine.dispose()
+    yield url
+    await engines.drop_database(engine_name, url)
+
+
+T = TypeVar("T")
+
+
+async def _inspect(url: str, look: Callable[[Connection], T]) -> T:
     engine = create_async_engine(url, poolclass=NullPool)
     async with engine.connect() as connection:
         result = await connection.run_sync(look)
@@ -42,10 +62,96 @@ def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 
 
+def _sql(text: object) -> str:
+    # Whitespace is the one difference allowed: both sides are read back by the same engine,
+    # which stores (PostgreSQL, MariaDB) or echoes (SQLite) the text it was given.
+    return re.sub(r"\s+", " ", str(text)).strip()
+
+
+def _constraints(connection: Connection) -> dict[str, dict[str, list[tuple[Any, ...]]]]:
+    """Per table of the models: its CHECK constraints, unique constraints and indexes (with
+    their expressions and partial-index conditions), as the engine reports them.
+
+    Alembic's autogenerate comparison ignores CHECK constraints and, on some engines, unique
+    ones; this reads them all."""
+    inspector = inspect(connection)
+    found: dict[str, dict[str, list[tuple[Any, ...]]]] = {}
+    for table in Base.metadata.sorted_tables:
+        name = table.name
+        checks = [(c["name"], _sql(c["sqltext"])) for c in inspector.get_check_constraints(name)]
+        uniques = [
+            (u["name"], tuple(u["column_names"])) for u in inspector.get_unique_constraints(name)
+        ]
+        indexes = [
+            (
+                i["name"],
+                tuple(i["column_names"]),
+                bool(i["unique"]),
+                tuple(_sql(e) for e in i.get("expressions") or ()),
+                tuple(
+                    sorted(
+                        (key, _sql(value))
+                        for key, value in (i.get("dialect_options") or {}).items()
+                        if key.endswith("_where")
+                    )
+                ),
+            )
+            for i in inspector.get_indexes(name)
+        ]
+        found[name] = {
+            "checks": sorted(checks, key=repr),
+            "uniques": sorted(uniques, key=repr),
+            "indexes": sorted(indexes, key=repr),
+        }
+    return found
+
+
+def _named_in_models(kind: type[sa.Constraint]) -> set[str]:
+    return {
+        str(constraint.name)
+        for table in Base.metadata.sorted_tables
+        for constraint in table.constraints
+        if isinstance(constraint, kind) and constraint.name
+    }
+
+
+def _reflected_names(reflected: dict[str, dict[str, list[tuple[Any, ...]]]], part: str) -> set[str]:
+    return {entry[0] for table in reflected.values() for entry in table[part]}
+
+
+def _flat(reflected: dict[str, dict[str, list[tuple[Any, ...]]]]) -> set[tuple[Any, ...]]:
+    return {
+        (table, part, *entry)
+        for table, parts in reflected.items()
+        for part, entries in parts.items()
+        for entry in entries
+    }
+
+
 async def test_upgrade_from_empty_matches_the_models(empty_database: str) -> None:
     await asyncio.to_thread(migrations.upgrade, Settings(database_url=empty_database))
 
     assert await _inspect(empty_database, _schema_differences) == []
+
+
+async def test_upgrade_from_empty_has_the_models_checks_unique_constraints_and_indexes(
+    empty_database: str, models_database: str
+) -> None:
+    await asyncio.to_thread(migrations.upgrade, Settings(database_url=empty_database))
+
+    migrated = await _inspect(empty_database, _constraints)
+    modelled = await _inspect(models_database, _constraints)
+
+    # The engine reports every named CHECK and unique constraint of the models, so the
+    # comparison below cannot pass by reading nothing.
+    assert _reflected_names(modelled, "checks") == _named_in_models(sa.CheckConstraint)
+    assert _named_in_models(sa.UniqueConstraint) <= _reflected_names(
+        modelled, "uniques"
+    ) | _reflected_names(modelled, "indexes")
+    assert {
+        "only after the upgrade": _flat(migrated) - _flat(modelled),
+        "only in the models": _flat(modelled) - _flat(migrated),
+    } == {"only after the upgrade": set(), "only in the models": set()}
 
 
 async def test_downgrade_to_base_removes_everything_and_upgrade_works_again(
@@ -58,4 +164,211 @@ async def test_downgrade_to_base_removes_everything_and_upgrade_works_again(
 
     assert await _inspect(empty_database, _tables) == {"alembic_version"}
     await asyncio.to_thread(migrations.upgrade, settings)
+    assert await _inspect(empty_database, _schema_differences) == []
+
+
+# The tables as revision 0001 made them: written here, not taken from the models, which follow
+# head. Only the columns the rows below fill.
+AT = datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=UTC)
+USERS = sa.table(
+    "users",
+    sa.column("id", sa.Integer),
+    sa.column("email", sa.String),
+    sa.column("full_name", sa.String),
+    sa.column("password_hash", sa.String),
+    sa.column("role", sa.String),
+    sa.column("is_active", sa.Boolean),
+    sa.column("created_at", UTCDateTime),
+)
+EVENTS = sa.table(
+    "events",
+    sa.column("id", sa.Integer),
+    sa.column("organizer_id", sa.Integer),
+    sa.column("title", sa.String),
+    sa.column("description", sa.Text),
+    sa.column("location", sa.String),
+    sa.column("timezone", sa.String),
+    sa.column("starts_at", UTCDateTime),
+    sa.column("ends_at", UTCDateTime),
+    sa.column("capacity", sa.Integer),
+    sa.column("seats_booked", sa.Integer),
+    sa.column("waitlist_count", sa.Integer),
+    sa.column("status", sa.String),
+    sa.column("created_at", UTCDateTime),
+    sa.column("updated_at", UTCDateTime),
+    sa.column("deleted_at", UTCDateTime),
+)
+BOOKINGS = sa.table(
+    "bookings",
+    sa.column("id", sa.Integer),
+    sa.column("event_id", sa.Integer),
+    sa.column("user_id", sa.Integer),
+    sa.column("seats", sa.Integer),
+    sa.column("status", sa.String),
+    sa.column("active", sa.Boolean),
+    sa.column("ticket_code", sa.String),
+    sa.column("created_at", UTCDateTime),
+    sa.column("cancelled_at", UTCDateTime),
+    sa.column("checked_in_at", UTCDateTime),
+)
+AUDIT_LOG = sa.table(
+    "audit_log",
+    sa.column("id", sa.Integer),
+    sa.column("at", UTCDateTime),
+    sa.column("actor_id", sa.Integer),
+    sa.column("action", sa.String),
+    sa.column("target_type", sa.String),
+    sa.column("target_id", sa.Integer),
+    sa.column("detail", sa.Text),
+)
+ROWS: dict[str, tuple[sa.TableClause, list[dict[str, Any]]]] = {
+    "users": (
+        USERS,
+        [
+            {
+                "id": user_id,
+                "email": f"user{user_id}@example.com",
+                "full_name": f"Ünïcode {role} ✓",
+                "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+                "role": role,
+                "is_active": user_id != 3,
+                "created_at": AT,
+            }
+            for user_id, role in ((1, "organizer"), (2, "attendee"), (3, "attendee"), (4, "admin"))
+        ],
+    ),
+    "events": (
+        EVENTS,
+        [
+            {
+                "id": 10,
+                "organizer_id": 1,
+                "title": "Concert — 10% off",
+                "description": "line one\nline two",
+                "location": "Hall A",
+                "timezone": "Europe/Berlin",
+                "starts_at": datetime(2027, 1, 2, 18, 0, tzinfo=UTC),
+                "ends_at": datetime(2027, 1, 2, 21, 0, tzinfo=UTC),
+                "capacity": 2,
+                "seats_booked": 2,
+                "waitlist_count": 1,
+                "status": "published",
+                "created_at": AT,
+                "updated_at": AT,
+                "deleted_at": None,
+            },
+            {
+                "id": 11,
+                "organizer_id": 1,
+                "title": "Deleted draft",
+                "description": "",
+                "location": "Nowhere",
+                "timezone": "UTC",
+                "starts_at": datetime(2027, 2, 1, 9, 0, tzinfo=UTC),
+                "ends_at": None,
+                "capacity": 100000,
+                "seats_booked": 0,
+                "waitlist_count": 0,
+                "status": "cancelled",
+                "created_at": AT,
+                "updated_at": AT,
+                "deleted_at": AT,
+            },
+        ],
+    ),
+    "bookings": (
+        BOOKINGS,
+        [
+            {
+                "id": 100,
+                "event_id": 10,
+                "user_id": 2,
+                "seats": 2,
+                "status": "confirmed",
+                "active": True,
+                "ticket_code": "ABCDEFGHJKLMNPQR",
+                "created_at": AT,
+                "cancelled_at": None,
+                "checked_in_at": AT,
+            },
+            {
+                "id": 101,
+                "event_id": 10,
+                "user_id": 3,
+                "seats": 1,
+                "status": "waitlisted",
+                "active": True,
+                "ticket_code": "BCDEFGHJKLMNPQRS",
+                "created_at": AT,
+                "cancelled_at": None,
+                "checked_in_at": None,
+            },
+            {
+                "id": 102,
+                "event_id": 10,
+                "user_id": 3,
+                "seats": 10,
+                "status": "cancelled",
+                "active": None,
+                "ticket_code": "CDEFGHJKLMNPQRST",
+                "created_at": AT,
+                "cancelled_at": AT,
+                "checked_in_at": None,
+            },
+        ],
+    ),
+    "audit_log": (
+        AUDIT_LOG,
+        [
+            {
+                "id": 1000,
+                "at": AT,
+                "actor_id": 4,
+                "action": "user.banned",
+                "target_type": "user",
+                "target_id": 3,
+                "detail": '{"reason": "spam"}',
+            },
+            {
+                "id": 1001,
+                "at": AT,
+                "actor_id": None,
+                "action": "event.deleted",
+                "target_type": "event",
+                "target_id": 11,
+                "detail": "{}",
+            },
+        ],
+    ),
+}
+
+
+def _insert_rows(connection: Connection) -> None:
+    for table, rows in ROWS.values():
+        connection.execute(sa.insert(table), rows)
+    connection.commit()
+
+
+def _read_rows(connection: Connection) -> dict[str, list[dict[str, Any]]]:
+    return {
+        name: [
+            dict(row._mapping)
+            for row in connection.execute(sa.select(table).order_by(table.c.id)).all()
+        ]
+        for name, (table, _) in ROWS.items()
+    }
+
+
+async def test_upgrading_a_database_with_data_from_the_first_revision_keeps_it(
+    empty_database: str,
+) -> None:
+    settings = Settings(database_url=empty_database)
+    await asyncio.to_thread(migrations.upgrade, settings, "0001")
+    await _inspect(empty_database, _insert_rows)
+
+    await asyncio.to_thread(migrations.upgrade, settings)
+
+    assert await _inspect(empty_database, _read_rows) == {
+        name: rows for name, (_, rows) in ROWS.items()
+    }
     assert await _inspect(empty_database, _schema_differences) == []

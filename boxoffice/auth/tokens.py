@@ -71,7 +71,7 @@ def decode(settings: Settings, token: str, *, expected: TokenType) -> TokenClaim
             options={"require": REQUIRED_CLAIMS},
         )
         if claims["typ"] != expected.value:
-            raise InvalidToken(f"an {expected.value} token is needed here")
+            raise InvalidToken(f"a token of type {expected.value} is needed here")
         return TokenClaims(
             user_id=int(claims["sub"]),
             session_id=str(claims["sid"]),

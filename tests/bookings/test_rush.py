@@ -89,13 +89,29 @@ async def test_rush_with_waiting_list_and_several_seats_stays_exact(
     assert counted["confirmed"] + counted["waitlisted"] == RUSH
     final = await assert_seats_exact(db, event.id)
     assert final.seats_booked == await confirmed_seats(db, event.id)
-    # The line is served strictly in order: once someone had to wait, nobody later got a seat
-    # unless they were promoted, and the full house leaves fewer than 4 seats unsold.
+    # The line is served strictly in order. Every booking takes the event's row lock before its
+    # row gets an id, so ids follow the order the lock was granted in: once someone had to
+    # wait, every later booking waited too, each one place further back.
     assert final.seats_booked > CAPACITY - 4
-    positions = sorted(
-        a.json()["waitlist_position"] for a in answers if a.json()["status"] == "waitlisted"
+    confirmed = sorted(a.json()["id"] for a in answers if a.json()["status"] == "confirmed")
+    waiting = sorted(
+        (a.json()["id"], a.json()["waitlist_position"])
+        for a in answers
+        if a.json()["status"] == "waitlisted"
     )
-    assert positions[0] == 1
+    assert waiting, "the rush never filled the event"
+    assert confirmed[-1] < waiting[0][0], "a booking got a seat after someone had to wait"
+    assert [position for _, position in waiting] == list(range(1, len(waiting) + 1))
+    assert sum(a.json()["seats"] for a in answers if a.json()["status"] == "confirmed") == (
+        final.seats_booked
+    )
+    # Nobody left the line, so the positions answered are still the positions now.
+    line = await db.scalars(
+        select(Booking.id)
+        .where(Booking.event_id == event.id, Booking.status == BookingStatus.WAITLISTED)
+        .order_by(Booking.id)
+    )
+    assert list(line.all()) == [booking_id for booking_id, _ in waiting]
 
 
 async def test_interleaved_cancels_and_books_keep_the_invariants(

@@ -215,6 +215,30 @@ async def test_deleted_event_cancels_bookings_and_keeps_their_history(
     assert (await client.get(f"/api/v1/events/{event.id}")).status_code == 404
 
 
+async def test_deleting_an_event_whose_only_bookings_wait_cancels_them_and_empties_the_line(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    owner = await organizer(db)
+    owner_headers = await auth_headers(db, settings, owner)
+    event = await make_event(db, owner, capacity=2)
+    event_id = event.id
+    crowd = Crowd(client, db, settings)
+    confirmed = await crowd.book(event.id, 1)
+    waiting = await crowd.book(event.id, 3, wait=True)
+    assert (await crowd.cancel(confirmed)).status_code == 200
+    assert await crowd.status_of(waiting) == ("waitlisted", 1)
+    before = await assert_seats_exact(db, event_id)
+    assert (before.seats_booked, before.waitlist_count) == (0, 1)
+
+    deleted = await client.delete(f"/api/v1/events/{event_id}", headers=owner_headers)
+
+    assert deleted.status_code == 204
+    assert await crowd.status_of(waiting) == ("cancelled", None)
+    after = await assert_seats_exact(db, event_id)
+    assert (after.status, after.seats_booked, after.waitlist_count) == ("cancelled", 0, 0)
+    assert after.deleted_at is not None
+
+
 async def test_a_small_late_booking_waits_behind_a_big_one_even_with_seats_free(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:

@@ -216,8 +216,8 @@ async def test_time_sent_with_an_offset_is_stored_and_returned_in_utc(
         json={"starts_at": "2100-03-01T09:30:00+02:00", "ends_at": "2100-03-01T11:00:00+02:00"},
     )
 
-    assert response.json()["starts_at"] in ("2100-03-01T07:30:00Z", "2100-03-01T07:30:00+00:00")
-    assert response.json()["ends_at"] in ("2100-03-01T09:00:00Z", "2100-03-01T09:00:00+00:00")
+    assert response.json()["starts_at"] == "2100-03-01T07:30:00Z"
+    assert response.json()["ends_at"] == "2100-03-01T09:00:00Z"
 
 
 async def test_an_organizer_cannot_give_their_event_away(

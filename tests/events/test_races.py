@@ -99,3 +99,22 @@ async def test_parallel_deletes_delete_once(
     assert sorted(d.status_code for d in deletes) == [204, 404, 404]
     assert await _active_bookings(db, event_id) == []
     assert await _audited(db, event_id) == ["event.cancelled", "event.deleted"]
+
+
+async def test_parallel_deletes_of_an_event_without_bookings_delete_once(
+    servers: list[str], db: AsyncSession, settings: Settings
+) -> None:
+    # Without bookings nothing else makes the losers fail: only the row lock keeps them out.
+    organizer = await make_user(db, role=Role.ORGANIZER)
+    event_id = (await make_event(db, organizer, capacity=CROWD)).id
+    headers = await auth_headers(db, settings, organizer)
+    async with httpx.AsyncClient(timeout=60) as http:
+        deletes = await asyncio.gather(
+            *(
+                http.delete(f"{server}/api/v1/events/{event_id}", headers=headers)
+                for server in servers * 3
+            )
+        )
+
+    assert sorted(d.status_code for d in deletes) == [204] + [404] * 5
+    assert await _audited(db, event_id) == ["event.deleted"]
