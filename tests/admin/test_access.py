@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.admin.support import AUDIT_LOG, STATS, USERS, stored_user, user_path
+from tests.admin.support import ADMIN, AUDIT_LOG, STATS, USERS, stored_user, user_path
 from tests.factories import make_user, signed_in
 
 ROUTES = [
@@ -17,6 +17,9 @@ ROUTES = [
     ("DELETE", user_path("{target}"), None),
     ("GET", STATS, None),
     ("GET", AUDIT_LOG, None),
+    ("GET", f"{ADMIN}/notifications", None),
+    # Refused before the notification is looked up: any id will do.
+    ("POST", f"{ADMIN}/notifications/{{target}}/retry", None),
 ]
 
 
