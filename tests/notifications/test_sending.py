@@ -2,13 +2,18 @@
 
 import asyncio
 import io
+import shutil
+import ssl
+import subprocess
 import time
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -311,3 +316,57 @@ async def test_a_batch_cancelled_mid_send_gives_its_claims_back_at_once(
     assert {(r.status, r.claimed_by, r.attempts) for r in rows} == {
         (NotificationStatus.PENDING, None, 0)
     }
+
+
+@pytest.fixture
+def certificate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made with openssl, and trusted by this process
+    (as a deployment trusts its mail server's CA), so that STARTTLS is verified for real."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate for the STARTTLS test")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    return cert, key
+
+
+async def test_the_smtp_back_end_upgrades_to_tls_when_starttls_is_set(
+    app: FastAPI, db: AsyncSession, smtp_settings: Settings, certificate: tuple[Path, Path]
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+    await outbox.booking_confirmed(db, await make_booking(db, event))
+    await db.commit()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(*certificate)
+    mailbox = Mailbox()
+    port = free_port()
+    # A server that refuses mail on a plain connection: only an upgraded one gets through.
+    controller = Controller(
+        mailbox, hostname="127.0.0.1", port=port, tls_context=tls, require_starttls=True
+    )
+    controller.start()
+    try:
+        plain = smtp_settings.model_copy(update={"smtp_port": port})
+        clock = Clock()
+        await _worker(app, plain, clock).run_once()
+        (refused,) = await read_outbox(db, NotificationKind.BOOKING_CONFIRMED)
+        clock.now = refused.due_at
+
+        await _worker(app, plain.model_copy(update={"smtp_starttls": True}), clock).run_once()
+
+        assert len(mailbox.wait_for(1)) == 1
+    finally:
+        controller.stop()
+    assert refused.attempts == 1
+    assert refused.last_error is not None
+    assert "STARTTLS" in refused.last_error
+    (row,) = await read_outbox(db, NotificationKind.BOOKING_CONFIRMED)
+    assert row.status is NotificationStatus.SENT
