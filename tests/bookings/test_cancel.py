@@ -170,3 +170,32 @@ async def test_my_bookings_upcoming_only_leaves_out_started_events(
 
     assert upcoming["items"] == []
     assert [b["id"] for b in everything["items"]] == [booking_id]
+
+
+async def test_an_event_cancelled_ends_its_own_active_bookings_only_and_keeps_earlier_times(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    organizer, organizer_headers = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer, capacity=5)
+    elsewhere = await make_event(db, organizer, capacity=5)
+    crowd = [(await signed_in(db, settings, Role.ATTENDEE)).headers for _ in range(3)]
+    ids = [
+        (await client.post(BOOKINGS, headers=h, json={"event_id": event.id})).json()["id"]
+        for h in crowd
+    ]
+    untouched = await client.post(BOOKINGS, headers=crowd[0], json={"event_id": elsewhere.id})
+    earlier = await client.delete(f"{BOOKINGS}/{ids[0]}", headers=crowd[0])
+
+    cancelled = await client.post(f"/api/v1/events/{event.id}/cancel", headers=organizer_headers)
+
+    assert cancelled.status_code == 200
+    after = [
+        (await client.get(f"{BOOKINGS}/{i}", headers=h)).json()
+        for i, h in zip(ids, crowd, strict=True)
+    ]
+    assert [b["status"] for b in after] == ["cancelled"] * 3
+    assert all(b["cancelled_at"] is not None for b in after)
+    assert after[0]["cancelled_at"] == earlier.json()["cancelled_at"]
+    other = await client.get(f"{BOOKINGS}/{untouched.json()['id']}", headers=crowd[0])
+    assert other.json()["status"] == "confirmed"
+    assert (await assert_seats_exact(db, elsewhere.id)).seats_booked == 1
