@@ -114,16 +114,6 @@ async def booking_cancelled(session: AsyncSession, booking: Booking) -> None:
     await _drop_reminders(session, Notification.booking_id == booking.id)
 
 
-async def bookings_cancelled(session: AsyncSession, booking_ids: Sequence[int]) -> None:
-    """Many bookings cancelled at once (a ban): the same as `booking_cancelled` for each."""
-    if not booking_ids:
-        return
-    await session.execute(
-        _from_bookings(NotificationKind.BOOKING_CANCELLED, Booking.id.in_(booking_ids))
-    )
-    await _drop_reminders(session, Notification.booking_id.in_(booking_ids))
-
-
 async def event_cancelled(session: AsyncSession, event_id: int) -> None:
     """The event is being cancelled or deleted. Call it BEFORE its bookings are cancelled: it
     writes one message per confirmed or waitlisted booking, in one statement, and drops every

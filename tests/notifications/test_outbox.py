@@ -233,22 +233,6 @@ async def test_when_the_moment_returns_every_confirmed_booking_has_one_reminder_
     assert waiting.id not in {r.booking_id for r in await read_outbox(db, REMINDER)}
 
 
-async def test_a_ban_cancels_many_bookings_and_drops_their_reminders(db: AsyncSession) -> None:
-    attendee = await make_user(db)
-    bookings = [await make_booking(db, await _event(db), attendee) for _ in range(3)]
-    for booking in bookings:
-        await outbox.booking_confirmed(db, booking)
-    await db.commit()
-
-    await outbox.bookings_cancelled(db, [b.id for b in bookings[:2]])
-    await db.commit()
-
-    cancelled = await read_outbox(db, NotificationKind.BOOKING_CANCELLED)
-    assert booking_ids(cancelled) == sorted(b.id for b in bookings[:2])
-    pending = await read_outbox(db, REMINDER, PENDING)
-    assert [r.booking_id for r in pending] == [bookings[2].id]
-
-
 async def test_a_reminder_being_sent_while_the_start_moves_keeps_its_moment_and_a_new_one_follows(
     db: AsyncSession, settings: Settings
 ) -> None:

@@ -199,3 +199,31 @@ async def test_a_title_edit_tells_nobody_and_a_new_start_tells_everyone_and_move
     reminders = await read_outbox(db, NotificationKind.REMINDER, NotificationStatus.PENDING)
     assert len(reminders) == 3
     assert all(close_to(r.due_at, new_start - reminder_lead(db)) for r in reminders)
+
+
+async def test_a_ban_tells_the_holder_of_each_cancelled_booking_and_drops_their_reminders(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    smtp_settings: Settings,
+    mailbox: Mailbox,
+) -> None:
+    organizer, _ = await signed_in(db, settings, Role.ORGANIZER)
+    admin = await signed_in(db, settings, Role.ADMIN)
+    banned = await signed_in(db, settings, Role.ATTENDEE, email="banned@example.com")
+    for _ in range(2):
+        event = await make_event(db, organizer)
+        await client.post(BOOKINGS, headers=banned.headers, json={"event_id": event.id})
+    await send_everything_due(app, smtp_settings, mailbox)
+    mailbox.messages.clear()
+
+    ban = await client.patch(
+        f"/api/v1/admin/users/{banned.id}", headers=admin.headers, json={"is_active": False}
+    )
+    await send_everything_due(app, smtp_settings, mailbox)
+
+    assert ban.status_code == 200
+    assert kinds(mailbox) == {"booking_cancelled": 2}
+    assert all("banned@example.com" in str(m["To"]) for m in mailbox.messages)
+    assert await read_outbox(db, NotificationKind.REMINDER, NotificationStatus.PENDING) == []
