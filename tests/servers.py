@@ -22,11 +22,18 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    env: dict[str, str], *, workers: int = 1, startup_seconds: float = 30
+    env: dict[str, str],
+    *,
+    workers: int = 1,
+    startup_seconds: float = 30,
+    sends_mail: bool = False,
 ) -> Iterator[str]:
     """Starts `boxoffice serve` (with `workers` processes) with these settings; yields its URL."""
     args = ("--workers", str(workers))
-    with server_process(env, *args, startup_seconds=startup_seconds) as (_, base_url):
+    with server_process(env, *args, startup_seconds=startup_seconds, sends_mail=sends_mail) as (
+        _,
+        base_url,
+    ):
         yield base_url
 
 
@@ -37,11 +44,18 @@ def server_process(
     startup_seconds: float = 30,
     command: Sequence[str] = (sys.executable, "-m", "boxoffice.cli", "serve"),
     cwd: str | None = None,
+    sends_mail: bool = False,
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`boxoffice serve` with these settings and extra arguments (`--workers 2`); yields the
     process, for tests that signal it, and its base URL. `command` may be another installation's
-    (`.../venv/bin/boxoffice serve --host ...`); `--port` is added."""
+    (`.../venv/bin/boxoffice serve --host ...`); `--port` is added.
+
+    The notification worker inside `serve` is off unless `sends_mail` (then `env` decides, as in
+    production): servers of other tests, still up on the same database, would otherwise send a
+    test's messages before the server it watches does."""
     port = free_port()
+    if not sends_mail:
+        env = {"BOXOFFICE_WORKER_ENABLED": "false", **env}
     # A file, not a pipe: a pipe nobody reads fills up and stalls the server's logging.
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(

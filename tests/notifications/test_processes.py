@@ -160,7 +160,7 @@ async def test_serve_sends_notifications_by_default(
 ) -> None:
     ids = await _queue(db, 3)
 
-    with running_server(worker_env(database_url, smtp_server.port)):
+    with running_server(worker_env(database_url, smtp_server.port), sends_mail=True):
         await _wait_until_all_sent(db, ids)
 
     assert set(smtp_server.mailbox.message_ids()) == _expected_ids(ids)

@@ -83,9 +83,6 @@ def base_url(database_url: str) -> Iterator[str]:
         "BOXOFFICE_DATABASE_URL": database_url,
         "BOXOFFICE_SECRET_KEY": TEST_SECRET,
         "BOXOFFICE_RATE_LIMITS_ENABLED": "false",
-        # The pages do not need mail sent; a test that does runs a server of its own, whose
-        # worker must be the only one sending from this database.
-        "BOXOFFICE_WORKER_ENABLED": "false",
     }
     with running_server(env) as url:
         yield url
