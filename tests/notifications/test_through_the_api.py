@@ -3,11 +3,13 @@ event rules, sent by a worker to a real SMTP server and read back."""
 
 import io
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
 import httpx
 import icalendar
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,17 +28,33 @@ BOOKINGS = "/api/v1/bookings"
 EVENTS = "/api/v1/events"
 
 
-async def send_everything_due(app: FastAPI, settings: Settings, mailbox: Mailbox) -> None:
-    """Runs a worker until nothing due is left; the mailbox then holds what it sent."""
-    worker = Worker(settings, app.state.sessionmaker, name="api-test-worker")
-    sent = 0
-    while claimed := await worker.run_once():
-        sent += claimed
-    mailbox.wait_for(sent)
+@dataclass
+class Post:
+    """The mail a test's actions caused: a worker sends what is due to the test's SMTP server."""
+
+    app: FastAPI
+    settings: Settings
+    mailbox: Mailbox
+
+    async def deliver(self) -> None:
+        """Runs a worker until nothing due is left; the mailbox then holds what it sent."""
+        worker = Worker(self.settings, self.app.state.sessionmaker, name="api-test-worker")
+        sent = 0
+        while claimed := await worker.run_once():
+            sent += claimed
+        self.mailbox.wait_for(sent)
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.mailbox.messages
+
+    def kinds(self) -> Counter[str]:
+        return Counter(str(message["X-Boxoffice-Kind"]) for message in self.messages)
 
 
-def kinds(mailbox: Mailbox) -> Counter[str]:
-    return Counter(str(message["X-Boxoffice-Kind"]) for message in mailbox.messages)
+@pytest.fixture
+def post(app: FastAPI, smtp_settings: Settings, mailbox: Mailbox) -> Post:
+    return Post(app, smtp_settings, mailbox)
 
 
 def calendar_of(message: EmailMessage) -> icalendar.Calendar:
@@ -47,22 +65,17 @@ def calendar_of(message: EmailMessage) -> icalendar.Calendar:
 
 
 async def test_a_booking_sends_exactly_one_confirmation_with_the_event_as_calendar_file(
-    app: FastAPI,
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    settings: Settings,
-    smtp_settings: Settings,
-    mailbox: Mailbox,
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
 ) -> None:
     organizer, _ = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer)
     ann = await signed_in(db, settings, Role.ATTENDEE, email="ann@example.com")
 
     booked = await client.post(BOOKINGS, headers=ann.headers, json={"event_id": event.id})
-    await send_everything_due(app, smtp_settings, mailbox)
+    await post.deliver()
 
     assert booked.status_code == 201
-    (message,) = mailbox.messages
+    (message,) = post.messages
     assert message["X-Boxoffice-Kind"] == "booking_confirmed"
     assert "ann@example.com" in message["To"]
     assert event.title in message["Subject"]
@@ -74,36 +87,26 @@ async def test_a_booking_sends_exactly_one_confirmation_with_the_event_as_calend
 
 
 async def test_a_refused_booking_sends_nothing(
-    app: FastAPI,
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    settings: Settings,
-    smtp_settings: Settings,
-    mailbox: Mailbox,
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
 ) -> None:
     organizer, _ = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, capacity=1)
     first, second = await make_attendees_with_headers(db, settings, 2)
     await client.post(BOOKINGS, headers=first, json={"event_id": event.id})
-    await send_everything_due(app, smtp_settings, mailbox)
+    await post.deliver()
     before = len(await read_outbox(db))
 
     sold_out = await client.post(BOOKINGS, headers=second, json={"event_id": event.id})
     twice = await client.post(BOOKINGS, headers=first, json={"event_id": event.id})
-    await send_everything_due(app, smtp_settings, mailbox)
+    await post.deliver()
 
     assert (sold_out.json()["code"], twice.json()["code"]) == ("sold_out", "already_booked")
     assert len(await read_outbox(db)) == before
-    assert kinds(mailbox) == {"booking_confirmed": 1}
+    assert post.kinds() == {"booking_confirmed": 1}
 
 
 async def test_cancelling_an_event_tells_each_of_its_30_attendees_once_and_cancels_no_booking(
-    app: FastAPI,
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    settings: Settings,
-    smtp_settings: Settings,
-    mailbox: Mailbox,
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
 ) -> None:
     organizer, organizer_headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, capacity=25)
@@ -113,25 +116,20 @@ async def test_cancelling_an_event_tells_each_of_its_30_attendees_once_and_cance
             BOOKINGS, headers=headers, json={"event_id": event.id, "join_waitlist": True}
         )
         assert booked.status_code == 201
-    await send_everything_due(app, smtp_settings, mailbox)
-    mailbox.messages.clear()
+    await post.deliver()
+    post.messages.clear()
 
     cancelled = await client.post(f"{EVENTS}/{event.id}/cancel", headers=organizer_headers)
-    await send_everything_due(app, smtp_settings, mailbox)
+    await post.deliver()
 
     assert cancelled.status_code == 200
-    assert kinds(mailbox) == {"event_cancelled": 30}
-    assert len({str(message["To"]) for message in mailbox.messages}) == 30
+    assert post.kinds() == {"event_cancelled": 30}
+    assert len({str(message["To"]) for message in post.messages}) == 30
     assert await read_outbox(db, NotificationKind.REMINDER, NotificationStatus.PENDING) == []
 
 
 async def test_seats_coming_back_promote_the_next_in_line_and_tell_them(
-    app: FastAPI,
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    settings: Settings,
-    smtp_settings: Settings,
-    mailbox: Mailbox,
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
 ) -> None:
     organizer, _ = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, capacity=1)
@@ -143,46 +141,41 @@ async def test_seats_coming_back_promote_the_next_in_line_and_tell_them(
     )
 
     await client.delete(f"{BOOKINGS}/{held.json()['id']}", headers=holder.headers)
-    await send_everything_due(app, smtp_settings, mailbox)
+    await post.deliver()
 
-    told = [(str(m["X-Boxoffice-Kind"]), str(m["To"])) for m in mailbox.messages]
+    told = [(str(m["X-Boxoffice-Kind"]), str(m["To"])) for m in post.messages]
     assert sorted(kind for kind, _ in told) == [
         "booking_cancelled",
         "booking_confirmed",
         "waitlist_joined",
         "waitlist_promoted",
     ]
-    (joined,) = [m for m in mailbox.messages if m["X-Boxoffice-Kind"] == "waitlist_joined"]
+    (joined,) = [m for m in post.messages if m["X-Boxoffice-Kind"] == "waitlist_joined"]
     assert "waiting@example.com" in str(joined["To"])
     assert "1" in joined.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    (promoted,) = [m for m in mailbox.messages if m["X-Boxoffice-Kind"] == "waitlist_promoted"]
+    (promoted,) = [m for m in post.messages if m["X-Boxoffice-Kind"] == "waitlist_promoted"]
     assert "waiting@example.com" in str(promoted["To"])
     calendar_of(promoted)
-    (cancelled,) = [m for m in mailbox.messages if m["X-Boxoffice-Kind"] == "booking_cancelled"]
+    (cancelled,) = [m for m in post.messages if m["X-Boxoffice-Kind"] == "booking_cancelled"]
     assert "holder@example.com" in str(cancelled["To"])
 
 
 async def test_a_title_edit_tells_nobody_and_a_new_start_tells_everyone_and_moves_reminders(
-    app: FastAPI,
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    settings: Settings,
-    smtp_settings: Settings,
-    mailbox: Mailbox,
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
 ) -> None:
     organizer, organizer_headers = await signed_in(db, settings, Role.ORGANIZER)
     event = await make_event(db, organizer, capacity=5)
     for headers in await make_attendees_with_headers(db, settings, 3):
         await client.post(BOOKINGS, headers=headers, json={"event_id": event.id})
-    await send_everything_due(app, smtp_settings, mailbox)
-    mailbox.messages.clear()
+    await post.deliver()
+    post.messages.clear()
     new_start = utcnow() + timedelta(days=20)
 
     retitled = await client.patch(
         f"{EVENTS}/{event.id}", headers=organizer_headers, json={"title": "A better name"}
     )
-    await send_everything_due(app, smtp_settings, mailbox)
-    told_after_title = kinds(mailbox)
+    await post.deliver()
+    told_after_title = post.kinds()
     moved = await client.patch(
         f"{EVENTS}/{event.id}",
         headers=organizer_headers,
@@ -191,23 +184,18 @@ async def test_a_title_edit_tells_nobody_and_a_new_start_tells_everyone_and_move
             "ends_at": (new_start + timedelta(hours=2)).isoformat(),
         },
     )
-    await send_everything_due(app, smtp_settings, mailbox)
+    await post.deliver()
 
     assert (retitled.status_code, moved.status_code) == (200, 200)
     assert told_after_title == Counter()
-    assert kinds(mailbox) == {"event_changed": 3}
+    assert post.kinds() == {"event_changed": 3}
     reminders = await read_outbox(db, NotificationKind.REMINDER, NotificationStatus.PENDING)
     assert len(reminders) == 3
     assert all(close_to(r.due_at, new_start - reminder_lead(db)) for r in reminders)
 
 
 async def test_a_ban_tells_the_holder_of_each_cancelled_booking_and_drops_their_reminders(
-    app: FastAPI,
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    settings: Settings,
-    smtp_settings: Settings,
-    mailbox: Mailbox,
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
 ) -> None:
     organizer, _ = await signed_in(db, settings, Role.ORGANIZER)
     admin = await signed_in(db, settings, Role.ADMIN)
@@ -215,15 +203,15 @@ async def test_a_ban_tells_the_holder_of_each_cancelled_booking_and_drops_their_
     for _ in range(2):
         event = await make_event(db, organizer)
         await client.post(BOOKINGS, headers=banned.headers, json={"event_id": event.id})
-    await send_everything_due(app, smtp_settings, mailbox)
-    mailbox.messages.clear()
+    await post.deliver()
+    post.messages.clear()
 
     ban = await client.patch(
         f"/api/v1/admin/users/{banned.id}", headers=admin.headers, json={"is_active": False}
     )
-    await send_everything_due(app, smtp_settings, mailbox)
+    await post.deliver()
 
     assert ban.status_code == 200
-    assert kinds(mailbox) == {"booking_cancelled": 2}
-    assert all("banned@example.com" in str(m["To"]) for m in mailbox.messages)
+    assert post.kinds() == {"booking_cancelled": 2}
+    assert all("banned@example.com" in str(m["To"]) for m in post.messages)
     assert await read_outbox(db, NotificationKind.REMINDER, NotificationStatus.PENDING) == []
