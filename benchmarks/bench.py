@@ -4,7 +4,9 @@ For every server configuration (CONFIGS: the old `uvicorn --workers 2`, then eac
 added in turn, the last one being `boxoffice serve --workers 2` as shipped) on a fresh
 database of each engine (PostgreSQL by default; BENCH_ENGINES=sqlite,postgresql,mariadb),
 in PASSES passes that alternate the order of the configurations (forth, back, ...), so that a
-machine growing busier or quieter during the run favours none; figures sum the passes:
+machine growing busier or quieter during the run favours none; figures sum the passes.
+BENCH_BASELINE=<path of another checkout> adds that code's `boxoffice serve` as a first
+configuration, for a before/after in one run (same database schema needed). Scenarios:
 
 - ceiling: `GET /healthz`, the trivial route of the same server with the same processes;
 - browse: `GET /api/v1/events?limit=20` (first page), then `GET /api/v1/events/{id}`;
@@ -77,6 +79,8 @@ class Config:
     name: str
     command: list[str]
     env: dict[str, str] = field(default_factory=dict)
+    # Where the server's code comes from: `python -m` imports from its working directory.
+    cwd: str | None = None
 
 
 SERVE = [sys.executable, "-m", "boxoffice.cli", "serve"]
@@ -178,6 +182,7 @@ def _serving(config: Config, env: dict[str, str]) -> Iterator[str]:
             env={**os.environ, "BOXOFFICE_LOG_LEVEL": "WARNING", **env, **config.env},
             stdout=log,
             stderr=subprocess.STDOUT,
+            cwd=config.cwd,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -387,6 +392,11 @@ def main() -> None:
     available = engines.discover()
     chosen = [name for name in wanted if name in available.engines]
     configs = [c for c in CONFIGS if os.environ.get("BENCH_CONFIGS", c.name) in c.name]
+    baseline = os.environ.get("BENCH_BASELINE")
+    if baseline:
+        # A checkout of an earlier commit, served in the same run: before and after a change
+        # on the same machine at the same time (this machine's speed drifts within minutes).
+        configs.insert(0, Config(f"baseline {baseline}", SERVE, cwd=baseline))
     machine = _machine()
     print(f"boxoffice bench on {machine}")
     print(

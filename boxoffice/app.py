@@ -8,7 +8,7 @@ from boxoffice import metrics, ops
 from boxoffice.admin.router import router as admin_router
 from boxoffice.auth.router import router as auth_router
 from boxoffice.bookings.router import router as bookings_router
-from boxoffice.db import create_engine, create_sessionmaker
+from boxoffice.db import create_engine, create_reading_sessionmaker, create_sessionmaker
 from boxoffice.docs import install_docs
 from boxoffice.errors import install_error_handlers
 from boxoffice.events.router import router as events_router
@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine, settings)
+    app.state.reading_sessionmaker = create_reading_sessionmaker(engine, settings)
     app.state.rate_limiter = RateLimiter(settings)
 
     install_error_handlers(app)

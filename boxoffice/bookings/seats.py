@@ -45,10 +45,10 @@ def _bookable_now(now: datetime) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-async def take(session: AsyncSession, event_id: int, seats: int, now: datetime) -> bool:
-    """The one statement that sells seats: it takes all of them, or changes nothing."""
-    return await changed_one(
-        session,
+async def take(session: AsyncSession, event_id: int, seats: int, now: datetime) -> Event | None:
+    """The one statement that sells seats: it takes all of them and answers the event as it is
+    now, or changes nothing and answers None."""
+    taking = (
         update_event(event_id)
         .where(
             *_bookable_now(now),
@@ -56,8 +56,15 @@ async def take(session: AsyncSession, event_id: int, seats: int, now: datetime) 
             Event.waitlist_count == 0,
             Event.seats_booked + seats <= Event.capacity,
         )
-        .values(seats_booked=Event.seats_booked + seats),
+        .values(seats_booked=Event.seats_booked + seats)
+        .execution_options(synchronize_session=False)
     )
+    if session.get_bind().dialect.update_returning:
+        # The event comes back with the change: a round trip less than reading it apart.
+        returned = taking.returning(Event).execution_options(populate_existing=True)
+        return (await session.scalars(returned)).one_or_none()
+    # MariaDB's UPDATE returns nothing; the row lock it took keeps the event as it left it.
+    return await current_event(session, event_id) if await changed_one(session, taking) else None
 
 
 async def join_waitlist(session: AsyncSession, event_id: int, now: datetime) -> bool:

@@ -2,6 +2,7 @@
 waiting list change only through the seat ledger (`seats`), which writes down the lock order."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -38,18 +39,18 @@ def _not_bookable(event: Event) -> EventNotBookable:
 async def book(
     session: AsyncSession, attendee: User, *, event_id: int, seat_count: int, join_waitlist: bool
 ) -> Booking:
-    event = await seats.current_event(session, event_id)
-    if event is None or not policy.may_see(event, attendee):
-        raise NotFound(f"there is no event {event_id}")
     now = utcnow()
-    if not seats.is_bookable(event, now):
-        raise _not_bookable(event)
     # The account before the event, the lock order a ban follows too: a booking racing a ban of
     # its holder is either swept by the ban or refused.
     await users_service.hold_active(session, attendee.id)
-    if await seats.take(session, event_id, seat_count, now):
+    # Seats first, questions later: a sale is one statement, and only a refusal asks why.
+    event = await seats.take(session, event_id, seat_count, now)
+    if event is not None:
         status = BookingStatus.CONFIRMED
-    elif join_waitlist and await seats.join_waitlist(session, event_id, now):
+    elif join_waitlist:
+        event = await _bookable_event(session, attendee, event_id, now)
+        if not await seats.join_waitlist(session, event_id, now):
+            raise await _refused(session, attendee, event_id, seat_count)
         status = BookingStatus.WAITLISTED
     else:
         raise await _refused(session, attendee, event_id, seat_count)
@@ -91,6 +92,18 @@ def _already_booked() -> AlreadyBooked:
     return AlreadyBooked("you already have a booking for this event; cancel it to book again")
 
 
+async def _bookable_event(
+    session: AsyncSession, attendee: User, event_id: int, now: datetime
+) -> Event:
+    """The event as it is now, if the attendee may book it; else why not."""
+    event = await seats.current_event(session, event_id)
+    if event is None or not policy.may_see(event, attendee):
+        raise NotFound(f"there is no event {event_id}")
+    if not seats.is_bookable(event, now):
+        raise _not_bookable(event)
+    return event
+
+
 async def _refused(
     session: AsyncSession, attendee: User, event_id: int, seat_count: int
 ) -> DomainError:
@@ -98,11 +111,10 @@ async def _refused(
     holds comes first: it is the answer whether or not seats are left."""
     if (await session.scalars(repository.active_of(attendee.id, event_id))).first() is not None:
         return _already_booked()
-    event = await seats.current_event(session, event_id)
-    if event is None:
-        return NotFound(f"there is no event {event_id}")
-    if not seats.is_bookable(event, utcnow()):
-        return _not_bookable(event)
+    try:
+        event = await _bookable_event(session, attendee, event_id, utcnow())
+    except DomainError as error:
+        return error
     if event.waitlist_count:
         return SoldOut(
             f"{event.waitlist_count} bookings are waiting for seats; send join_waitlist=true "

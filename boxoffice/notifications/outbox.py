@@ -61,8 +61,7 @@ async def booking_confirmed(session: AsyncSession, booking: Booking) -> None:
     moment = starts_at - reminder_lead(session)
     if moment > utcnow():
         rows.append(_row(NotificationKind.REMINDER, booking, due_at=moment))
-    # One statement for both rows: a round trip less in every booking's transaction.
-    await session.execute(insert(Notification).values(rows))
+    await _write(session, rows)
 
 
 async def waitlist_joined(session: AsyncSession, booking: Booking) -> None:
@@ -76,7 +75,7 @@ async def waitlist_joined(session: AsyncSession, booking: Booking) -> None:
         )
         position = int((await session.execute(ahead)).scalar_one())
     row = _row(NotificationKind.WAITLIST_JOINED, booking, payload={"position": position})
-    await session.execute(insert(Notification).values(row))
+    await _write(session, [row])
 
 
 async def waitlist_promoted(session: AsyncSession, booking_ids: Sequence[int]) -> None:
@@ -108,9 +107,7 @@ async def waitlist_promoted(session: AsyncSession, booking_ids: Sequence[int]) -
 async def booking_cancelled(session: AsyncSession, booking: Booking) -> None:
     """A confirmed or waitlisted booking was cancelled by its holder or an admin (not by its
     event's cancellation: that is `event_cancelled`). Its reminder is dropped."""
-    await session.execute(
-        insert(Notification).values(_row(NotificationKind.BOOKING_CANCELLED, booking))
-    )
+    await _write(session, [_row(NotificationKind.BOOKING_CANCELLED, booking)])
     await _drop_reminders(session, Notification.booking_id == booking.id)
 
 
@@ -197,6 +194,16 @@ async def _starts_at(session: AsyncSession, event_id: int) -> datetime:
 
 def _encode(payload: dict[str, object] | None) -> str | None:
     return None if payload is None else json.dumps(payload, separators=(",", ":"))
+
+
+# Of the table, not the entity: the ORM's bulk INSERT would add its bookkeeping to every call.
+_INSERT = insert(Notification.metadata.tables[Notification.__tablename__])
+
+
+async def _write(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    # Rows given apart from the statement: SQLAlchemy compiles it once and still sends one
+    # multi-row INSERT, where `.values(rows)` would be compiled again on every call.
+    await session.execute(_INSERT, rows)
 
 
 def _row(

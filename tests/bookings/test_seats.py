@@ -45,7 +45,7 @@ async def test_seats_and_places_in_line_are_not_taken_for_an_event_that_is_not_b
     await db.execute(update(Event).where(Event.id == event.id).values(**change))
     await db.commit()
 
-    took = await seats.take(db, event.id, 1, utcnow())
+    took = await seats.take(db, event.id, 1, utcnow()) is not None
     joined = await seats.join_waitlist(db, event.id, utcnow())
     await db.commit()
 
