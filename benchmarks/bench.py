@@ -15,7 +15,9 @@ configuration, for a before/after in one run (same database schema needed). Scen
 - login: logins at the production argon2 cost while one client probes `/healthz`.
 
 Every throughput is also given as a ratio to the ceiling measured in the same run, and every
-scenario records the load driver's own CPU share (near 1.0: the driver was the limit). The
+scenario records the load driver's own CPU share (near 1.0: the driver was the limit) and the
+CPU the rest of the machine (server and database) spent per request: on C cores, C seconds
+of CPU per second is the most there is, so 1000 * C / (that figure) is its speed limit. The
 seats are checked after each rush and the spread: a fast wrong answer is no result. Prints a
 table; writes bench-results/bench.json.
 """
@@ -107,6 +109,7 @@ class Data:
 
     rush_events: list[int]
     spread_events: list[int]
+    warm_up_event: int
     crowd: list[dict[str, str]]
     emails: list[str]
 
@@ -134,7 +137,8 @@ async def _arrange(settings: Settings, slots: int) -> list[Data]:
 
         rush = [event(SEATS, f"Rush {i}") for i in range(ROUNDS * slots)]
         spread = [event(SPREAD_SEATS, f"Concert {i}") for i in range(SPREAD_EVENTS * slots)]
-        db.add_all(rush + spread)
+        warm_up = [event(SEATS, f"Warm-up {i}") for i in range(slots)]
+        db.add_all(rush + spread + warm_up)
         await db.commit()
         crowd = await make_attendees_with_headers(db, settings, ATTENDEES)
         emails = list(
@@ -145,6 +149,7 @@ async def _arrange(settings: Settings, slots: int) -> list[Data]:
         Data(
             [e.id for e in rush[ROUNDS * n : ROUNDS * (n + 1)]],
             [e.id for e in spread[SPREAD_EVENTS * n : SPREAD_EVENTS * (n + 1)]],
+            warm_up[n].id,
             crowd,
             emails,
         )
@@ -229,12 +234,7 @@ async def _rush(url: str, settings: Settings, data: Data) -> Outcome:
         booked = (await _seats_booked(settings, [event_id]))[event_id]
         assert outcome.statuses.count(201) == SEATS == booked, "rush: seats not exact"
         rounds.append(outcome)
-    return Outcome(
-        seconds=sum(r.seconds for r in rounds),
-        client_cpu_seconds=sum(r.client_cpu_seconds for r in rounds),
-        latencies=[t for r in rounds for t in r.latencies],
-        statuses=[s for r in rounds for s in r.statuses],
-    )
+    return _merged(rounds)
 
 
 async def _spread(url: str, settings: Settings, data: Data) -> Outcome:
@@ -304,14 +304,20 @@ def _merged(parts: list[Outcome]) -> Outcome:
         client_cpu_seconds=sum(p.client_cpu_seconds for p in parts),
         latencies=[t for p in parts for t in p.latencies],
         statuses=[s for p in parts for s in p.statuses],
+        machine_cpu_seconds=sum(p.machine_cpu_seconds for p in parts),
     )
 
 
 async def _scenarios(url: str, settings: Settings, data: Data, measured: Measured) -> None:
     listing = request("GET", "/api/v1/events?limit=20")
     details = [request("GET", f"/api/v1/events/{e}") for e in data.spread_events]
-    # Warm-up: connection pools, statement caches, imported code paths.
+    # Warm-up, as a server that has been running is: every pooled connection open and its
+    # statements prepared (asyncpg prepares per connection), SQLAlchemy's statement caches,
+    # code paths imported. The booking warm-up sells out an event of its own, so that both
+    # answers, confirmed and sold out, have been given.
     await _load(url, [listing] * 100 + details[:100])
+    warm_up = {"event_id": data.warm_up_event}
+    await _load(url, [request("POST", "/api/v1/bookings", h, warm_up) for h in data.crowd])
     measured.add("ceiling", await _load(url, [request("GET", "/healthz")] * CEILING))
     measured.add("browse list", await _load(url, [listing] * BROWSE))
     browse = [details[i % len(details)] for i in range(BROWSE)]
@@ -383,6 +389,7 @@ def _print(engine_name: str, config: Config, summary: dict[str, Any]) -> None:
         print(
             f"  {name:<14} {row['per_second']:>8.1f}/s  ratio {row['ratio']:>5.3f}  "
             f"p50 {row['p50_ms']:>7.2f} ms  p99 {row['p99_ms']:>8.2f} ms  "
+            f"cpu/request {row['cpu_ms_per_request']:>6.2f} ms  "
             f"client cpu {row['client_cpu']:.2f}{extra}"
         )
 

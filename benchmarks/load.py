@@ -30,6 +30,14 @@ def request(
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
 
 
+def machine_busy_seconds() -> float:
+    """CPU time every core of the machine has spent busy since boot (/proc/stat)."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Outcome:
     seconds: float
@@ -37,6 +45,8 @@ class Outcome:
     latencies: list[float]
     statuses: list[int]
     bodies: list[bytes] = field(default_factory=list)
+    # CPU the whole machine spent meanwhile: server, database, the driver, anything else.
+    machine_cpu_seconds: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -55,6 +65,12 @@ class Outcome:
             "p99_ms": round(self.percentile_ms(0.99), 2),
             # Share of one core the driver used while it ran: near 1.0, the driver was the limit.
             "client_cpu": round(self.client_cpu_seconds / self.seconds, 2),
+            # What a request cost the server and its database (the machine minus the driver):
+            # with C cores, C seconds of it per second is as fast as the machine can go.
+            "cpu_ms_per_request": round(
+                (self.machine_cpu_seconds - self.client_cpu_seconds) / len(self.statuses) * 1000,
+                2,
+            ),
         }
 
 
@@ -102,7 +118,7 @@ async def drive(
             if keep_bodies:
                 bodies[index] = body
 
-    cpu, started = time.process_time(), time.perf_counter()
+    cpu, busy, started = time.process_time(), machine_busy_seconds(), time.perf_counter()
     try:
         await asyncio.gather(*(work(connection) for connection in connections))
     finally:
@@ -114,6 +130,7 @@ async def drive(
         latencies=latencies,
         statuses=statuses,
         bodies=bodies,
+        machine_cpu_seconds=machine_busy_seconds() - busy,
     )
 
 

@@ -26,7 +26,7 @@ API_PREFIX = "/api/v1"
 
 def create_app(settings: Settings) -> FastAPI:
     engine = create_engine(settings)
-    metrics.instrument_pool(engine, max_overflow=settings.database_pool_size)
+    metrics.instrument_pool(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

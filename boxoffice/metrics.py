@@ -62,9 +62,9 @@ POOL_IN_USE = Gauge(
     "Database connections checked out of the pools right now.",
     multiprocess_mode="livesum",
 )
-POOL_OVERFLOW = Gauge(
-    "boxoffice_db_pool_overflow",
-    "Connections open beyond the pools' configured size right now.",
+POOL_OPEN = Gauge(
+    "boxoffice_db_pool_connections_open",
+    "Database connections the pools hold open right now, in use or idle.",
     multiprocess_mode="livesum",
 )
 POOL_WAITS = Counter(
@@ -128,7 +128,7 @@ def _template(scope: Scope) -> str:
     return template
 
 
-def instrument_pool(engine: AsyncEngine, *, max_overflow: int) -> None:
+def instrument_pool(engine: AsyncEngine) -> None:
     """Keeps the pool gauges current through the pool's events, and counts the checkouts that
     wait (and those that time out) by wrapping the pool's one way to hand out a connection."""
     pool = engine.sync_engine.pool
@@ -150,8 +150,9 @@ def instrument_pool(engine: AsyncEngine, *, max_overflow: int) -> None:
     hand_out = pool.connect
 
     def connect() -> Any:
-        # A queue pool's overflow() counts up from -size to max_overflow as it opens connections.
-        if _number(pool, "checkedin") == 0 and _number(pool, "overflow") >= max_overflow:
+        # A queue pool's overflow() counts up from -size as it opens connections, to 0 at its
+        # size: it has no overflow (db.create_engine).
+        if _number(pool, "checkedin") == 0 and _number(pool, "overflow") >= 0:
             POOL_WAITS.inc()
         try:
             return hand_out()
@@ -165,7 +166,7 @@ def instrument_pool(engine: AsyncEngine, *, max_overflow: int) -> None:
 def refresh_pool_gauges(engine: AsyncEngine) -> None:
     pool = engine.sync_engine.pool
     POOL_IN_USE.set(_number(pool, "checkedout"))
-    POOL_OVERFLOW.set(max(0, _number(pool, "overflow")))
+    POOL_OPEN.set(_number(pool, "checkedin") + _number(pool, "checkedout"))
 
 
 def _number(pool: Pool, method: str) -> int:
