@@ -4,7 +4,7 @@ import math
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -112,12 +112,18 @@ async def paginate(
     """One page of a listing's rows (every row when `page` is None) and how many there are in all.
 
     `counting` is the query to count when `query` only decorates it (joined columns, loaders):
-    counting those would compute them for every row of the listing."""
+    counting those would compute them for every row of the listing. The count is a statement
+    of its own, so it runs only when the rows cannot tell: a page that is neither full nor empty
+    past the start ends the listing, and its offset plus its rows are the total."""
+    if page is None:
+        rows = (await session.execute(query)).all()
+        return rows, len(rows)
+    rows = (await session.execute(query.limit(page.limit).offset(page.offset))).all()
+    if 0 < len(rows) < page.limit or (not rows and page.offset == 0):
+        return rows, page.offset + len(rows)
     counted = await session.execute(count_of(query if counting is None else counting))
     total: int = counted.scalar_one()
-    if page is not None:
-        query = query.limit(page.limit).offset(page.offset)
-    return (await session.execute(query)).all(), total
+    return rows, total
 
 
 async def paginate_scalars(
@@ -132,10 +138,12 @@ async def paginate_scalars(
     return [row[0] for row in rows], total
 
 
-async def changed_one(session: AsyncSession, statement: Executable) -> bool:
+async def changed_one(
+    session: AsyncSession, statement: Executable, parameters: Mapping[str, Any] | None = None
+) -> bool:
     """Runs an UPDATE meant for one row; whether it found the row its WHERE asks for. A
     conditional UPDATE's row count is how the database answers "did I win?"."""
-    result = await session.execute(statement)
+    result = await session.execute(statement, parameters)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 

@@ -2,9 +2,8 @@
 waiting list change only through the seat ledger (`seats`), which writes down the lock order."""
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,14 +44,11 @@ async def book(
     await users_service.hold_active(session, attendee.id)
     # Seats first, questions later: a sale is one statement, and only a refusal asks why.
     event = await seats.take(session, event_id, seat_count, now)
-    if event is not None:
-        status = BookingStatus.CONFIRMED
-    elif join_waitlist:
-        event = await _bookable_event(session, attendee, event_id, now)
-        if not await seats.join_waitlist(session, event_id, now):
-            raise await _refused(session, attendee, event_id, seat_count)
+    status = BookingStatus.CONFIRMED
+    if event is None and join_waitlist:
+        event = await seats.join_waitlist(session, event_id, now)
         status = BookingStatus.WAITLISTED
-    else:
+    if event is None:
         raise await _refused(session, attendee, event_id, seat_count)
 
     booking = Booking(
@@ -92,29 +88,37 @@ def _already_booked() -> AlreadyBooked:
     return AlreadyBooked("you already have a booking for this event; cancel it to book again")
 
 
-async def _bookable_event(
-    session: AsyncSession, attendee: User, event_id: int, now: datetime
-) -> Event:
-    """The event as it is now, if the attendee may book it; else why not."""
-    event = await seats.current_event(session, event_id)
-    if event is None or not policy.may_see(event, attendee):
-        raise NotFound(f"there is no event {event_id}")
-    if not seats.is_bookable(event, now):
-        raise _not_bookable(event)
-    return event
+# The event as it is now, and whether the attendee already holds an active booking for it.
+_EVENT_AND_HOLDING = (
+    select(
+        Event,
+        exists()
+        .where(
+            Booking.event_id == Event.id,
+            Booking.user_id == bindparam("user_id"),
+            Booking.active.is_(True),
+        )
+        .label("holding"),
+    )
+    .where(Event.id == bindparam("event_id"), Event.deleted_at.is_(None))
+    .execution_options(populate_existing=True)
+)
 
 
 async def _refused(
     session: AsyncSession, attendee: User, event_id: int, seat_count: int
 ) -> DomainError:
-    """Why the seats could not be had, as the event stands now. A booking the attendee already
-    holds comes first: it is the answer whether or not seats are left."""
-    if (await session.scalars(repository.active_of(attendee.id, event_id))).first() is not None:
+    """Why the seats could not be had, as the event stands now, asked in one statement. A booking
+    the attendee already holds comes first: it is the answer whether or not seats are left."""
+    asked = {"event_id": event_id, "user_id": attendee.id}
+    found = (await session.execute(_EVENT_AND_HOLDING, asked)).one_or_none()
+    if found is not None and found.holding:
         return _already_booked()
-    try:
-        event = await _bookable_event(session, attendee, event_id, utcnow())
-    except DomainError as error:
-        return error
+    event = None if found is None else found.Event
+    if event is None or not policy.may_see(event, attendee):
+        return NotFound(f"there is no event {event_id}")
+    if not seats.is_bookable(event, utcnow()):
+        return _not_bookable(event)
     if event.waitlist_count:
         return SoldOut(
             f"{event.waitlist_count} bookings are waiting for seats; send join_waitlist=true "

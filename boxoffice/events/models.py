@@ -1,7 +1,17 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, Update, update
+from sqlalchemy import (
+    BindParameter,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Update,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from boxoffice.db import Base, StrEnumText, UTCDateTime, utcnow
@@ -60,7 +70,7 @@ class Event(Base):
         return self.organizer.full_name
 
 
-def update_event(event_id: int) -> Update:
+def update_event(event_id: int | BindParameter[int]) -> Update:
     """An UPDATE of one event that finds it by its primary key on every engine. Given a status or
     a date in the WHERE, InnoDB may find the row through ix_events_listing instead and lock that
     index entry before the row: the opposite order of a statement that holds the row and changes

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from boxoffice.events.models import Event, EventStatus
@@ -61,10 +61,10 @@ def with_organizer(query: Select[Event]) -> Select[Event]:
     return query.options(joinedload(Event.organizer))
 
 
-def by_id(event_id: int) -> Select[Event]:
-    return (
-        select(Event)
-        .options(joinedload(Event.organizer))
-        .where(Event.id == event_id, Event.deleted_at.is_(None))
-        .execution_options(populate_existing=True)
-    )
+# Built once with a bound parameter ({"event_id": ...}): every event read runs it.
+BY_ID = (
+    select(Event)
+    .options(joinedload(Event.organizer))
+    .where(Event.id == bindparam("event_id"), Event.deleted_at.is_(None))
+    .execution_options(populate_existing=True)
+)

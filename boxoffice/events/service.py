@@ -52,7 +52,7 @@ async def create(session: AsyncSession, organizer: User, data: EventCreate) -> E
 
 async def get_visible(session: AsyncSession, event_id: int, viewer: User | None) -> Event:
     """The event if this viewer may read it; 404 otherwise, so that drafts cannot be probed."""
-    event = (await session.scalars(repository.by_id(event_id))).one_or_none()
+    event = (await session.scalars(repository.BY_ID, {"event_id": event_id})).one_or_none()
     if event is None or not policy.may_see(event, viewer):
         raise NotFound(f"there is no event {event_id}")
     return event
@@ -187,7 +187,7 @@ async def _locked(session: AsyncSession, event_id: int) -> Event:
 
 async def _reload(session: AsyncSession, event_id: int) -> Event:
     """The event as stored now; a racing delete makes it 404, not a server error."""
-    event = (await session.scalars(repository.by_id(event_id))).one_or_none()
+    event = (await session.scalars(repository.BY_ID, {"event_id": event_id})).one_or_none()
     if event is None:
         raise NotFound(f"there is no event {event_id}")
     return event

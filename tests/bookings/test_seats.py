@@ -46,7 +46,7 @@ async def test_seats_and_places_in_line_are_not_taken_for_an_event_that_is_not_b
     await db.commit()
 
     took = await seats.take(db, event.id, 1, utcnow()) is not None
-    joined = await seats.join_waitlist(db, event.id, utcnow())
+    joined = await seats.join_waitlist(db, event.id, utcnow()) is not None
     await db.commit()
 
     assert (took, joined) == (False, False)
