@@ -30,7 +30,7 @@ async def list_events(
     `mine=true` lists the caller's own events of every status instead (organizers and admins),
     and only then may `status` narrow them."""
     events, total = await service.list_events(session, filters, page, viewer)
-    return Page.of([EventRead.model_validate(e) for e in events], total, page)
+    return Page.of([EventRead.model_validate(row) for row in events], total, page)
 
 
 @router.post("", status_code=201, responses=problem_responses(*ROLE_ERRORS))

@@ -2,13 +2,14 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.audit import AuditAction, record
 from boxoffice.bookings import seats
-from boxoffice.db import changed_one, paginate_scalars, utcnow
+from boxoffice.db import changed_one, paginate, utcnow
 from boxoffice.errors import Forbidden, NotAuthenticated, NotFound, Unprocessable
 from boxoffice.events import policy, repository
 from boxoffice.events.errors import CapacityBelowBooked, EventNotEditable, InvalidTransition
@@ -68,7 +69,8 @@ async def get_managed(session: AsyncSession, event_id: int, user: User) -> Event
 
 async def list_events(
     session: AsyncSession, filters: EventFilters, page: PageParams, viewer: User | None
-) -> tuple[Sequence[Event], int]:
+) -> tuple[Sequence[Row[Any]], int]:
+    """A page of events as rows of EventRead's fields, and the total."""
     owner_id = None
     if filters.mine:
         if viewer is None:
@@ -82,7 +84,7 @@ async def list_events(
             errors=[{"loc": ["query", "status"], "msg": "only together with mine=true"}],
         )
     query = repository.listing(filters, now=utcnow(), owner_id=owner_id)
-    return await paginate_scalars(session, repository.with_organizer(query), page, counting=query)
+    return await paginate(session, repository.shown(query), page, counting=query)
 
 
 async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) -> Event:
