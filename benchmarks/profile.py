@@ -4,13 +4,16 @@
 process (httpx's ASGI transport, no sockets), on a fresh database, for each request kind:
 the SQL statements it runs and its other round trips (pool pre-ping, BEGIN, COMMIT/ROLLBACK),
 counted by SQLAlchemy event listeners; the median time of SEQUENTIAL requests one after the
-other, and the CPU time they cost this process (client and server, not the database); and,
+other, the CPU time they cost this process (client and server, not the database) and the
+Python function calls they make (cProfile: the one figure a busy machine does not move); and,
 with PROFILE=1, a pyinstrument profile of them. BENCH_KINDS=text keeps the kinds whose name
 holds it. Prints; asserts nothing.
 """
 
 import asyncio
+import cProfile
 import os
+import pstats
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -187,9 +190,10 @@ async def _report(
         times.append(time.perf_counter() - started)
         assert response.status_code == expected, (name, response.text)
     cpu = (time.process_time() - cpu_started) / count
+    calls = await _python_calls(call, expected)
     print(
         f"\n{name}: median {statistics.median(times) * 1000:.2f} ms in sequence, "
-        f"{cpu * 1000:.2f} ms of this process's CPU each; "
+        f"{cpu * 1000:.2f} ms of this process's CPU each, {calls:.0f} Python calls each; "
         f"{len(counted.statements)} statements, {counted.round_trips()} round trips "
         f"(pre-ping {counted.pings}, BEGIN {counted.begins}, COMMIT/ROLLBACK {counted.ends})"
     )
@@ -198,6 +202,20 @@ async def _report(
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+async def _python_calls(call: Callable[[], Awaitable[httpx.Response]], expected: int) -> float:
+    """Python function calls per request (client and server), counted by cProfile: unlike any
+    time, the same on a busy machine as on a quiet one, so a change's effect shows at once."""
+    counter = cProfile.Profile()
+    counter.enable()
+    for _ in range(_COUNTED):
+        assert (await call()).status_code == expected
+    counter.disable()
+    return pstats.Stats(counter).total_calls / _COUNTED  # type: ignore[attr-defined, no-any-return]
+
+
+_COUNTED = 20
 
 
 def _profiler() -> Any:

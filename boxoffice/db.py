@@ -147,26 +147,30 @@ async def changed_one(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def lock_rows(
-    session: AsyncSession,
-    column: InstrumentedAttribute[Any],
-    *where: ColumnElement[bool],
-    shared: bool = False,
-) -> int:
+class RowLock:
     """Locks the rows of `column`'s table that match `where` until the transaction ends, and
-    says how many there were. A shared lock keeps writers out but lets other lockers in; the
-    exclusive one is PostgreSQL's FOR NO KEY UPDATE, which, like an UPDATE, leaves foreign key
-    checks alone. SQLite has no row locks: there, writing `column` back unchanged takes the
-    database's write lock, which serialises writers just as well (shared or not)."""
-    if session.get_bind().dialect.name == "sqlite":
-        written = await session.execute(
-            update(column.class_).where(*where).values({column: column})
+    says how many there were. Built once, with the WHERE's values as bound parameters given at
+    each use (`await lock(session, user_id=...)`). A shared lock keeps writers out but lets other
+    lockers in; the exclusive one is PostgreSQL's FOR NO KEY UPDATE, which, like an UPDATE,
+    leaves foreign key checks alone. SQLite has no row locks: there, writing `column` back
+    unchanged takes the database's write lock, which serialises writers just as well (shared
+    or not)."""
+
+    def __init__(
+        self, column: InstrumentedAttribute[Any], *where: ColumnElement[bool], shared: bool = False
+    ) -> None:
+        self._writing = update(column.class_).where(*where).values({column: column})
+        # key_share: FOR NO KEY UPDATE when exclusive; a shared FOR KEY SHARE would not stop an
+        # UPDATE, so shared stays FOR SHARE. MySQL and MariaDB ignore it.
+        self._locking = (
+            select(column).where(*where).with_for_update(read=shared, key_share=not shared)
         )
-        return int(written.rowcount)  # type: ignore[attr-defined]
-    # key_share: FOR NO KEY UPDATE when exclusive; a shared FOR KEY SHARE would not stop an
-    # UPDATE, so shared stays FOR SHARE. MySQL and MariaDB ignore it.
-    locking = select(column).where(*where).with_for_update(read=shared, key_share=not shared)
-    return len((await session.execute(locking)).all())
+
+    async def __call__(self, session: AsyncSession, **parameters: Any) -> int:
+        if session.get_bind().dialect.name == "sqlite":
+            written = await session.execute(self._writing, parameters)
+            return int(written.rowcount)  # type: ignore[attr-defined]
+        return len((await session.execute(self._locking, parameters)).all())
 
 
 def utcnow() -> datetime:

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings import repository
 from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
-from boxoffice.db import changed_one, lock_rows, utcnow
+from boxoffice.db import RowLock, changed_one, utcnow
 from boxoffice.events.models import Event, EventStatus, update_event
 from boxoffice.notifications import outbox
 
@@ -106,9 +106,12 @@ async def current_event(session: AsyncSession, event_id: int) -> Event | None:
     return found.one_or_none()
 
 
+_LOCK_EVENT = RowLock(Event.seats_booked, Event.id == bindparam("event_id"))
+
+
 async def lock_event(session: AsyncSession, event_id: int) -> Event | None:
     """Takes the event's row lock until the transaction ends; the event as stored then."""
-    await lock_rows(session, Event.seats_booked, Event.id == event_id)
+    await _LOCK_EVENT(session, event_id=event_id)
     return await current_event(session, event_id)
 
 

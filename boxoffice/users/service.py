@@ -1,9 +1,9 @@
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from boxoffice.db import changed_one, lock_rows
+from boxoffice.db import RowLock, changed_one
 from boxoffice.errors import Conflict, Forbidden, NotFound
 from boxoffice.users.models import Role, User
 
@@ -51,14 +51,18 @@ async def _change_if(
     )
 
 
+_HOLD_ACTIVE = RowLock(
+    User.is_active, User.id == bindparam("user_id"), User.is_active.is_(True), shared=True
+)
+
+
 async def hold_active(session: AsyncSession, user_id: int) -> None:
     """Locks the user's row against a ban until the transaction ends, or refuses a disabled
     account. A ban writes this row before it sweeps the user's bookings and sessions, so what
     holds it either commits before the ban (which then sees it) or waits and is refused here;
     reading `is_active` without the lock cannot promise that. Shared, so that the user's own
     parallel requests and the foreign keys of their new rows do not wait on each other."""
-    active = User.id == user_id, User.is_active.is_(True)
-    if not await lock_rows(session, User.is_active, *active, shared=True):
+    if not await _HOLD_ACTIVE(session, user_id=user_id):
         raise AccountDisabled("this account has been disabled; contact the platform's admins")
 
 
