@@ -75,6 +75,22 @@ async def test_the_event_is_read_as_committed_now_not_as_this_session_last_saw_i
     assert (current_seats, locked_seats) == (3, 3)
 
 
+async def test_a_change_answers_the_event_as_it_left_it_in_a_session_that_saw_it_before(
+    db: AsyncSession,
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=5)
+    seen = (await db.scalars(select(Event).where(Event.id == event.id))).one()
+    assert (seen.seats_booked, seen.waitlist_count) == (0, 0)  # the session holds it as it was
+
+    taken = await seats.take(db, event.id, 2, utcnow())
+    seats_after_take = None if taken is None else taken.seats_booked
+    joined = await seats.join_waitlist(db, event.id, utcnow())
+    line_after_join = None if joined is None else joined.waitlist_count
+    await db.rollback()
+
+    assert (seats_after_take, line_after_join) == (2, 1)
+
+
 async def test_a_deleted_event_is_gone_for_the_ledger(db: AsyncSession) -> None:
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
     await db.execute(update(Event).where(Event.id == event.id).values(deleted_at=utcnow()))
