@@ -39,6 +39,11 @@ cli = typer.Typer(
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 
+# A worker that has not answered the supervisor's health check in this time is killed and
+# replaced. uvicorn's default, 5 s, was too short: on a busy host importing the app alone can
+# take longer, and workers were replaced in a loop.
+WORKER_HEALTHCHECK_SECONDS = 30
+
 
 def _settings() -> Settings:
     try:
@@ -83,10 +88,7 @@ def serve(
             # (BOXOFFICE_FORWARDED_ALLOW_IPS); uvicorn's own default would trust 127.0.0.1.
             proxy_headers=False,
             http=HTTP_PROTOCOL,
-            # A worker that has not answered in 5 s (uvicorn's default) is killed and replaced;
-            # on a busy host importing the app alone can take longer, and workers were replaced
-            # in a loop.
-            timeout_worker_healthcheck=30,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             # On SIGTERM: stop accepting, answer every request already accepted, then exit.
             timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         )
