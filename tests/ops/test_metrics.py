@@ -130,8 +130,8 @@ async def test_metrics_add_up_over_two_workers_and_survive_a_worker_restart(
         os.kill(workers[0], signal.SIGKILL)
         # uvicorn's supervisor notices a dead worker at once, except one killed while it waits
         # for that worker's answer to a health check: it keeps the child's end of their pipe
-        # open, so it waits out the check's whole timeout first (a CI run hit that; by hand, a worker
-        # stopped, pinged, then killed was replaced after 29 s, a plain kill after 1.6 s).
+        # open, so it waits out the check's whole timeout first. A CI run hit that; by hand, a
+        # worker stopped, pinged, then killed was replaced after 29 s, a plain kill after 1.6 s.
         wait_for(
             "the killed worker replaced",
             lambda: workers[0] not in workers_of(server.pid) and len(workers_of(server.pid)) == 2,
