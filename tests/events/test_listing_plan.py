@@ -75,7 +75,7 @@ async def test_listing_page_is_an_index_scan_at_100000_events(
     await analyze(db)
     listing = repository.listing(EventFilters(sort=sort), now=utcnow(), owner_id=None)
 
-    plan = await plan_of(db, repository.with_organizer(listing).limit(20).offset(0))
+    plan = await plan_of(db, repository.shown(listing).limit(20).offset(0))
 
     print(f"\nlisting page plan ({sort}):\n{plan}")  # noqa: T201 - docs/events-listing-plan.md
     direction = "Backward " if sort.startswith("-") else ""
