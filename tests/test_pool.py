@@ -84,3 +84,19 @@ async def test_a_connection_used_a_moment_ago_is_not_pinged(database_url: str) -
             assert await connection.scalar(text("SELECT 1")) == 1
     finally:
         await engine.dispose()
+
+
+@pytest.mark.engines("sqlite", "postgresql", "mariadb")
+async def test_the_pool_keeps_every_connection_it_opened(
+    database_url: str,
+) -> None:
+    engine = create_engine(make_settings(database_url, database_pool_size=1))
+    try:
+        async with engine.connect() as first, engine.connect() as second:
+            await first.execute(text("SELECT 1"))
+            await second.execute(text("SELECT 1"))
+        pool = engine.sync_engine.pool
+        # Both back in the pool, open: an overflow connection would have been closed on return.
+        assert (pool.checkedin(), pool.checkedout()) == (2, 0)  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()

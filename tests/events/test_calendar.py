@@ -1,11 +1,12 @@
 """calendar.ics: one RFC 5545 VEVENT, with its times in the event's own zone."""
 
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from icalendar import Calendar
+from icalendar import Calendar, Component
 from icalendar import Event as CalendarEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -135,6 +136,60 @@ async def test_the_events_zone_is_described_by_a_vtimezone(
     assert [str(zone["TZID"]) for zone in zones] == ["Europe/Berlin"]
     assert zones[0].walk("STANDARD")
     assert zones[0].walk("DAYLIGHT")
+
+
+async def test_the_vtimezone_describes_the_events_years_not_the_zones_whole_history(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event = await create_berlin_event(client, db, settings)
+    assert isinstance(event["id"], int)
+
+    zone = (await fetch_calendar(client, event["id"])).walk("VTIMEZONE")[0]
+
+    onsets = [
+        moment.dt.year
+        for observance in zone.walk("STANDARD") + zone.walk("DAYLIGHT")
+        for moment in [observance["DTSTART"], *_rdates(observance)]
+    ]
+    # Every transition it lists lies within a year or two of the event (NEXT_YEAR), and the
+    # event's own year is among them: the zone is described where the event happens.
+    assert NEXT_YEAR in onsets
+    assert all(NEXT_YEAR - 2 <= year <= NEXT_YEAR + 2 for year in onsets), sorted(set(onsets))
+
+
+def _rdates(observance: Component) -> list[Any]:
+    listed = observance.get("RDATE", [])
+    groups = listed if isinstance(listed, list) else [listed]
+    return [moment for group in groups for moment in group.dts]
+
+
+async def test_an_edited_event_gets_a_new_calendar_file(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    _, headers = await signed_in(db, settings, Role.ORGANIZER)
+    created = await client.post(
+        EVENTS,
+        headers=headers,
+        json={
+            "title": "Jazz Night",
+            "location": "Blue Room",
+            "timezone": "UTC",
+            "starts_at": f"{NEXT_YEAR}-07-10T18:00:00Z",
+            "capacity": 50,
+            "status": "published",
+        },
+    )
+    assert created.status_code == 201, created.text
+    event_id = created.json()["id"]
+    before = only_event(await fetch_calendar(client, event_id))
+
+    edited = await client.patch(
+        event_path(event_id), headers=headers, json={"location": "Green Room"}
+    )
+    assert edited.status_code == 200, edited.text
+    after = only_event(await fetch_calendar(client, event_id))
+
+    assert (str(before["LOCATION"]), str(after["LOCATION"])) == ("Blue Room", "Green Room")
 
 
 async def test_utc_event_has_its_times_in_utc(client: httpx.AsyncClient, db: AsyncSession) -> None:

@@ -77,6 +77,7 @@ async def test_metrics_report_the_pool_and_are_in_the_openapi_document(
     document = (await client.get("/openapi.json")).json()
 
     assert ("boxoffice_db_pool_connections_in_use", frozenset()) in samples
+    assert ("boxoffice_db_pool_connections_open", frozenset()) in samples
     assert ("boxoffice_db_pool_waits_total", frozenset()) in samples
     assert "/metrics" in document["paths"]
 
