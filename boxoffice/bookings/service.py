@@ -2,8 +2,9 @@
 waiting list change only through the seat ledger (`seats`), which writes down the lock order."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import Row, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +40,14 @@ async def book(
     session: AsyncSession, attendee: User, *, event_id: int, seat_count: int, join_waitlist: bool
 ) -> Booking:
     now = utcnow()
+    # Most attempts in a rush are refused. A refusal needs no lock: when the event as it stands
+    # cannot take this booking, one read says why, without the account hold and the seat UPDATE
+    # that a sale needs (two statements, one of them a lock of the account's row).
+    refusal = _refusal(
+        await _look(session, attendee, event_id), attendee, event_id, seat_count, now
+    )
+    if refusal is not None and not (join_waitlist and isinstance(refusal, SoldOut)):
+        raise refusal
     # The account before the event, the lock order a ban follows too: a booking racing a ban of
     # its holder is either swept by the ban or refused.
     await users_service.hold_active(session, attendee.id)
@@ -49,7 +58,11 @@ async def book(
         event = await seats.join_waitlist(session, event_id, now)
         status = BookingStatus.WAITLISTED
     if event is None:
-        raise await _refused(session, attendee, event_id, seat_count)
+        # The event changed since we looked: why, as it stands now (nothing, if seats came free
+        # after our UPDATE found none: this attempt lost its race all the same).
+        found = await _look(session, attendee, event_id)
+        refusal = _refusal(found, attendee, event_id, seat_count, utcnow())
+        raise refusal or SoldOut("the seats went while you asked; try again")
 
     row = {
         "event_id": event_id,
@@ -112,20 +125,30 @@ _EVENT_AND_HOLDING = (
 )
 
 
-async def _refused(
-    session: AsyncSession, attendee: User, event_id: int, seat_count: int
-) -> DomainError:
-    """Why the seats could not be had, as the event stands now, asked in one statement. A booking
-    the attendee already holds comes first: it is the answer whether or not seats are left."""
+async def _look(session: AsyncSession, attendee: User, event_id: int) -> Row[Event, bool] | None:
+    """The event as it is now (None if gone), and whether the attendee holds a booking for it."""
     asked = {"event_id": event_id, "user_id": attendee.id}
-    found = (await session.execute(_EVENT_AND_HOLDING, asked)).one_or_none()
+    return (await session.execute(_EVENT_AND_HOLDING, asked)).one_or_none()
+
+
+def _refusal(
+    found: Row[Event, bool] | None, attendee: User, event_id: int, seat_count: int, now: datetime
+) -> DomainError | None:
+    """Why the event, as `_look` found it, cannot take this booking; None if it can. A booking
+    the attendee already holds comes first: it is the answer whether or not seats are left."""
     if found is not None and found.holding:
         return _already_booked()
     event = None if found is None else found.Event
     if event is None or not policy.may_see(event, attendee):
         return NotFound(f"there is no event {event_id}")
-    if not seats.is_bookable(event, utcnow()):
+    if not seats.is_bookable(event, now):
         return _not_bookable(event)
+    if event.waitlist_count or event.seats_available < seat_count:
+        return _sold_out(event, seat_count)
+    return None
+
+
+def _sold_out(event: Event, seat_count: int) -> SoldOut:
     if event.waitlist_count:
         return SoldOut(
             f"{event.waitlist_count} bookings are waiting for seats; send join_waitlist=true "

@@ -1,15 +1,17 @@
+import asyncio
 from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from fastapi import FastAPI
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings.models import Booking
 from boxoffice.bookings.tickets import ALPHABET
 from boxoffice.events.models import EventStatus
 from boxoffice.settings import Settings
-from boxoffice.users.models import Role
+from boxoffice.users.models import Role, User
 from tests.bookings.invariants import assert_seats_exact
 from tests.factories import auth_headers, make_event, make_user, signed_in
 
@@ -218,6 +220,36 @@ async def test_more_seats_than_left_is_sold_out_and_changes_nothing(
     assert "1 seats left" in response.json()["detail"]
     assert (await assert_seats_exact(db, event.id)).seats_booked == 3
     assert len((await db.scalars(select(Booking))).all()) == 1
+
+
+async def test_a_refusal_does_not_wait_for_locks_a_sale_needs(
+    app: FastAPI, client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """A sold-out attempt is answered from a read. Another transaction holds the attendee's row,
+    as a ban does from its first statement: the refusal comes without waiting for it (a sale
+    would wait, to be either swept by the ban or refused)."""
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=1)
+    await client.post(
+        BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
+    )
+    late = await signed_in(db, settings, Role.ATTENDEE)
+
+    async with app.state.sessionmaker() as banning:
+        await banning.execute(
+            update(User).where(User.id == late.user.id).values(full_name=User.full_name)
+        )
+        try:
+            # Without the cut this waits until the ban ends: here, never.
+            response = await asyncio.wait_for(
+                client.post(BOOKINGS, headers=late.headers, json={"event_id": event.id}),
+                timeout=20,
+            )
+        finally:
+            await banning.rollback()
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "sold_out"
+    assert (await assert_seats_exact(db, event.id)).seats_booked == 1
 
 
 async def test_second_booking_by_same_attendee_is_already_booked(
