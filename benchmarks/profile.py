@@ -219,7 +219,6 @@ async def _python_calls(call: Callable[[], Awaitable[httpx.Response]], expected:
     return pstats.Stats(counter).total_calls / _COUNTED  # type: ignore[attr-defined, no-any-return]
 
 
-
 def _profiler() -> Any:
     if os.environ.get("PROFILE") != "1":
         return None
