@@ -225,13 +225,15 @@ async def test_more_seats_than_left_is_sold_out_and_changes_nothing(
 async def test_a_refusal_does_not_wait_for_locks_a_sale_needs(
     app: FastAPI, client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    """A sold-out attempt is answered from a read. Another transaction holds the attendee's row,
-    as a ban does from its first statement: the refusal comes without waiting for it (a sale
-    would wait, to be either swept by the ban or refused)."""
+    """Once an event answers "sold out", the next attempts are answered from a read. Another
+    transaction holds the attendee's row, as a ban does from its first statement: the refusal
+    comes without waiting for it (a sale would wait, to be either swept by the ban or
+    refused)."""
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=1)
-    await client.post(
-        BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
-    )
+    for _ in range(2):  # a sale, then the refusal that shows a rush is on
+        await client.post(
+            BOOKINGS, headers=await attendee_headers(db, settings), json={"event_id": event.id}
+        )
     late = await signed_in(db, settings, Role.ATTENDEE)
 
     async with app.state.sessionmaker() as banning:
@@ -239,7 +241,7 @@ async def test_a_refusal_does_not_wait_for_locks_a_sale_needs(
             update(User).where(User.id == late.user.id).values(full_name=User.full_name)
         )
         try:
-            # Without the cut this waits until the ban ends: here, never.
+            # Without the read first this waits until the ban ends: here, never.
             response = await asyncio.wait_for(
                 client.post(BOOKINGS, headers=late.headers, json={"event_id": event.id}),
                 timeout=20,
@@ -250,6 +252,40 @@ async def test_a_refusal_does_not_wait_for_locks_a_sale_needs(
     assert response.status_code == 409
     assert response.json()["code"] == "sold_out"
     assert (await assert_seats_exact(db, event.id)).seats_booked == 1
+
+
+async def test_while_a_rush_is_on_every_answer_is_what_it_was(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """After the first "sold out", attempts are first checked by a read: every kind of answer
+    stays what the locked way gives, and seats stay exact."""
+    organizer = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer.user, capacity=2)
+    first = await attendee_headers(db, settings)
+
+    async def attempt(headers: dict[str, str], **asked: object) -> httpx.Response:
+        return await client.post(BOOKINGS, headers=headers, json={"event_id": event.id, **asked})
+
+    assert (await attempt(first)).status_code == 201
+    for _ in range(2):  # the locked way, then the read
+        too_many = await attempt(await attendee_headers(db, settings), seats=2)
+        assert too_many.status_code == 409
+        assert too_many.json()["code"] == "sold_out"
+        assert too_many.json()["seats_available"] == 1
+        assert "only 1 seats left, 2 asked" in too_many.json()["detail"]
+    assert (await attempt(first)).json()["code"] == "already_booked"
+    assert (await attempt(await attendee_headers(db, settings))).json()["status"] == "confirmed"
+    waiting = await attempt(await attendee_headers(db, settings), join_waitlist=True)
+    assert (waiting.status_code, waiting.json()["status"]) == (201, "waitlisted")
+    behind = await attempt(await attendee_headers(db, settings))
+    assert behind.json()["code"] == "sold_out"
+    assert "1 bookings are waiting" in behind.json()["detail"]
+    cancelled = await client.post(f"/api/v1/events/{event.id}/cancel", headers=organizer.headers)
+    assert cancelled.status_code == 200
+    assert (await attempt(await attendee_headers(db, settings))).json()["code"] == (
+        "event_not_bookable"
+    )
+    assert (await assert_seats_exact(db, event.id)).seats_booked == 0
 
 
 async def test_second_booking_by_same_attendee_is_already_booked(
