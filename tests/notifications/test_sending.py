@@ -89,6 +89,30 @@ async def test_a_confirmation_arrives_with_headers_both_parts_and_the_event_as_c
     assert confirmation.message_id == message["Message-ID"]
 
 
+async def test_confirmations_of_one_event_carry_its_calendar_file_as_it_is_when_sent(
+    app: FastAPI, db: AsyncSession, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    """Messages of one event share what they have in common; an edit still shows in the next."""
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), title="Before")
+    for _ in range(2):
+        await outbox.booking_confirmed(db, await make_booking(db, event))
+    await db.commit()
+    assert await _worker(app, smtp_settings).run_once() == 2
+    event.title = "After"
+    await outbox.booking_confirmed(db, await make_booking(db, event))
+    await db.commit()
+    assert await _worker(app, smtp_settings).run_once() == 1
+
+    messages = mailbox.wait_for(3)
+    calendars = [_parts(m)["text/calendar"] for m in messages]
+    assert {c.get_filename() for c in calendars} == {f"event-{event.id}.ics"}
+    titles = [
+        str(icalendar.Calendar.from_ical(c.get_content()).walk("VEVENT")[0]["summary"])
+        for c in calendars
+    ]
+    assert titles == ["Before", "Before", "After"]
+
+
 async def test_a_place_on_the_waiting_list_is_named(
     app: FastAPI, db: AsyncSession, smtp_settings: Settings, mailbox: Mailbox
 ) -> None:
