@@ -6,12 +6,14 @@ the SQL statements it runs and its other round trips (pool pre-ping, BEGIN, COMM
 counted by SQLAlchemy event listeners; the median time of SEQUENTIAL requests one after the
 other, the CPU time they cost this process (client and server, not the database) and the
 Python function calls they make (cProfile: the one figure a busy machine does not move); and,
-with PROFILE=1, a pyinstrument profile of them. BENCH_KINDS=text keeps the kinds whose name
-holds it. Prints; asserts nothing.
+with PROFILE=1, a pyinstrument profile of them. Then the mail worker, per message, on the
+confirmations those bookings queued. BENCH_KINDS=text keeps the kinds whose name holds it.
+Prints; asserts nothing.
 """
 
 import asyncio
 import cProfile
+import io
 import os
 import pstats
 import statistics
@@ -28,6 +30,8 @@ from boxoffice import migrations
 from boxoffice.app import create_app
 from boxoffice.db import create_engine, create_sessionmaker, utcnow
 from boxoffice.events.models import Event, EventStatus
+from boxoffice.notifications.backends import ConsoleBackend
+from boxoffice.notifications.worker import Worker
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests import engines
@@ -166,6 +170,8 @@ async def main_async(engine_name: str) -> None:
             for name, call, expected, count in kinds:
                 if wanted in name:
                     await _report(name, call, expected, count, tally)
+            if wanted in _WORKER:
+                await _report_worker(app, settings, tally)
         await app.state.engine.dispose()
     finally:
         await engines.drop_database(engine_name, url)
@@ -217,6 +223,35 @@ async def _python_calls(call: Callable[[], Awaitable[httpx.Response]], expected:
         assert (await call()).status_code == expected
     counter.disable()
     return pstats.Stats(counter).total_calls / _COUNTED  # type: ignore[attr-defined, no-any-return]
+
+
+_WORKER = "notification worker (confirmations queued by the bookings above)"
+
+
+async def _report_worker(app: Any, settings: Settings, tally: Tally) -> None:
+    """The mail worker in a server process, per message: claim, read, render, send (to the
+    console backend, writing into memory), record."""
+    worker = Worker(settings, app.state.sessionmaker, backend=ConsoleBackend(io.StringIO()))
+    if not await worker.run_once():  # warm
+        print(f"\n{_WORKER}: nothing queued (the booking kinds did not run)")
+        return
+    tally.__init__()  # type: ignore[misc]
+    batch = await worker.run_once()
+    counted = Tally(list(tally.statements), tally.pings, tally.begins, tally.ends)
+    counter = cProfile.Profile()
+    counter.enable()
+    profiled = await worker.run_once()
+    counter.disable()
+    calls = pstats.Stats(counter).total_calls / profiled  # type: ignore[attr-defined]
+    cpu_started, sent = time.process_time(), 0
+    while claimed := await worker.run_once():
+        sent += claimed
+    cpu = (time.process_time() - cpu_started) / sent
+    print(
+        f"\n{_WORKER}: {cpu * 1000:.2f} ms of this process's CPU per message ({sent} sent), "
+        f"{calls:.0f} Python calls per message; a batch of {batch}: "
+        f"{len(counted.statements)} statements, {counted.round_trips()} round trips"
+    )
 
 
 def _profiler() -> Any:
