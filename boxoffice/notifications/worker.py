@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -50,6 +50,27 @@ class Outcome:
     message_id: str | None = None
     # A reminder that is no longer wanted (its booking or event was cancelled meanwhile).
     dropped: bool = False
+
+    @property
+    def sent(self) -> bool:
+        return not self.dropped and self.error is None
+
+
+# Of the table, not the entity: given a list of rows, the ORM would make this a bulk UPDATE by
+# primary key; the table's statement is one executemany. Built once, with bound parameters.
+_OUTBOX = Notification.metadata.tables[Notification.__tablename__]
+_RECORD_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("notification"), _OUTBOX.c.claimed_by == bindparam("token"))
+    .values(
+        status=NotificationStatus.SENT,
+        sent_at=bindparam("sent"),
+        attempts=bindparam("attempts_now"),
+        message_id=bindparam("sent_as"),
+        claimed_until=None,
+        claimed_by=None,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -118,8 +139,12 @@ class Worker:
         try:
             batch = await self._load(ids)
             sending = [asyncio.create_task(self._attempt(item)) for item in batch]
-            for finished in asyncio.as_completed(sending):
-                await self._record(token, await finished)
+            unfinished = set(sending)
+            while unfinished:
+                finished, unfinished = await asyncio.wait(
+                    unfinished, return_when=asyncio.FIRST_COMPLETED
+                )
+                await self._record(token, [task.result() for task in finished])
         finally:
             # Whatever was not recorded (cancelled by a shutdown that could not wait) stops
             # and goes back at once instead of waiting for its lease to run out.
@@ -190,32 +215,45 @@ class Worker:
             message_id=message_id(notification.id, self.settings),
         )
 
-    async def _record(self, token: str, outcome: Outcome) -> None:
+    async def _record(self, token: str, outcomes: list[Outcome]) -> None:
+        """Records the outcomes that finished together, in one transaction: the messages sent in
+        one statement, the rest one by one. Only while a lease is still ours: a worker that took
+        it over records its own."""
         now = self.clock()
-        attempts = outcome.attempts_before + 1
+        sent = [
+            {
+                "notification": outcome.notification_id,
+                "token": token,
+                "sent": now,
+                "attempts_now": outcome.attempts_before + 1,
+                "sent_as": outcome.message_id,
+            }
+            for outcome in outcomes
+            if outcome.sent
+        ]
+        async with transaction(self.sessionmaker) as session:
+            if sent:
+                await session.execute(_RECORD_SENT, sent)
+            for outcome in outcomes:
+                if not outcome.sent:
+                    await session.execute(
+                        update(Notification)
+                        .where(
+                            Notification.id == outcome.notification_id,
+                            Notification.claimed_by == token,
+                        )
+                        .values(self._unsent(outcome, now))
+                    )
+
+    def _unsent(self, outcome: Outcome, now: datetime) -> dict[str, object]:
         values: dict[str, object] = {"claimed_until": None, "claimed_by": None}
         if outcome.dropped:
-            values["status"] = NotificationStatus.CANCELLED
-        elif outcome.error is None:
-            values |= {
-                "status": NotificationStatus.SENT,
-                "sent_at": now,
-                "attempts": attempts,
-                "message_id": outcome.message_id,
-            }
-        else:
-            values |= {"attempts": attempts, "last_error": outcome.error[:_ERROR_LENGTH]}
-            if attempts >= self.settings.email_max_attempts:
-                values["status"] = NotificationStatus.FAILED
-            else:
-                values["due_at"] = now + self.backoff(attempts)
-        async with transaction(self.sessionmaker) as session:
-            # Only while the lease is still ours: a worker that took it over records its own.
-            await session.execute(
-                update(Notification)
-                .where(Notification.id == outcome.notification_id, Notification.claimed_by == token)
-                .values(values)
-            )
+            return values | {"status": NotificationStatus.CANCELLED}
+        attempts = outcome.attempts_before + 1
+        values |= {"attempts": attempts, "last_error": (outcome.error or "")[:_ERROR_LENGTH]}
+        if attempts >= self.settings.email_max_attempts:
+            return values | {"status": NotificationStatus.FAILED}
+        return values | {"due_at": now + self.backoff(attempts)}
 
     def backoff(self, attempts: int) -> timedelta:
         """The wait after the `attempts`-th failure: BOXOFFICE_EMAIL_RETRY_SECONDS, doubling each

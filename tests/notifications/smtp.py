@@ -26,8 +26,11 @@ class Mailbox:
         self._lock = threading.Lock()
         self._flowing = threading.Event()
         self._flowing.set()
+        self._stalling: str | None = None
 
-    def stall(self) -> None:
+    def stall(self, message_id: str | None = None) -> None:
+        """Holds every message (or only the one with this Message-ID) until `flow()`."""
+        self._stalling = message_id
         self._flowing.clear()
 
     def flow(self) -> None:
@@ -39,12 +42,12 @@ class Mailbox:
                 self.refuse_next = max(0, self.refuse_next - 1)
                 self.refusals += 1
                 return "451 4.3.0 Try again later"
-        if not self._flowing.is_set():
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        if not self._flowing.is_set() and self._stalling in (None, parsed["Message-ID"]):
             with self._lock:
                 self.stalled += 1
             await asyncio.to_thread(self._flowing.wait)
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
         with self._lock:
             self.messages.append(parsed)
         return "250 2.0.0 OK"

@@ -319,6 +319,31 @@ async def test_the_smtp_back_end_logs_in_when_credentials_are_set(
     assert row.status is NotificationStatus.SENT
 
 
+async def test_what_went_out_is_recorded_while_the_rest_of_its_batch_is_on_its_way(
+    app: FastAPI, db: AsyncSession, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    """Outcomes are recorded as they come (those that finish together, together): a message the
+    server holds up delays nobody else's record, and a worker that dies then resends only it."""
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
+    for _ in range(3):
+        await outbox.booking_cancelled(db, await make_booking(db, event))
+    await db.commit()
+    slow, *quick = await read_outbox(db)
+    mailbox.stall(message_id=f"<notification-{slow.id}@boxoffice.test>")
+    batch = asyncio.create_task(_worker(app, smtp_settings).run_once())
+    try:
+        deadline = time.monotonic() + 30
+        while len(await read_outbox(db, status=NotificationStatus.SENT)) < len(quick):
+            assert time.monotonic() < deadline, "the quick messages were never recorded"
+            await asyncio.sleep(0.02)
+        (held,) = await read_outbox(db, status=NotificationStatus.PENDING)
+        assert (held.id, held.attempts) == (slow.id, 0)
+    finally:
+        mailbox.flow()
+    assert await batch == 3
+    assert {row.status for row in await read_outbox(db)} == {NotificationStatus.SENT}
+
+
 async def test_a_batch_cancelled_mid_send_gives_its_claims_back_at_once(
     app: FastAPI, db: AsyncSession, smtp_settings: Settings, mailbox: Mailbox
 ) -> None:
