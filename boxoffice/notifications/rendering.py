@@ -102,13 +102,13 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
     context["subject"] = subject
 
     message = EmailMessage()
-    message["From"] = _same_every_time("From", settings.email_from)
+    message["From"] = _shared("From", settings.email_from)
     message["To"] = formataddr((_one_line(user.full_name), user.email))
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now or datetime.now(UTC))
+    message["Subject"] = _shared("Subject", subject)
+    message["Date"] = _shared("Date", format_datetime(now or datetime.now(UTC)))
     message["Message-ID"] = message_id(notification.id, settings)
-    message[KIND_HEADER] = _same_every_time(KIND_HEADER, kind.value)
-    message["Auto-Submitted"] = _same_every_time("Auto-Submitted", "auto-generated")
+    message[KIND_HEADER] = _shared(KIND_HEADER, kind.value)
+    message["Auto-Submitted"] = _shared("Auto-Submitted", "auto-generated")
     templates = _templates()
     message.set_content(templates.get_template(f"{kind.value}.txt").render(context))
     message.add_alternative(
@@ -122,12 +122,13 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
 
 # The standard library parses every header it is given, and builds every part from scratch: for
 # a confirmation that was 40 % of its rendering, and the mail worker runs in the server's
-# processes. What is the same in many messages is made once. Parts and headers are not changed
-# once made (sending writes them out, it does not alter them), so messages can share them.
+# processes. What many messages have in common (the sender, an event's subject, the second they
+# were sent in, its calendar file) is made once. Parts and headers are not changed once made
+# (sending writes them out, it does not alter them), so messages can share them.
 
 
-@lru_cache(maxsize=64)
-def _same_every_time(name: str, value: str) -> BaseHeader:
+@lru_cache(maxsize=256)
+def _shared(name: str, value: str) -> BaseHeader:
     return email.policy.default.header_factory(name, value)  # type: ignore[no-any-return]
 
 
