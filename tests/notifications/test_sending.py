@@ -113,6 +113,30 @@ async def test_confirmations_of_one_event_carry_its_calendar_file_as_it_is_when_
     assert titles == ["Before", "Before", "After"]
 
 
+async def test_text_beyond_ascii_and_long_lines_arrive_as_written(
+    app: FastAPI, db: AsyncSession, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    title = "Zürich – Fête de la Musique 🎉 " + "encore " * 20  # one line of 170 characters
+    event = await make_event(
+        db, await make_user(db, role=Role.ORGANIZER), title=title, location="Straße 5, Köln"
+    )
+    attendee = await make_user(db, full_name="Zoë Ærøskøbing")
+    await outbox.booking_confirmed(db, await make_booking(db, event, attendee))
+    await db.commit()
+
+    assert await _worker(app, smtp_settings).run_once() == 1
+
+    (message,) = mailbox.wait_for(1)
+    parts = _parts(message)
+    # SMTP carries lines ending in CRLF.
+    text = parts["text/plain"].get_content().replace("\r\n", "\n")
+    html = parts["text/html"].get_content()
+    assert f'Hello Zoë Ærøskøbing,\n\nyour booking for "{title}" is confirmed.' in text
+    assert "Where:  Straße 5, Köln\n" in text
+    assert f"<strong>{title}</strong>" in html
+    assert message["Subject"] == f"Booking confirmed: {title.strip()}"
+
+
 async def test_a_place_on_the_waiting_list_is_named(
     app: FastAPI, db: AsyncSession, smtp_settings: Settings, mailbox: Mailbox
 ) -> None:
