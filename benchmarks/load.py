@@ -47,6 +47,10 @@ class Outcome:
     bodies: list[bytes] = field(default_factory=list)
     # CPU the whole machine spent meanwhile: server, database, the driver, anything else.
     machine_cpu_seconds: float = 0.0
+    # After the last answer, until the server's mail workers had sent what the requests queued
+    # (bookings only): how long, and the machine's CPU meanwhile.
+    mail_seconds: float = 0.0
+    mail_machine_cpu_seconds: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -67,11 +71,15 @@ class Outcome:
             "client_cpu": round(self.client_cpu_seconds / self.seconds, 2),
             # What a request cost the server and its database (the machine minus the driver):
             # with C cores, C seconds of it per second is as fast as the machine can go.
-            "cpu_ms_per_request": round(
-                (self.machine_cpu_seconds - self.client_cpu_seconds) / len(self.statuses) * 1000,
-                2,
-            ),
+            "cpu_ms_per_request": self._cpu_ms_per_request(0.0),
+            "mail_seconds": round(self.mail_seconds, 2),
+            # The same, with the mail the requests caused: a booking's full cost.
+            "cpu_ms_per_request_with_mail": self._cpu_ms_per_request(self.mail_machine_cpu_seconds),
         }
+
+    def _cpu_ms_per_request(self, more: float) -> float:
+        spent = self.machine_cpu_seconds + more - self.client_cpu_seconds
+        return round(spent / len(self.statuses) * 1000, 2)
 
 
 class _Connection:
