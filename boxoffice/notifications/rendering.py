@@ -1,5 +1,6 @@
 """Turning an outbox row into an e-mail, at send time, from the rows as they are then."""
 
+import base64
 import email.policy
 import json
 from dataclasses import dataclass
@@ -159,7 +160,8 @@ def _text_part(text: str, subtype: str) -> EmailMessage:
 def _calendar_part(ics: bytes, filename: str) -> EmailMessage:
     """A rush confirms many seats of one event within seconds, each with the same file."""
     part = EmailMessage()
-    part.set_content(
-        ics, maintype="text", subtype="calendar", filename=filename, params={"method": "PUBLISH"}
-    )
+    part["Content-Type"] = _shared("Content-Type", 'text/calendar; method="PUBLISH"')
+    part["Content-Transfer-Encoding"] = _shared("Content-Transfer-Encoding", "base64")
+    part["Content-Disposition"] = f'attachment; filename="{filename}"'
+    part.set_payload(base64.encodebytes(ics).decode("ascii"))
     return part
