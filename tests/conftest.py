@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice import migrations
 from boxoffice.app import create_app
+from boxoffice.bookings import service as bookings_service
 from boxoffice.db import create_engine, create_sessionmaker
 from boxoffice.models import Base
 from boxoffice.settings import Settings
@@ -106,6 +107,13 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
                 await session.execute(delete(table))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_rush_remembered() -> None:
+    """Which way a booking asks first depends on what this process refused lately; ids repeat
+    from test to test, so each test starts with nothing remembered."""
+    bookings_service._rushes.clear()
 
 
 @pytest.fixture

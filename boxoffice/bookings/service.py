@@ -41,14 +41,16 @@ async def book(
     session: AsyncSession, attendee: User, *, event_id: int, seat_count: int, join_waitlist: bool
 ) -> Booking:
     now = utcnow()
-    if _rush_on(event_id):
+    if not join_waitlist and _rush_on(event_id):
         # Most attempts are refused now, and a refusal needs no lock: when the event as it
         # stands cannot take this booking, one read says why, without the account hold and the
         # seat UPDATE of a sale (two statements, one of them a lock of the account's row).
+        # Nothing is written either way, so a refusal that does not hold the account cannot
+        # race a ban. (One joining the waiting list is rarely refused: it goes on at once.)
         refusal = _refusal(
             await _look(session, attendee, event_id), attendee, event_id, seat_count, now
         )
-        if refusal is not None and not (join_waitlist and isinstance(refusal, SoldOut)):
+        if refusal is not None:
             raise _noted(event_id, refusal)
     # The account before the event, the lock order a ban follows too: a booking racing a ban of
     # its holder is either swept by the ban or refused.
@@ -60,11 +62,10 @@ async def book(
         event = await seats.join_waitlist(session, event_id, now)
         status = BookingStatus.WAITLISTED
     if event is None:
-        # The event changed since we looked: why, as it stands now (nothing, if seats came free
-        # after our UPDATE found none: this attempt lost its race all the same).
+        # Why, as the event stands now.
         found = await _look(session, attendee, event_id)
         refusal = _refusal(found, attendee, event_id, seat_count, utcnow())
-        raise _noted(event_id, refusal or SoldOut("the seats went while you asked; try again"))
+        raise _noted(event_id, refusal or _lost_race(found))
 
     row = {
         "event_id": event_id,
@@ -103,7 +104,8 @@ async def book(
 
 # Events this process answered "sold out" for lately, and when: a rush is on there. Elsewhere a
 # booking goes the way of a sale at once, since reading the event first would only cost a sale
-# one statement more. Only a hint of which way to ask first: both give the same answer.
+# one statement more. Only a hint of which way to ask first: both give the same answers (but
+# for an account disabled in the very instant, refused by the read, by the hold with 403).
 _RUSH_SECONDS = 10.0
 _rushes: dict[int, float] = {}
 
@@ -168,6 +170,14 @@ def _refusal(
     if event.waitlist_count or event.seats_available < seat_count:
         return _sold_out(event, seat_count)
     return None
+
+
+def _lost_race(found: Row[Event, bool] | None) -> SoldOut:
+    """Seats came free after our UPDATE found none: this attempt lost its race all the same."""
+    return SoldOut(
+        "the seats went while you asked; try again, or send join_waitlist=true to wait in line",
+        seats_available=None if found is None else found.Event.seats_available,
+    )
 
 
 def _sold_out(event: Event, seat_count: int) -> SoldOut:

@@ -362,6 +362,7 @@ async def test_what_went_out_is_recorded_while_the_rest_of_its_batch_is_on_its_w
             await asyncio.sleep(0.02)
         (held,) = await read_outbox(db, status=NotificationStatus.PENDING)
         assert (held.id, held.attempts) == (slow.id, 0)
+        assert mailbox.stalled == 1
     finally:
         mailbox.flow()
     assert await batch == 3
