@@ -1,7 +1,6 @@
 """/docs and /redoc in a real browser, under their Content-Security-Policy, with nothing but the
 server itself to load from: they render, and no request leaves the origin."""
 
-import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 
@@ -9,6 +8,7 @@ import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, Request, Route, async_playwright
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.conftest import IN_CI
 from tests.factories import PASSWORD, make_user
 from tests.servers import running_server
 
@@ -24,7 +24,7 @@ def docs_server(database_url: str) -> Iterator[str]:
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     if CHROMIUM is None:
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             pytest.fail("CI=true and no chromium on this machine (.ci/run installs it)")
         pytest.skip("no chromium on this machine")
     async with async_playwright() as playwright:

@@ -166,21 +166,8 @@ def _rdates(observance: Component) -> list[Any]:
 async def test_an_edited_event_gets_a_new_calendar_file(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    _, headers = await signed_in(db, settings, Role.ORGANIZER)
-    created = await client.post(
-        EVENTS,
-        headers=headers,
-        json={
-            "title": "Jazz Night",
-            "location": "Blue Room",
-            "timezone": "UTC",
-            "starts_at": f"{NEXT_YEAR}-07-10T18:00:00Z",
-            "capacity": 50,
-            "status": "published",
-        },
-    )
-    assert created.status_code == 201, created.text
-    event_id = created.json()["id"]
+    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
+    event_id = (await make_event(db, organizer, location="Blue Room")).id
     before = only_event(await fetch_calendar(client, event_id))
 
     edited = await client.patch(

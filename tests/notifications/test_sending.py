@@ -2,7 +2,6 @@
 
 import asyncio
 import io
-import os
 import shutil
 import ssl
 import subprocess
@@ -26,6 +25,7 @@ from boxoffice.notifications.models import NotificationKind, NotificationStatus
 from boxoffice.notifications.worker import Worker
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
+from tests.conftest import IN_CI
 from tests.factories import make_event, make_user
 from tests.notifications.smtp import Mailbox, SmtpServer
 from tests.notifications.support import Clock, make_booking
@@ -398,7 +398,7 @@ def certificate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
     """A self-signed certificate for 127.0.0.1, made with openssl, and trusted by this process
     (as a deployment trusts its mail server's CA), so that STARTTLS is verified for real."""
     if shutil.which("openssl") is None:
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             pytest.fail("CI=true and no openssl to make the STARTTLS test's certificate")
         pytest.skip("openssl is needed to make a certificate for the STARTTLS test")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
