@@ -1,7 +1,7 @@
 """Domain errors and the one place that turns any failure into application/problem+json."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -24,12 +24,57 @@ logger = logging.getLogger("boxoffice.errors")
 PROBLEM_JSON = "application/problem+json"
 
 
+# Every code a DomainError answers with, and the statuses SPEC gives it: clients branch on the
+# code, so a code means one status. One exception, which SPEC fixes: `invalid_credentials` is
+# 401 where it refuses a login (nobody is signed in yet) and 400 where a signed-in user's
+# password change names a wrong current password (the session is fine, and a 401 would tell
+# the client to drop its tokens).
+CODE_STATUSES: Mapping[str, frozenset[int]] = {
+    "bad_request": frozenset({400}),
+    "not_authenticated": frozenset({401}),
+    "invalid_token": frozenset({401}),
+    "invalid_credentials": frozenset({400, 401}),
+    "forbidden": frozenset({403}),
+    "account_disabled": frozenset({403}),
+    "not_found": frozenset({404}),
+    "conflict": frozenset({409}),
+    "email_taken": frozenset({409}),
+    "invalid_transition": frozenset({409}),
+    "event_not_editable": frozenset({409}),
+    "capacity_below_booked": frozenset({409}),
+    "sold_out": frozenset({409}),
+    "already_booked": frozenset({409}),
+    "event_not_bookable": frozenset({409}),
+    "event_started": frozenset({409}),
+    "already_checked_in": frozenset({409}),
+    "booking_not_confirmed": frozenset({409}),
+    "request_in_progress": frozenset({409}),
+    "cannot_modify_self": frozenset({409}),
+    "validation_error": frozenset({422}),
+    "idempotency_key_reused": frozenset({422}),
+    "rate_limited": frozenset({429}),
+    "internal_error": frozenset({500}),
+    "service_unavailable": frozenset({503}),
+}
+
+
 class DomainError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
     # A few failures must keep what the transaction did before them (a reused refresh token
     # revokes its family and still answers 401); the session dependency commits for those.
     keeps_changes: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Checked where an error is defined, so that a wrong status fails at import, not in a
+        # client that branched on the code.
+        super().__init_subclass__(**kwargs)
+        allowed = CODE_STATUSES.get(cls.code)
+        if allowed is None or cls.status not in allowed:
+            raise TypeError(
+                f"{cls.__qualname__}: code `{cls.code}` with status {cls.status}; "
+                f"SPEC gives it {sorted(allowed or ())} (errors.CODE_STATUSES)"
+            )
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
         super().__init__(detail)
@@ -60,6 +105,12 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status, code = 409, "conflict"
+
+
+class InvalidTransition(Conflict):
+    """A state machine refusing a move: an event's status, a notification's retry."""
+
+    code = "invalid_transition"
 
 
 class Unprocessable(DomainError):

@@ -1,6 +1,8 @@
 """Every failure is application/problem+json with a stable code, and nothing internal leaks."""
 
+import importlib
 import logging
+import pkgutil
 from collections.abc import AsyncIterator
 
 import httpx
@@ -8,8 +10,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+import boxoffice
 from boxoffice.app import create_app
 from boxoffice.db import Session
+from boxoffice.errors import CODE_STATUSES, Conflict, DomainError
 from boxoffice.settings import Settings
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
@@ -158,3 +162,49 @@ async def test_nul_characters_in_text_are_refused(client: httpx.AsyncClient) -> 
         "/api/v1/auth/login", json={"email": "nul@example.com", "password": "long enough"}
     )
     assert login.status_code == 401, "nothing was registered"
+
+
+# -- a code means one status -----------------------------------------------------------------
+
+
+def every_domain_error() -> list[type[DomainError]]:
+    """Every DomainError subclass the package defines, wherever it lives."""
+    for module in pkgutil.walk_packages(boxoffice.__path__, "boxoffice."):
+        if not module.name.startswith("boxoffice.migrations"):  # scripts for alembic to run
+            importlib.import_module(module.name)
+    found: list[type[DomainError]] = []
+    unseen = [DomainError]
+    while unseen:
+        for subclass in unseen.pop().__subclasses__():
+            if subclass.__module__.startswith("boxoffice."):
+                found.append(subclass)
+            unseen.append(subclass)
+    return found
+
+
+def test_every_error_answers_its_code_with_a_status_spec_gives_it() -> None:
+    errors = every_domain_error()
+
+    for error in errors:
+        assert error.status in CODE_STATUSES[error.code], f"{error.__qualname__}: {error.code}"
+    assert {error.code for error in errors} == set(CODE_STATUSES), "no code without its error"
+
+
+def test_invalid_credentials_is_the_one_code_with_two_statuses() -> None:
+    shared = {code for code, statuses in CODE_STATUSES.items() if len(statuses) > 1}
+    statuses = {e.status for e in every_domain_error() if e.code == "invalid_credentials"}
+
+    assert shared == {"invalid_credentials"}
+    assert statuses == {400, 401}, "a login's 401 and a password change's 400 (SPEC §4)"
+
+
+def test_an_error_with_a_status_its_code_does_not_have_cannot_be_defined() -> None:
+    with pytest.raises(TypeError, match="not_found"):
+
+        class SeatGone(Conflict):
+            code = "not_found"
+
+    with pytest.raises(TypeError, match="seat_gone"):
+
+        class SeatVanished(Conflict):
+            code = "seat_gone"

@@ -3,6 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from boxoffice.admin import service
+from boxoffice.admin.errors import CannotModifySelf
 from boxoffice.admin.schemas import (
     AdminUserDetail,
     AdminUserRead,
@@ -15,7 +16,6 @@ from boxoffice.admin.schemas import (
     UserCounts,
     UserFilters,
 )
-from boxoffice.admin.service import CannotModifySelf
 from boxoffice.auth.dependencies import ROLE_ERRORS, CurrentAdmin
 from boxoffice.bookings.schemas import BookingRead
 from boxoffice.db import Session

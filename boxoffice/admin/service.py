@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.admin import repository
+from boxoffice.admin.errors import CannotModifySelf
 from boxoffice.audit import AuditAction, AuditEntry, record
 from boxoffice.auth import service as auth_service
 from boxoffice.bookings import service as bookings_service
 from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.db import paginate, paginate_scalars
-from boxoffice.errors import Conflict, NotFound
+from boxoffice.errors import NotFound
 from boxoffice.events import service as events_service
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.schemas import PageParams
@@ -19,10 +20,6 @@ from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
 
 RECENT = 10
-
-
-class CannotModifySelf(Conflict):
-    code = "cannot_modify_self"
 
 
 @dataclass(frozen=True)

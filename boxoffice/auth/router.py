@@ -6,14 +6,14 @@ from pydantic import ValidationError
 
 from boxoffice.auth import service
 from boxoffice.auth.dependencies import SIGNED_IN_ERRORS, CurrentAuth
+from boxoffice.auth.errors import InvalidCredentials
 from boxoffice.auth.schemas import LoginRequest, RefreshRequest, RegisterRequest, TokenPair
-from boxoffice.auth.service import InvalidCredentials
 from boxoffice.db import Session
 from boxoffice.errors import InvalidToken, problem_responses
 from boxoffice.ratelimit import Limit, password_check, per_address
 from boxoffice.settings import AppSettings
+from boxoffice.users.errors import AccountDisabled, EmailTaken
 from boxoffice.users.schemas import UserRead
-from boxoffice.users.service import AccountDisabled, EmailTaken
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -7,27 +7,15 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.auth import passwords, tokens
+from boxoffice.auth.errors import InvalidCredentials, RefreshTokenReused, WrongCurrentPassword
 from boxoffice.auth.models import AuthSession
 from boxoffice.auth.schemas import TokenPair
 from boxoffice.auth.tokens import TokenType
 from boxoffice.db import changed_one, utcnow
-from boxoffice.errors import BadRequest, DomainError, InvalidToken
+from boxoffice.errors import InvalidToken
 from boxoffice.settings import Settings
 from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
-
-
-class InvalidCredentials(DomainError):
-    status, code = 401, "invalid_credentials"
-
-
-class WrongCurrentPassword(BadRequest):
-    code = "invalid_credentials"
-
-
-class RefreshTokenReused(InvalidToken):
-    # The revocation of the family must outlive the 401 that reports it.
-    keeps_changes = True
 
 
 @dataclass(frozen=True)

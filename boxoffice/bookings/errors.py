@@ -1,6 +1,6 @@
-"""What can refuse a booking, a cancellation or a check-in."""
+"""What can refuse a booking, a repeat of one (Idempotency-Key), a cancellation or a check-in."""
 
-from boxoffice.errors import Conflict
+from boxoffice.errors import Conflict, Unprocessable
 
 
 class SoldOut(Conflict):
@@ -25,3 +25,11 @@ class AlreadyCheckedIn(Conflict):
 
 class BookingNotConfirmed(Conflict):
     code = "booking_not_confirmed"
+
+
+class RequestInProgress(Conflict):
+    code = "request_in_progress"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "idempotency_key_reused"

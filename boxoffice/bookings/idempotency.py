@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi.responses import JSONResponse
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from boxoffice.bookings.errors import IdempotencyKeyReused, RequestInProgress
 from boxoffice.bookings.models import IdempotencyRecord
 from boxoffice.db import transaction, utcnow
-from boxoffice.errors import PROBLEM_JSON, Conflict, DomainError, Unprocessable, problem_body
+from boxoffice.errors import PROBLEM_JSON, DomainError, problem_body
 
 KEPT_FOR = timedelta(hours=24)
 # A claim this old whose request never finished (its process died) may be taken over.
@@ -30,22 +30,16 @@ ABANDONED_AFTER = timedelta(seconds=60)
 _NOT_REMEMBERED = {401, 403, 409, 429}
 
 
-class IdempotencyKeyReused(Unprocessable):
-    code = "idempotency_key_reused"
-
-
-class RequestInProgress(Conflict):
-    code = "request_in_progress"
-
-
 @dataclass(frozen=True)
 class Answer:
+    """What a request answered, as it is remembered: the router turns it into a response."""
+
     status: int
     body: dict[str, Any]
 
-    def response(self) -> JSONResponse:
-        media_type = PROBLEM_JSON if self.status >= 400 else "application/json"
-        return JSONResponse(self.body, status_code=self.status, media_type=media_type)
+    @property
+    def media_type(self) -> str:
+        return PROBLEM_JSON if self.status >= 400 else "application/json"
 
 
 def fingerprint(method: str, path: str, body: dict[str, Any]) -> str:

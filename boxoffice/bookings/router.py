@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from boxoffice import metrics
 from boxoffice.auth.dependencies import ROLE_ERRORS, SIGNED_IN_ERRORS, CurrentAttendee, CurrentUser
@@ -12,10 +13,12 @@ from boxoffice.bookings.errors import (
     BookingNotConfirmed,
     EventNotBookable,
     EventStarted,
+    IdempotencyKeyReused,
+    RequestInProgress,
     SoldOut,
 )
 from boxoffice.bookings.export import guests_csv
-from boxoffice.bookings.idempotency import Answer, IdempotencyKeyReused, RequestInProgress
+from boxoffice.bookings.idempotency import Answer
 from boxoffice.bookings.schemas import (
     BookingCreate,
     BookingRead,
@@ -96,7 +99,7 @@ async def create_booking(
         request_fingerprint=idempotency.fingerprint("POST", "/bookings", body.model_dump()),
         action=book,
     )
-    return answer.response()
+    return JSONResponse(answer.body, status_code=answer.status, media_type=answer.media_type)
 
 
 @router.get("/bookings/me", responses=problem_responses(*ROLE_ERRORS))

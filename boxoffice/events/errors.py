@@ -3,10 +3,6 @@
 from boxoffice.errors import Conflict
 
 
-class InvalidTransition(Conflict):
-    code = "invalid_transition"
-
-
 class EventNotEditable(Conflict):
     code = "event_not_editable"
 

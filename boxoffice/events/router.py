@@ -4,11 +4,11 @@ from fastapi import APIRouter, Query, Response
 
 from boxoffice.auth.dependencies import ROLE_ERRORS, CurrentOrganizer, OptionalUser
 from boxoffice.db import Session
-from boxoffice.errors import InvalidToken, NotFound, problem_responses
+from boxoffice.errors import InvalidToken, InvalidTransition, NotFound, problem_responses
 from boxoffice.events import service
 from boxoffice.events.calendar import calendar_file
 from boxoffice.events.dependencies import ManagedEvent, VisibleEvent
-from boxoffice.events.errors import CapacityBelowBooked, EventNotEditable, InvalidTransition
+from boxoffice.events.errors import CapacityBelowBooked, EventNotEditable
 from boxoffice.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
 from boxoffice.schemas import Page, Pagination
 

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.audit import AuditAction, record
 from boxoffice.bookings import seats
 from boxoffice.db import changed_one, paginate, utcnow
-from boxoffice.errors import Forbidden, NotAuthenticated, NotFound, Unprocessable
+from boxoffice.errors import Forbidden, InvalidTransition, NotAuthenticated, NotFound, Unprocessable
 from boxoffice.events import policy, repository
-from boxoffice.events.errors import CapacityBelowBooked, EventNotEditable, InvalidTransition
+from boxoffice.events.errors import CapacityBelowBooked, EventNotEditable
 from boxoffice.events.models import Event, EventStatus, update_event
 from boxoffice.events.schemas import EventCreate, EventFilters
 from boxoffice.notifications import outbox

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query
 
 from boxoffice.auth.dependencies import ROLE_ERRORS, CurrentAdmin
 from boxoffice.db import Session
-from boxoffice.errors import NotFound, problem_responses
+from boxoffice.errors import InvalidTransition, NotFound, problem_responses
 from boxoffice.notifications import service
 from boxoffice.notifications.models import NotificationStatus
 from boxoffice.notifications.schemas import NotificationFilters, NotificationRead
@@ -44,7 +44,7 @@ async def list_notifications(
 
 @router.post(
     "/{notification_id}/retry",
-    responses=problem_responses(*ROLE_ERRORS, NotFound, service.InvalidTransition),
+    responses=problem_responses(*ROLE_ERRORS, NotFound, InvalidTransition),
 )
 async def retry_notification(
     notification_id: IdInPath, _admin: CurrentAdmin, session: Session

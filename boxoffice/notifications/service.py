@@ -7,14 +7,10 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.db import count_of, utcnow
-from boxoffice.errors import Conflict, NotFound
+from boxoffice.errors import InvalidTransition, NotFound
 from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
 from boxoffice.schemas import PageParams
 from boxoffice.users.models import User
-
-
-class InvalidTransition(Conflict):
-    code = "invalid_transition"
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,15 @@ from fastapi import APIRouter, Depends, Request
 
 from boxoffice.auth import service as auth_service
 from boxoffice.auth.dependencies import SIGNED_IN_ERRORS, CurrentUser
+from boxoffice.auth.errors import WrongCurrentPassword
 from boxoffice.auth.schemas import PasswordChangeRequest, TokenPair
-from boxoffice.auth.service import WrongCurrentPassword
 from boxoffice.db import Session
 from boxoffice.errors import problem_responses
 from boxoffice.ratelimit import Limit, password_check, per_address
 from boxoffice.settings import AppSettings
 from boxoffice.users import service
+from boxoffice.users.errors import AccountDisabled
 from boxoffice.users.schemas import ProfileUpdate, UserRead
-from boxoffice.users.service import AccountDisabled
 
 router = APIRouter(prefix="/users", tags=["users"])
 

@@ -4,16 +4,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from boxoffice.db import RowLock, changed_one
-from boxoffice.errors import Conflict, Forbidden, NotFound
+from boxoffice.errors import NotFound
+from boxoffice.users.errors import AccountDisabled, EmailTaken
 from boxoffice.users.models import Role, User
-
-
-class EmailTaken(Conflict):
-    code = "email_taken"
-
-
-class AccountDisabled(Forbidden):
-    code = "account_disabled"
 
 
 def normalize_email(email: str) -> str:

@@ -12,8 +12,8 @@ from boxoffice.app import create_app
 from boxoffice.bookings import idempotency
 from boxoffice.bookings.models import Booking, IdempotencyRecord
 from boxoffice.settings import Settings
+from boxoffice.users.errors import AccountDisabled
 from boxoffice.users.models import Role
-from boxoffice.users.service import AccountDisabled
 from tests.bookings.invariants import assert_seats_exact
 from tests.factories import auth_headers, make_event, make_user, signed_in
 

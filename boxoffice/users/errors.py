@@ -1,0 +1,11 @@
+"""What can refuse a sign-up or an account's request."""
+
+from boxoffice.errors import Conflict, Forbidden
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+
+
+class AccountDisabled(Forbidden):
+    code = "account_disabled"
