@@ -1,4 +1,4 @@
-"""The worker's housekeeping prunes what nobody needs any more, and only that."""
+"""Housekeeping prunes what nobody needs any more, and only that."""
 
 from datetime import datetime, timedelta
 
@@ -6,11 +6,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice import housekeeping
 from boxoffice.auth.models import AuthSession
 from boxoffice.bookings.models import IdempotencyRecord
 from boxoffice.db import utcnow
 from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
-from boxoffice.notifications.worker import Pruned, Worker
 from boxoffice.settings import Settings
 from tests.factories import make_user
 
@@ -65,9 +65,9 @@ async def test_old_sent_messages_expired_keys_and_long_ended_sessions_are_pruned
     )
     await db.commit()
 
-    pruned = await Worker(settings, app.state.sessionmaker).housekeeping()
+    pruned = await housekeeping.run(settings, app.state.sessionmaker, now=utcnow())
 
-    assert pruned == Pruned(notifications=1, idempotency_records=1, sessions=2)
+    assert pruned == housekeeping.Pruned(notifications=1, idempotency_records=1, sessions=2)
     kept = (await db.execute(select(Notification.status, Notification.sent_at))).all()
     assert sorted(status.value for status, _ in kept) == ["failed", "pending", "sent"]
     assert set((await db.scalars(select(IdempotencyRecord.key))).all()) == {"new"}

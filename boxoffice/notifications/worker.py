@@ -1,12 +1,8 @@
 """The worker that sends the outbox: claim a batch, send it outside any transaction, record.
 
-Claims are leases: a claimed row carries `claimed_by` and `claimed_until`, committed at once,
-so the row locks of the claim last only as long as the claiming statement. Another worker skips
-a leased row until its lease runs out, and takes it over then: a worker that dies mid-send loses
-nothing, and the only duplicates are messages sent just before such a death. On PostgreSQL and
-MariaDB the claim reads with FOR UPDATE SKIP LOCKED, so concurrent workers take different rows
-without waiting on each other; SQLite has one writer at a time, and there the claim is a single
-UPDATE ... WHERE id IN (SELECT ... LIMIT n), atomic under its write lock.
+A claim is a lease (see notifications.repository): a worker that dies mid-send loses nothing,
+and the only duplicates are messages sent just before such a death. The worker also runs the
+housekeeping, on its own schedule.
 """
 
 import asyncio
@@ -21,15 +17,15 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from boxoffice.auth import service as auth_service
-from boxoffice.bookings import idempotency
+from boxoffice import housekeeping
 from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.db import transaction, utcnow
 from boxoffice.events.models import Event, EventStatus
+from boxoffice.notifications import repository
 from boxoffice.notifications.backends import Backend, backend_for
 from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
 from boxoffice.notifications.rendering import Outgoing, message_id, render
@@ -54,30 +50,6 @@ class Outcome:
     @property
     def sent(self) -> bool:
         return not self.dropped and self.error is None
-
-
-# Of the table, not the entity: given a list of rows, the ORM would make this a bulk UPDATE by
-# primary key; the table's statement is one executemany. Built once, with bound parameters.
-_OUTBOX = Notification.metadata.tables[Notification.__tablename__]
-_RECORD_SENT = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("notification"), _OUTBOX.c.claimed_by == bindparam("token"))
-    .values(
-        status=NotificationStatus.SENT,
-        sent_at=bindparam("sent"),
-        attempts=bindparam("attempts_now"),
-        message_id=bindparam("sent_as"),
-        claimed_until=None,
-        claimed_by=None,
-    )
-)
-
-
-@dataclass(frozen=True)
-class Pruned:
-    notifications: int
-    idempotency_records: int
-    sessions: int
 
 
 def worker_name() -> str:
@@ -114,7 +86,7 @@ class Worker:
                 # Scheduled first: housekeeping that keeps failing must not crowd out sending.
                 next_housekeeping = loop.time() + self.settings.housekeeping_interval_seconds
                 try:
-                    await self.housekeeping()
+                    await housekeeping.run(self.settings, self.sessionmaker, now=self.clock())
                 except Exception:
                     logger.exception("housekeeping failed", extra={"worker": self.name})
             try:
@@ -155,31 +127,14 @@ class Worker:
 
     async def _claim(self, token: str) -> list[int]:
         now = self.clock()
-        lease = now + timedelta(seconds=self.settings.worker_lease_seconds)
-        due = (
-            Notification.status == NotificationStatus.PENDING,
-            Notification.due_at <= now,
-            or_(Notification.claimed_until.is_(None), Notification.claimed_until < now),
-        )
-        batch = (
-            select(Notification.id)
-            .where(*due)
-            .order_by(Notification.due_at, Notification.id)
-            .limit(self.settings.worker_batch_size)
-        )
-        claim = update(Notification).values(claimed_until=lease, claimed_by=token)
         async with transaction(self.sessionmaker) as session:
-            if session.get_bind().dialect.name == "sqlite":
-                # A plain read first, so that an idle poll does not take the write lock.
-                if (await session.execute(batch.limit(1))).first() is None:
-                    return []
-                await session.execute(claim.where(Notification.id.in_(batch.scalar_subquery())))
-                mine = select(Notification.id).where(Notification.claimed_by == token)
-                return list((await session.scalars(mine)).all())
-            ids = list((await session.scalars(batch.with_for_update(skip_locked=True))).all())
-            if ids:
-                await session.execute(claim.where(Notification.id.in_(ids)))
-            return ids
+            return await repository.claim(
+                session,
+                token,
+                now=now,
+                lease_until=now + timedelta(seconds=self.settings.worker_lease_seconds),
+                limit=self.settings.worker_batch_size,
+            )
 
     async def _load(self, ids: list[int]) -> list[Outgoing]:
         booking = aliased(Booking)
@@ -217,32 +172,19 @@ class Worker:
 
     async def _record(self, token: str, outcomes: list[Outcome]) -> None:
         """Records the outcomes that finished together, in one transaction: the messages sent in
-        one statement, the rest one by one. Only while a lease is still ours: a worker that took
-        it over records its own."""
+        one statement, the rest one by one."""
         now = self.clock()
         sent = [
-            {
-                "notification": outcome.notification_id,
-                "token": token,
-                "sent": now,
-                "attempts_now": outcome.attempts_before + 1,
-                "sent_as": outcome.message_id,
-            }
-            for outcome in outcomes
-            if outcome.sent
+            repository.Sent(o.notification_id, o.attempts_before + 1, o.message_id)
+            for o in outcomes
+            if o.sent
         ]
         async with transaction(self.sessionmaker) as session:
-            if sent:
-                await session.execute(_RECORD_SENT, sent)
+            await repository.record_sent(session, token, sent, at=now)
             for outcome in outcomes:
                 if not outcome.sent:
-                    await session.execute(
-                        update(Notification)
-                        .where(
-                            Notification.id == outcome.notification_id,
-                            Notification.claimed_by == token,
-                        )
-                        .values(self._unsent(outcome, now))
+                    await repository.record_unsent(
+                        session, token, outcome.notification_id, self._unsent(outcome, now)
                     )
 
     def _unsent(self, outcome: Outcome, now: datetime) -> dict[str, object]:
@@ -263,30 +205,7 @@ class Worker:
 
     async def _release(self, token: str) -> None:
         async with transaction(self.sessionmaker) as session:
-            await session.execute(
-                update(Notification)
-                .where(Notification.claimed_by == token)
-                .values(claimed_until=None, claimed_by=None)
-            )
-
-    async def housekeeping(self) -> Pruned:
-        """Deletes what nobody needs any more: sent notifications older than
-        BOXOFFICE_SENT_NOTIFICATIONS_KEEP_DAYS, expired idempotency records, and sessions ended
-        (revoked or expired) more than BOXOFFICE_ENDED_SESSIONS_KEEP_DAYS ago."""
-        now = self.clock()
-        settings = self.settings
-        async with transaction(self.sessionmaker) as session:
-            notifications = await _prune_sent(
-                session, now - timedelta(days=settings.sent_notifications_keep_days)
-            )
-            records = await idempotency.prune(session, now)
-            sessions = await auth_service.prune_ended_sessions(
-                session, now - timedelta(days=settings.ended_sessions_keep_days)
-            )
-        pruned = Pruned(notifications, records, sessions)
-        if notifications or records or sessions:
-            logger.info("housekeeping", extra={"pruned": vars(pruned)})
-        return pruned
+            await repository.release(session, token)
 
 
 def _still_wanted(item: Outgoing) -> bool:
@@ -297,15 +216,6 @@ def _still_wanted(item: Outgoing) -> bool:
         and event.status is EventStatus.PUBLISHED
         and event.deleted_at is None
     )
-
-
-async def _prune_sent(session: AsyncSession, before: datetime) -> int:
-    result = await session.execute(
-        delete(Notification).where(
-            Notification.status == NotificationStatus.SENT, Notification.sent_at < before
-        )
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 @asynccontextmanager
