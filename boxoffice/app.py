@@ -26,7 +26,7 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings) -> FastAPI:
-    engine = create_engine(settings)
+    engine = create_engine(settings, poolclass=metrics.CountingPool)
     metrics.instrument_pool(engine)
 
     @asynccontextmanager

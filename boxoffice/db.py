@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, Pool
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
@@ -178,7 +178,10 @@ def utcnow() -> datetime:
 
 
 def create_engine(
-    settings: Settings, *, clock: Callable[[], float] = time.monotonic
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    poolclass: type[Pool] | None = None,
 ) -> AsyncEngine:
     pool: dict[str, Any] = {
         # Twice the setting, opened as load needs them and then kept: SQLAlchemy closes an
@@ -191,6 +194,8 @@ def create_engine(
         # names, whatever a request sent) into the log.
         "hide_parameters": True,
     }
+    if poolclass is not None:
+        pool["poolclass"] = poolclass
     if settings.is_sqlite:
         create_private_sqlite_file(settings.database_url)
         engine = create_async_engine(settings.database_url, connect_args={"timeout": 30}, **pool)

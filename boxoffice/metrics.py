@@ -10,12 +10,13 @@ processes are dropped at each scrape.
 import asyncio
 import logging
 import os
+import secrets
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -28,14 +29,16 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import Pool
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import AsyncAdaptedQueuePool, Pool, PoolProxiedConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from boxoffice.errors import problem_responses
+from boxoffice.errors import InvalidToken, NotAuthenticated, problem_responses
+from boxoffice.notifications import service as notifications_service
+from boxoffice.settings import AppSettings
 
 logger = logging.getLogger("boxoffice.metrics")
 
@@ -78,7 +81,6 @@ POOL_TIMEOUTS = Counter(
 
 # Paths no route matched are counted under one label, so that probing cannot grow the series.
 UNMATCHED_ROUTE = "<unmatched>"
-NOTIFICATION_STATUSES = ("pending", "sent", "failed")
 
 
 def booking_outcome(outcome: str) -> None:
@@ -128,9 +130,27 @@ def _template(scope: Scope) -> str:
     return template
 
 
+class CountingPool(AsyncAdaptedQueuePool):
+    """The asyncio queue pool, counting the checkouts that wait and those that time out.
+
+    No pool event fires when a checkout starts or gives up (`checkout` fires once it has a
+    connection), so this is told where a checkout begins: in `connect`, the pool's public way to
+    hand out a connection (db.create_engine passes the class as `poolclass`)."""
+
+    def connect(self) -> PoolProxiedConnection:
+        # A queue pool's overflow() counts up from -size as it opens connections, to 0 at its
+        # size: it has no overflow (db.create_engine).
+        if self.checkedin() == 0 and self.overflow() >= 0:
+            POOL_WAITS.inc()
+        try:
+            return super().connect()
+        except PoolTimeout:
+            POOL_TIMEOUTS.inc()
+            raise
+
+
 def instrument_pool(engine: AsyncEngine) -> None:
-    """Keeps the pool gauges current through the pool's events, and counts the checkouts that
-    wait (and those that time out) by wrapping the pool's one way to hand out a connection."""
+    """Keeps the pool gauges current through the pool's events."""
     pool = engine.sync_engine.pool
 
     def refresh() -> None:
@@ -146,21 +166,6 @@ def instrument_pool(engine: AsyncEngine) -> None:
 
     for name in ("checkout", "checkin", "close", "close_detached", "detach"):
         event.listen(pool, name, refresh_soon)
-
-    hand_out = pool.connect
-
-    def connect() -> Any:
-        # A queue pool's overflow() counts up from -size as it opens connections, to 0 at its
-        # size: it has no overflow (db.create_engine).
-        if _number(pool, "checkedin") == 0 and _number(pool, "overflow") >= 0:
-            POOL_WAITS.inc()
-        try:
-            return hand_out()
-        except PoolTimeout:
-            POOL_TIMEOUTS.inc()
-            raise
-
-    pool.connect = connect  # type: ignore[method-assign]
 
 
 def refresh_pool_gauges(engine: AsyncEngine) -> None:
@@ -185,25 +190,22 @@ class _Snapshot(Collector):
         return self.families
 
 
-async def notification_counts(engine: AsyncEngine) -> GaugeMetricFamily | None:
-    """Notifications by status, from the outbox table; None while there is no such table or the
-    database does not answer (the rest of the scrape is still worth having)."""
+async def notification_counts(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> GaugeMetricFamily | None:
+    """The outbox's pending and failed messages, counted in the database; None while it does not
+    answer (the rest of the scrape is still worth having)."""
     try:
-        async with engine.connect() as connection:
-            rows = (
-                await connection.execute(
-                    text("SELECT status, COUNT(*) FROM notifications GROUP BY status")
-                )
-            ).all()
+        async with sessionmaker() as session:
+            counts = await notifications_service.count_outstanding(session)
     except (SQLAlchemyError, OSError):
         logger.debug("notification counts unavailable", exc_info=True)
         return None
-    counts = dict.fromkeys(NOTIFICATION_STATUSES, 0) | {str(s): int(n) for s, n in rows}
     family = GaugeMetricFamily(
-        "boxoffice_notifications", "Notifications in the outbox by status.", labels=["status"]
+        "boxoffice_notifications", "Outbox messages pending and failed.", labels=["status"]
     )
     for status, count in sorted(counts.items()):
-        family.add_metric([status], count)
+        family.add_metric([status.value], count)
     return family
 
 
@@ -236,21 +238,36 @@ def exposition_registry() -> CollectorRegistry:
     return registry
 
 
+async def _scraper(request: Request, settings: AppSettings) -> None:
+    """With BOXOFFICE_METRICS_TOKEN set, a scrape must bring it as a bearer token."""
+    if settings.metrics_token is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        raise NotAuthenticated("/metrics needs the bearer token of BOXOFFICE_METRICS_TOKEN")
+    expected = settings.metrics_token.get_secret_value()
+    # In constant time, so that the answer's timing does not tell how much of a guess was right.
+    if not secrets.compare_digest(given.strip().encode(), expected.encode()):
+        raise InvalidToken("this is not the bearer token of BOXOFFICE_METRICS_TOKEN")
+
+
 router = APIRouter(tags=["operations"])
 
 
 @router.get(
     "/metrics",
     response_class=Response,
+    dependencies=[Depends(_scraper)],
     responses={
         200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"},
-        **problem_responses(),
+        **problem_responses(NotAuthenticated, InvalidToken),
     },
 )
 async def metrics(request: Request) -> Response:
-    """Prometheus metrics of every server process, plus notification counts from the database."""
+    """Prometheus metrics of every server process, plus the outbox's pending and failed messages
+    from the database. With BOXOFFICE_METRICS_TOKEN set, only for a bearer of that token."""
     registry = exposition_registry()
-    notifications = await notification_counts(request.app.state.engine)
+    notifications = await notification_counts(request.app.state.reading_sessionmaker)
     refresh_pool_gauges(request.app.state.engine)
     body = generate_latest(registry)
     if notifications is not None:

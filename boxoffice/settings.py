@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # After SIGTERM, how long a server waits for the requests it accepted before it exits.
     shutdown_grace_seconds: int = Field(default=30, ge=1)
 
+    # A bearer token /metrics asks for; unset, /metrics answers anyone (keep it off the internet).
+    metrics_token: SecretStr | None = None
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: str = "INFO"
 

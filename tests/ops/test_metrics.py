@@ -3,19 +3,21 @@ over every worker of `boxoffice serve --workers N`, and never going backwards.""
 
 import asyncio
 import os
+import secrets
 import signal
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from prometheus_client.multiprocess import MultiProcessCollector
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from boxoffice.app import create_app
 from boxoffice.cli import WORKER_HEALTHCHECK_SECONDS
 from boxoffice.metrics import notification_counts
+from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.conftest import make_settings
@@ -144,26 +146,50 @@ async def test_metrics_add_up_over_two_workers_and_survive_a_worker_restart(
     assert not is_directory(directory), "serve removes its metrics directory when it ends"
 
 
-async def test_notification_counts_come_from_the_outbox_table_when_there_is_one(
-    tmp_path: Path,
+async def test_notification_counts_are_the_outbox_pending_and_failed(
+    app: FastAPI, db: AsyncSession, tmp_path: Path
 ) -> None:
-    # A database of its own: the outbox's real table arrives with the notifications package.
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}")
+    user = await make_user(db)
+    db.add_all(
+        Notification(kind=NotificationKind.BOOKING_CONFIRMED, user_id=user.id, status=status)
+        for status in (*NotificationStatus, NotificationStatus.FAILED)
+    )
+    await db.commit()
+
+    family = await notification_counts(app.state.reading_sessionmaker)
+
+    assert family is not None
+    counts = {sample.labels["status"]: sample.value for sample in family.samples}
+    assert counts == {"pending": 1, "failed": 2}, "sent and cancelled pile up: not counted"
+    # A database without the outbox (or not answering): no metric, the rest of the scrape stays.
+    elsewhere = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
     try:
-        assert await notification_counts(engine) is None, "no table, no metric"
-        async with engine.begin() as connection:
-            await connection.execute(text("CREATE TABLE notifications (status VARCHAR(16))"))
-            await connection.execute(
-                text("INSERT INTO notifications (status) VALUES ('sent'), ('sent'), ('failed')")
-            )
-
-        family = await notification_counts(engine)
-
-        assert family is not None
-        counts = {sample.labels["status"]: sample.value for sample in family.samples}
-        assert counts == {"pending": 0, "sent": 2, "failed": 1}
+        assert await notification_counts(async_sessionmaker(elsewhere)) is None
     finally:
-        await engine.dispose()
+        await elsewhere.dispose()
+
+
+async def test_metrics_token_is_asked_for_when_set(database_url: str) -> None:
+    token = secrets.token_urlsafe(24)
+    app = create_app(make_settings(database_url, metrics_token=token))
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            missing = await http.get("/metrics")
+            wrong = await http.get("/metrics", headers={"Authorization": f"Bearer {token}x"})
+            basic = await http.get("/metrics", headers={"Authorization": f"Basic {token}"})
+            right = await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        await app.state.engine.dispose()
+
+    for refused, code in ((missing, "not_authenticated"), (wrong, "invalid_token")):
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert refused.json()["code"] == code
+    assert basic.status_code == 401
+    assert right.status_code == 200
+    assert ("boxoffice_db_pool_connections_open", frozenset()) in parse_metrics(right.text)
 
 
 async def test_checkouts_that_wait_for_a_connection_are_counted(
