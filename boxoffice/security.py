@@ -1,6 +1,6 @@
 """Security headers on every response, CORS for configured origins, trusted proxies (SPEC §6a)."""
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -38,6 +38,17 @@ SECURITY_HEADERS = (
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 )
+
+
+# Answers that carry personal data (a profile, tokens, bookings, guest lists, anything an admin
+# reads) must not be kept by a browser's or a proxy's cache, where the next user could find them.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def no_store(response: Response) -> None:
+    """A dependency for the routers of such answers; a route that builds its own Response
+    passes NO_STORE itself (FastAPI adds a dependency's headers only to what it builds)."""
+    response.headers.update(NO_STORE)
 
 
 class SecurityHeadersMiddleware:

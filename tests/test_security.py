@@ -16,10 +16,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from prometheus_client import REGISTRY
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.app import create_app
+from boxoffice.security import CONTENT_SECURITY_POLICY
 from boxoffice.settings import Settings
+from boxoffice.users.models import Role
 from tests.conftest import make_settings
+from tests.factories import PASSWORD, make_event, signed_in
 from tests.test_cli import boxoffice
 
 SECURITY_HEADERS = {
@@ -123,7 +127,10 @@ async def test_rate_limited_and_oversized_answers_carry_the_security_headers(
 
 
 def csp_directives(response: httpx.Response) -> dict[str, list[str]]:
-    policy = response.headers["content-security-policy"]
+    return directives_of(response.headers["content-security-policy"])
+
+
+def directives_of(policy: str) -> dict[str, list[str]]:
     directives: dict[str, list[str]] = {}
     for part in policy.split(";"):
         name, *values = part.split()
@@ -147,6 +154,32 @@ async def test_html_pages_carry_a_strict_content_security_policy(
         for value in values:
             allowed = value in ("'self'", "'none'", "data:", "blob:") or value.startswith("'nonce-")
             assert allowed, f"{name} allows {value}"
+
+
+def test_the_one_policy_allows_this_origin_alone_and_runs_nothing_inline() -> None:
+    directives = directives_of(CONTENT_SECURITY_POLICY)
+    required = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+
+    assert {name: directives.get(name) for name in required} == required
+    assert set(directives["img-src"]) <= {"'self'", "data:"}
+    assert set(directives["worker-src"]) <= {"'self'", "blob:"}
+
+
+async def test_the_web_ui_and_the_api_docs_carry_the_one_policy(client: httpx.AsyncClient) -> None:
+    for path in ("/", "/login", "/docs"):
+        response = await client.get(path)
+
+        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY, path
 
 
 async def test_any_html_response_gets_the_policy_and_json_does_not_need_it(
@@ -421,3 +454,51 @@ async def test_unreachable_redis_fails_open_with_one_warning_and_a_count(
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     assert "unreachable" in warnings[0].getMessage()
     assert storage_failures() - before >= 5
+
+
+# -- answers with personal data are stored by no cache ------------------------------------------
+
+
+async def test_answers_that_carry_personal_data_are_not_stored(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    organizer = await signed_in(db, settings, Role.ORGANIZER)
+    attendee = await signed_in(db, settings, Role.ATTENDEE)
+    admin = await signed_in(db, settings, Role.ADMIN)
+    event = await make_event(db, organizer.user)
+    booked = await client.post(
+        "/api/v1/bookings", headers=attendee.headers, json={"event_id": event.id}
+    )
+    booking = booked.json()["id"]
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": attendee.user.email, "password": PASSWORD}
+    )
+    refresh = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": login.json()["refresh_token"]}
+    )
+    guests = f"/api/v1/events/{event.id}/bookings"
+    answers = {
+        "POST /bookings": booked,
+        "POST /auth/login": login,
+        "POST /auth/refresh": refresh,
+        "GET /users/me": await client.get("/api/v1/users/me", headers=attendee.headers),
+        "GET /bookings/me": await client.get("/api/v1/bookings/me", headers=attendee.headers),
+        "GET /bookings/{id}": await client.get(
+            f"/api/v1/bookings/{booking}", headers=attendee.headers
+        ),
+        "guest list": await client.get(guests, headers=organizer.headers),
+        "guest list CSV": await client.get(
+            guests, headers=organizer.headers, params={"format": "csv"}
+        ),
+        "GET /admin/users": await client.get("/api/v1/admin/users", headers=admin.headers),
+        "GET /admin/stats": await client.get("/api/v1/admin/stats", headers=admin.headers),
+        "GET /admin/notifications": await client.get(
+            "/api/v1/admin/notifications", headers=admin.headers
+        ),
+    }
+
+    for name, response in answers.items():
+        assert response.is_success, name
+        assert "no-store" in response.headers.get("cache-control", ""), name
+    public = await client.get(f"/api/v1/events/{event.id}")
+    assert "no-store" not in public.headers.get("cache-control", ""), "nothing personal there"

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from boxoffice.admin import service
 from boxoffice.admin.errors import CannotModifySelf
@@ -22,9 +22,10 @@ from boxoffice.db import Session
 from boxoffice.errors import NotFound, problem_responses
 from boxoffice.events.schemas import EventRead
 from boxoffice.schemas import IdInPath, Page, Pagination
+from boxoffice.security import no_store
 from boxoffice.users.schemas import UserRead
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(no_store)])
 
 _READ = problem_responses(*ROLE_ERRORS)
 _ONE_USER = problem_responses(*ROLE_ERRORS, NotFound)

@@ -11,11 +11,12 @@ from boxoffice.auth.schemas import LoginRequest, RefreshRequest, RegisterRequest
 from boxoffice.db import Session
 from boxoffice.errors import InvalidToken, problem_responses
 from boxoffice.ratelimit import Limit, password_check, per_address
+from boxoffice.security import no_store
 from boxoffice.settings import AppSettings
 from boxoffice.users.errors import AccountDisabled, EmailTaken
 from boxoffice.users.schemas import UserRead
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_store)])
 
 FORM = "application/x-www-form-urlencoded"
 _LOGIN_BODY: dict[str, Any] = {

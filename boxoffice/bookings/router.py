@@ -32,8 +32,9 @@ from boxoffice.errors import DomainError, Forbidden, NotFound, problem_responses
 from boxoffice.events.dependencies import ManagedEvent
 from boxoffice.ratelimit import Limit, per_user
 from boxoffice.schemas import Page, Pagination
+from boxoffice.security import NO_STORE, no_store
 
-router = APIRouter(tags=["bookings"])
+router = APIRouter(tags=["bookings"], dependencies=[Depends(no_store)])
 
 SVG = "image/svg+xml"
 
@@ -99,7 +100,9 @@ async def create_booking(
         request_fingerprint=idempotency.fingerprint("POST", "/bookings", body.model_dump()),
         action=book,
     )
-    return JSONResponse(answer.body, status_code=answer.status, media_type=answer.media_type)
+    return JSONResponse(
+        answer.body, status_code=answer.status, media_type=answer.media_type, headers=NO_STORE
+    )
 
 
 @router.get("/bookings/me", responses=problem_responses(*ROLE_ERRORS))
@@ -187,10 +190,13 @@ async def guest_list(
         return Response(
             guests_csv(guests),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="event-{event.id}-guests.csv"'},
+            headers={
+                "Content-Disposition": f'attachment; filename="event-{event.id}-guests.csv"',
+                **NO_STORE,
+            },
         )
     listing = Page[Guest].of(guests, total, page)
-    return Response(listing.model_dump_json(), media_type="application/json")
+    return Response(listing.model_dump_json(), media_type="application/json", headers=NO_STORE)
 
 
 @router.post(

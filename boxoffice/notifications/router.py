@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from boxoffice.auth.dependencies import ROLE_ERRORS, CurrentAdmin
 from boxoffice.db import Session
@@ -9,8 +9,9 @@ from boxoffice.notifications import service
 from boxoffice.notifications.models import NotificationStatus
 from boxoffice.notifications.schemas import NotificationFilters, NotificationRead
 from boxoffice.schemas import IdInPath, Page, Pagination
+from boxoffice.security import no_store
 
-router = APIRouter(prefix="/admin/notifications", tags=["admin"])
+router = APIRouter(prefix="/admin/notifications", tags=["admin"], dependencies=[Depends(no_store)])
 
 
 def _read(listed: service.Listed) -> NotificationRead:

@@ -7,12 +7,13 @@ from boxoffice.auth.schemas import PasswordChangeRequest, TokenPair
 from boxoffice.db import Session
 from boxoffice.errors import problem_responses
 from boxoffice.ratelimit import Limit, password_check, per_address
+from boxoffice.security import no_store
 from boxoffice.settings import AppSettings
 from boxoffice.users import service
 from boxoffice.users.errors import AccountDisabled
 from boxoffice.users.schemas import ProfileUpdate, UserRead
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(no_store)])
 
 
 @router.get("/me", responses=problem_responses(*SIGNED_IN_ERRORS))
