@@ -10,15 +10,10 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from boxoffice.security import CONTENT_SECURITY_POLICY
+
 STATIC = Path(__file__).parent / "static"
 ASSETS_PATH = "/web"
-
-# The same policy the app-wide middleware sets on HTML; repeated here so the shell carries it
-# on its own. Nothing inline, nothing from another origin.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
 
 # Every URL the UI's router (static/js/router.js) knows; anything else stays a 404 problem.
 PAGES = (
