@@ -1,8 +1,7 @@
-import json
 from datetime import datetime
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from boxoffice.audit import AuditAction, TargetType
 from boxoffice.bookings.schemas import BookingRead
@@ -89,9 +88,3 @@ class AuditEntryRead(BaseModel):
     target_type: TargetType
     target_id: int
     detail: dict[str, Any]
-
-    @field_validator("detail", mode="before")
-    @classmethod
-    def _parse_stored_text(cls, value: object) -> object:
-        # Stored as JSON text so that it reads the same on every engine.
-        return json.loads(value) if isinstance(value, str) else value
