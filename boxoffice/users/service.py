@@ -5,7 +5,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from boxoffice.db import RowLock, changed_one
 from boxoffice.errors import Conflict, Forbidden, NotFound
-from boxoffice.users.models import Role, User
+from boxoffice.users.models import Role, User, normalize_email
 
 
 class EmailTaken(Conflict):
@@ -14,10 +14,6 @@ class EmailTaken(Conflict):
 
 class AccountDisabled(Forbidden):
     code = "account_disabled"
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 async def get(session: AsyncSession, user_id: int) -> User:
