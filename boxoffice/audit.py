@@ -1,15 +1,15 @@
 """The audit log: who changed what. Every domain records the same way, with `record`, in the
 session of the change itself, so an entry commits or rolls back with what it records."""
 
-import json
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Index, Integer, String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.db import Base, UTCDateTime, utcnow
+from boxoffice.db import Base, JSONText, UTCDateTime, utcnow
 
 
 class TargetType(StrEnum):
@@ -51,8 +51,10 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[int] = mapped_column(Integer)
-    # A JSON object; TEXT rather than JSON so that it reads the same on every engine.
-    detail: Mapped[str] = mapped_column(Text, default="{}")
+    # Keys sorted, so that an entry reads in the same order whatever order it was recorded in.
+    detail: Mapped[dict[str, Any]] = mapped_column(
+        JSONText(sort_keys=True, default=str), default=dict
+    )
 
 
 async def record(
@@ -70,7 +72,7 @@ async def record(
             action=action,
             target_type=action.target_type,
             target_id=target_id,
-            detail=json.dumps(detail, sort_keys=True, default=str),
+            detail=detail,
         )
     )
     await session.flush()

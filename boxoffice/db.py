@@ -1,5 +1,6 @@
 """Engine, sessions and the one place where a request's transaction is committed."""
 
+import json
 import math
 import os
 import time
@@ -11,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, Select, String, event, func, select, update
+from sqlalchemy import DateTime, MetaData, Select, String, Text, event, func, select, update
 from sqlalchemy import Row as SqlRow
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect, make_url
@@ -96,6 +97,38 @@ class StrEnumText(TypeDecorator[E], Generic[E]):
     @override
     def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
         return None if value is None else self.enum_type(value)
+
+
+class JSONText(TypeDecorator[Any]):
+    """A JSON value in a TEXT column, encoded here rather than by an engine's JSON type, so that
+    it is stored and read back alike on every engine. The options are `json.dumps`'s: a column
+    keeps the bytes it has always stored."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(
+        self,
+        sort_keys: bool = False,
+        separators: tuple[str, str] | None = None,
+        default: Callable[[Any], Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.sort_keys = sort_keys
+        self.separators = separators
+        self.default = default
+
+    @override
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(
+            value, sort_keys=self.sort_keys, separators=self.separators, default=self.default
+        )
+
+    @override
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
 
 
 def count_of(query: Select[*tuple[Any, ...]]) -> Select[int]:

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from boxoffice.auth.dependencies import CurrentUser
 from boxoffice.errors import RateLimited
 from boxoffice.settings import Settings
-from boxoffice.users.models import User
+from boxoffice.users.models import User, normalize_email
 
 logger = logging.getLogger("boxoffice.ratelimit")
 
@@ -109,7 +109,7 @@ async def password_check(request: Request, email: str) -> None:
     """Counts one password check against the account, whatever the address (SPEC §6a). Counted
     before the check, right or wrong, so that parallel guesses cannot all slip in before the
     count; unknown addresses are counted alike, so a 429 says nothing about who is registered."""
-    account = email.strip().lower()
+    account = normalize_email(email)
     await request.app.state.rate_limiter.hit(Limit.PASSWORD, f"account:{account}")
 
 

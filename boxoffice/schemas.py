@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 from fastapi import Depends, Path, Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -45,6 +45,26 @@ class StrictModel(InputModel):
     """Unknown fields are an error, so that nobody sets `role` or `seats_booked` by sending it."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class PatchModel(StrictModel):
+    """A PATCH body: only the fields sent change. Sending null is refused for every field but
+    the `nullable` ones (null clears those); leaving a field out keeps it."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+    # What the refusal adds to "{name} cannot be null".
+    null_hint: ClassVar[str] = ""
+
+    @model_validator(mode="after")
+    def _not_nulled(self) -> Self:
+        for name in type(self).model_fields:
+            nulled = name in self.model_fields_set and getattr(self, name) is None
+            if nulled and name not in self.nullable:
+                raise ValueError(f"{name} cannot be null{self.null_hint}")
+        return self
+
+    def changes(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 def _not_blank(value: str) -> str:

@@ -1,13 +1,12 @@
-import json
 from datetime import datetime
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from boxoffice.audit import AuditAction, TargetType
 from boxoffice.bookings.schemas import BookingRead
 from boxoffice.events.schemas import EventRead
-from boxoffice.schemas import IdValue, InputModel, StrictModel
+from boxoffice.schemas import IdValue, InputModel, PatchModel
 from boxoffice.users.models import Role, User
 from boxoffice.users.schemas import UserRead
 
@@ -35,18 +34,13 @@ class AdminUserDetail(AdminUserRead):
     recent_events: list[EventRead] = Field(description="the latest 10 organized, newest first")
 
 
-class UserChange(StrictModel):
+class UserChange(PatchModel):
     """Only the fields sent change; `is_active: false` bans the account, `true` lifts the ban."""
+
+    null_hint = "; leave it out to keep it"
 
     role: Role | None = None
     is_active: bool | None = None
-
-    @model_validator(mode="after")
-    def _fields_are_not_nulled(self) -> Self:
-        for name in ("role", "is_active"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null; leave it out to keep it")
-        return self
 
 
 class UserCounts(BaseModel):
@@ -89,9 +83,3 @@ class AuditEntryRead(BaseModel):
     target_type: TargetType
     target_id: int
     detail: dict[str, Any]
-
-    @field_validator("detail", mode="before")
-    @classmethod
-    def _parse_stored_text(cls, value: object) -> object:
-        # Stored as JSON text so that it reads the same on every engine.
-        return json.loads(value) if isinstance(value, str) else value

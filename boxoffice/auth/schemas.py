@@ -2,8 +2,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field
 
-from boxoffice.schemas import NotBlank, StrictModel
+from boxoffice.schemas import StrictModel
 from boxoffice.users.models import Role
+from boxoffice.users.schemas import FullName
 
 # argon2 accepts anything, but a multi-megabyte "password" is a cheap way to burn CPU.
 MAX_PASSWORD_LENGTH = 256
@@ -14,7 +15,7 @@ GivenPassword = Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGT
 class RegisterRequest(StrictModel):
     email: Annotated[EmailStr, Field(max_length=254)]
     password: NewPassword
-    full_name: Annotated[str, Field(max_length=200), NotBlank]
+    full_name: FullName
     role: Literal[Role.ATTENDEE, Role.ORGANIZER] = Role.ATTENDEE
 
 

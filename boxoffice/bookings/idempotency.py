@@ -80,7 +80,7 @@ async def run_once(
     await session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.id == claimed)
-        .values(status_code=answer.status, response_body=json.dumps(answer.body))
+        .values(status_code=answer.status, response_body=answer.body)
     )
     return answer
 
@@ -119,7 +119,7 @@ async def _claim(
                 "this Idempotency-Key was used with a different request; use a new key"
             )
         if existing.status_code is not None and existing.response_body is not None:
-            return Answer(existing.status_code, json.loads(existing.response_body))
+            return Answer(existing.status_code, existing.response_body)
         if existing.created_at < now - ABANDONED_AFTER:
             existing.created_at = now
             return existing.id
@@ -140,7 +140,7 @@ async def _settle_failure(
         await session.execute(
             update(IdempotencyRecord)
             .where(IdempotencyRecord.id == record_id)
-            .values(status_code=error.status, response_body=json.dumps(body))
+            .values(status_code=error.status, response_body=body)
         )
 
 

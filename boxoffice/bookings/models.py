@@ -1,5 +1,6 @@
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -8,12 +9,11 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
-from boxoffice.db import Base, StrEnumText, UTCDateTime, utcnow
+from boxoffice.db import Base, JSONText, StrEnumText, UTCDateTime, utcnow
 from boxoffice.events.models import Event
 from boxoffice.users.models import User
 
@@ -76,4 +76,4 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # NULL while the first request is still running.
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
-    response_body: Mapped[str | None] = mapped_column(Text, default=None)
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONText(), default=None)

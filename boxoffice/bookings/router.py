@@ -172,20 +172,7 @@ async def guest_list(
     rows, total = await service.guest_list(
         session, event, filters.status, page=None if as_csv else page
     )
-    guests = [
-        Guest(
-            booking_id=booking.id,
-            user_id=guest.id,
-            full_name=guest.full_name,
-            email=guest.email,
-            seats=booking.seats,
-            status=booking.status,
-            ticket_code=booking.ticket_code,
-            created_at=booking.created_at,
-            checked_in_at=booking.checked_in_at,
-        )
-        for booking, guest in rows
-    ]
+    guests = [Guest.of(booking, holder) for booking, holder in rows]
     if as_csv:
         return Response(
             guests_csv(guests),

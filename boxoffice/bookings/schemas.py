@@ -1,11 +1,12 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from boxoffice.bookings.models import BookingStatus
+from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.events.models import EventStatus
 from boxoffice.schemas import IdValue, InputModel, StrictModel
+from boxoffice.users.models import User
 
 MAX_SEATS_PER_BOOKING = 10
 
@@ -58,6 +59,7 @@ class GuestListFilters(InputModel):
     )
 
 
+# A row of the guest list; its fields, in order, are the columns of the CSV file.
 class Guest(BaseModel):
     booking_id: int
     user_id: int
@@ -68,6 +70,13 @@ class Guest(BaseModel):
     ticket_code: str
     created_at: datetime
     checked_in_at: datetime | None
+
+    @classmethod
+    def of(cls, booking: Booking, holder: User) -> Self:
+        """The holder's name and address; every other field is the booking's of that name."""
+        named = {"booking_id": booking.id, "full_name": holder.full_name, "email": holder.email}
+        rest = cls.model_fields.keys() - named.keys()
+        return cls(**named, **{name: getattr(booking, name) for name in rest})
 
 
 class CheckInRequest(StrictModel):

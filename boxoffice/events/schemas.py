@@ -1,9 +1,9 @@
 from datetime import UTC, datetime
 from functools import cache
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from boxoffice.events.models import EventStatus
 from boxoffice.schemas import (
@@ -11,6 +11,7 @@ from boxoffice.schemas import (
     InputModel,
     Instant,
     NotBlank,
+    PatchModel,
     StrictModel,
     instant_between,
 )
@@ -43,7 +44,9 @@ LATEST_EVENT_TIME = datetime(3000, 1, 1, tzinfo=UTC)
 EventTime = Annotated[AwareDatetime, instant_between(EARLIEST_EVENT_TIME, LATEST_EVENT_TIME)]
 
 
-class EventCreate(StrictModel):
+class EventFields(StrictModel):
+    """What an organizer writes of an event: given on creation, changed by an edit."""
+
     title: Title
     description: Description = ""
     location: Location
@@ -51,11 +54,20 @@ class EventCreate(StrictModel):
     starts_at: EventTime
     ends_at: EventTime | None = None
     capacity: Capacity
+
+
+class EventCreate(EventFields):
     status: Literal[EventStatus.DRAFT, EventStatus.PUBLISHED] = EventStatus.DRAFT
 
 
-class EventUpdate(StrictModel):
+class EventUpdate(PatchModel):
     """Any of the create fields but status; only the fields sent are changed."""
+
+    # The fields of EventFields (a test holds them equal), each optional; only those that may be
+    # left out on creation to be empty may be cleared.
+    nullable = frozenset(
+        name for name, field in EventFields.model_fields.items() if field.default is None
+    )
 
     title: Title | None = None
     description: Description | None = None
@@ -64,16 +76,6 @@ class EventUpdate(StrictModel):
     starts_at: EventTime | None = None
     ends_at: EventTime | None = None
     capacity: Capacity | None = None
-
-    @model_validator(mode="after")
-    def _required_fields_are_not_nulled(self) -> Self:
-        for name in ("title", "description", "location", "timezone", "starts_at", "capacity"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
-
-    def changes(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class EventRead(BaseModel):

@@ -1,10 +1,11 @@
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from boxoffice.db import Base, StrEnumText, UTCDateTime, utcnow
+from boxoffice.db import Base, JSONText, StrEnumText, UTCDateTime, utcnow
 
 
 class NotificationKind(StrEnum):
@@ -24,6 +25,16 @@ class NotificationStatus(StrEnum):
     # A reminder that is no longer wanted (its booking or event was cancelled, or its moment
     # passed when the event moved). Never sent, never listed as a failure.
     CANCELLED = "cancelled"
+
+
+# The event fields whose change is news to the people holding a booking (SPEC §5), and what a
+# message calls each.
+NOTEWORTHY_FIELDS = {
+    "starts_at": "the start",
+    "ends_at": "the end",
+    "location": "the place",
+    "timezone": "the time zone",
+}
 
 
 class _KindText(StrEnumText[NotificationKind]):
@@ -66,7 +77,9 @@ class Notification(Base):
     booking_id: Mapped[int | None] = mapped_column(Integer, default=None)
     # Facts of the moment the message was written that the rows it is rendered from will not
     # tell later (a waiting-list position, which fields of an event changed), as JSON.
-    payload: Mapped[str | None] = mapped_column(Text, default=None)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONText(separators=(",", ":")), default=None
+    )
     status: Mapped[NotificationStatus] = mapped_column(
         StrEnumText(NotificationStatus), default=NotificationStatus.PENDING
     )

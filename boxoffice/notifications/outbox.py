@@ -15,34 +15,23 @@ booking that has none pending (a booking made after the old moment, a reminder d
 already sent for the old start).
 """
 
-import json
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import (
-    ColumnElement,
-    Insert,
-    Integer,
-    String,
-    Text,
-    exists,
-    func,
-    insert,
-    literal,
-    or_,
-    select,
-)
+from sqlalchemy import ColumnElement, Insert, exists, func, insert, literal, or_, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
-from boxoffice.db import UTCDateTime, utcnow
+from boxoffice.db import utcnow
 from boxoffice.events.models import Event
-from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
+from boxoffice.notifications.models import (
+    NOTEWORTHY_FIELDS,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+)
 from boxoffice.settings import Settings
-
-# The event fields whose change is news to the people holding a booking (SPEC §5).
-NOTEWORTHY_FIELDS = frozenset({"starts_at", "ends_at", "location", "timezone"})
 
 _DEFAULT_LEAD_MINUTES: int = Settings.model_fields["reminder_lead_minutes"].default
 
@@ -131,7 +120,7 @@ async def event_changed(
     """The event was edited; `event` holds its new values and `changed_fields` names the fields
     whose value really changed. Only a new start, end, place or time zone is news: then every
     confirmed or waitlisted holder gets `event_changed`, and a new start moves the reminders."""
-    noteworthy = sorted(NOTEWORTHY_FIELDS.intersection(changed_fields))
+    noteworthy = sorted(NOTEWORTHY_FIELDS.keys() & changed_fields)
     if not noteworthy:
         return
     await session.execute(
@@ -192,10 +181,6 @@ async def _starts_at(session: AsyncSession, event_id: int) -> datetime:
     return event.starts_at
 
 
-def _encode(payload: dict[str, object] | None) -> str | None:
-    return None if payload is None else json.dumps(payload, separators=(",", ":"))
-
-
 # Of the table, not the entity: the ORM's bulk INSERT would add its bookkeeping to every call.
 _INSERT = insert(Notification.metadata.tables[Notification.__tablename__])
 
@@ -206,6 +191,25 @@ async def _write(session: AsyncSession, rows: list[dict[str, object]]) -> None:
     await session.execute(_INSERT, rows)
 
 
+# A message's columns that come from its booking, and the booking's attribute for each.
+_OF_BOOKING = {"user_id": "user_id", "event_id": "event_id", "booking_id": "id"}
+
+
+def _fresh(
+    kind: NotificationKind, payload: dict[str, object] | None, due_at: datetime | None
+) -> dict[str, object]:
+    """The columns of a new message that are the same for every booking it is written for."""
+    now = utcnow()
+    return {
+        "kind": kind,
+        "payload": payload,
+        "status": NotificationStatus.PENDING,
+        "attempts": 0,
+        "due_at": due_at or now,
+        "created_at": now,
+    }
+
+
 def _row(
     kind: NotificationKind,
     booking: Booking,
@@ -213,18 +217,8 @@ def _row(
     payload: dict[str, object] | None = None,
     due_at: datetime | None = None,
 ) -> dict[str, object]:
-    now = utcnow()
-    return {
-        "kind": kind,
-        "user_id": booking.user_id,
-        "event_id": booking.event_id,
-        "booking_id": booking.id,
-        "payload": _encode(payload),
-        "status": NotificationStatus.PENDING,
-        "attempts": 0,
-        "due_at": due_at or now,
-        "created_at": now,
-    }
+    of_booking = {column: getattr(booking, name) for column, name in _OF_BOOKING.items()}
+    return of_booking | _fresh(kind, payload, due_at)
 
 
 def _from_bookings(
@@ -234,29 +228,11 @@ def _from_bookings(
     due_at: datetime | None = None,
 ) -> Insert:
     """INSERT ... SELECT: one message of this kind for each booking that matches `where`."""
-    now = utcnow()
+    fresh = _fresh(kind, payload, due_at)
+    columns = Notification.__table__.c
     rows = select(
-        literal(kind.value, String(32)),
-        Booking.user_id,
-        Booking.event_id,
-        Booking.id,
-        literal(_encode(payload), Text()),
-        literal(NotificationStatus.PENDING.value, String(16)),
-        literal(0, Integer()),
-        literal(due_at or now, UTCDateTime()),
-        literal(now, UTCDateTime()),
+        *(getattr(Booking, name) for name in _OF_BOOKING.values()),
+        # Typed as their columns, so that each value is stored as a row of _row would be.
+        *(literal(value, columns[column].type) for column, value in fresh.items()),
     ).where(*where)
-    return insert(Notification).from_select(
-        [
-            Notification.kind,
-            Notification.user_id,
-            Notification.event_id,
-            Notification.booking_id,
-            Notification.payload,
-            Notification.status,
-            Notification.attempts,
-            Notification.due_at,
-            Notification.created_at,
-        ],
-        rows,
-    )
+    return insert(Notification).from_select([*_OF_BOOKING, *fresh], rows)

@@ -13,6 +13,11 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+def normalize_email(email: str) -> str:
+    """An address as stored, and as every lookup and per-account count must spell it."""
+    return email.strip().lower()
+
+
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (

@@ -6,6 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from boxoffice.schemas import NotBlank, StrictModel
 from boxoffice.users.models import Role
 
+# As given on registration and changed in the profile.
+FullName = Annotated[str, Field(max_length=200), NotBlank]
+
 
 class UserRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -19,4 +22,4 @@ class UserRead(BaseModel):
 
 
 class ProfileUpdate(StrictModel):
-    full_name: Annotated[str, Field(max_length=200), NotBlank]
+    full_name: FullName

@@ -6,11 +6,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from boxoffice.db import RowLock, changed_one
 from boxoffice.errors import NotFound
 from boxoffice.users.errors import AccountDisabled, EmailTaken
-from boxoffice.users.models import Role, User
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
+from boxoffice.users.models import Role, User, normalize_email
 
 
 async def get(session: AsyncSession, user_id: int) -> User:

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
+from boxoffice.users.schemas import UserRead
 from tests.admin.support import EVENTS, audit_entries, event_body, stored_user, user_path
 from tests.factories import Caller, make_event, make_user, signed_in
 
@@ -20,7 +21,7 @@ async def test_promotion_answers_the_changed_user(
     )
 
     assert response.status_code == 200
-    assert set(response.json()) == {"id", "email", "full_name", "role", "is_active", "created_at"}
+    assert set(response.json()) == set(UserRead.model_fields)
     assert (response.json()["role"], response.json()["is_active"]) == ("organizer", True)
     assert (await stored_user(db, ann.id)).role is Role.ORGANIZER
 

@@ -8,30 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event
+from boxoffice.events.schemas import EventRead
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
 from tests.factories import auth_headers, signed_in
 
 EVENTS = "/api/v1/events"
 
-EVENT_FIELDS = {
-    "id",
-    "title",
-    "description",
-    "location",
-    "timezone",
-    "starts_at",
-    "ends_at",
-    "capacity",
-    "seats_booked",
-    "seats_available",
-    "status",
-    "organizer_id",
-    "organizer_name",
-    "waitlist_count",
-    "created_at",
-    "updated_at",
-}
+EVENT_FIELDS = set(EventRead.model_fields)
 
 Viewer = Literal["owner", "admin", "other_organizer", "attendee", "anonymous"]
 

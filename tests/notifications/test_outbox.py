@@ -1,8 +1,8 @@
 """The outbox: each change writes its messages in its own transaction, compactly."""
 
-import json
 from datetime import timedelta
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings.models import BookingStatus
@@ -86,7 +86,21 @@ async def test_waitlist_joined_remembers_the_position_at_joining(db: AsyncSessio
 
     (joined,) = await read_outbox(db)
     assert joined.kind is NotificationKind.WAITLIST_JOINED
-    assert json.loads(joined.payload or "") == {"position": 2}
+    assert joined.payload == {"position": 2}
+
+
+async def test_payloads_are_stored_as_compact_json_text_by_either_kind_of_insert(
+    db: AsyncSession,
+) -> None:
+    event = await _event(db)
+    waiting = await make_booking(db, event, status=WAITLISTED)
+
+    await outbox.waitlist_joined(db, waiting)
+    await outbox.event_changed(db, event, {"timezone", "location"})
+    await db.commit()
+
+    stored = await db.scalars(text("SELECT payload FROM notifications ORDER BY id"))
+    assert stored.all() == ['{"position":1}', '{"changed":["location","timezone"]}']
 
 
 async def test_promotions_write_one_message_and_one_reminder_per_booking(
@@ -168,7 +182,7 @@ async def test_a_new_place_tells_every_holder_and_leaves_the_reminders(db: Async
 
     changed = await read_outbox(db, NotificationKind.EVENT_CHANGED)
     assert len(changed) == 2
-    assert json.loads(changed[0].payload or "") == {"changed": ["location"]}
+    assert changed[0].payload == {"changed": ["location"]}
     (after,) = await read_outbox(db, REMINDER)
     assert after.due_at == before.due_at
 
