@@ -92,7 +92,10 @@ async def book(
         # Everything the answer shows is at hand: no need to read the booking back.
         return booking
     # Seats freed between our failed take and joining the line must not sit idle.
-    await seats.serve_waitlist(session, event_id, newcomer=booking.id)
+    promoted = await seats.serve_waitlist(session, event_id)
+    # This booking, confirmed at once if it was among them, was never in line: its holder hears
+    # "confirmed" below, not "promoted".
+    await outbox.waitlist_promoted(session, [i for i in promoted if i != booking.id])
     # Its place in line, or its promotion just now, is the database's to tell.
     booking = await get(session, booking.id)
     if booking.status is BookingStatus.CONFIRMED:
@@ -238,9 +241,7 @@ async def cancel(session: AsyncSession, booking: Booking, actor: User) -> Bookin
         return booking
     if booking.event.starts_at <= utcnow():
         raise EventStarted("the event has started; its bookings can no longer be cancelled")
-    await seats.lock_event(session, booking.event_id)
-    if await seats.release(session, booking.id):
-        await seats.serve_waitlist(session, booking.event_id)
+    if await _release(session, booking.id, booking.event_id):
         if booking.user_id != actor.id:
             await record(
                 session,
@@ -264,11 +265,22 @@ async def cancel_upcoming_of_user(session: AsyncSession, user_id: int) -> list[i
     )
     cancelled: list[int] = []
     for booking_id, event_id in upcoming.all():
-        await seats.lock_event(session, event_id)
-        if await seats.release(session, booking_id):
-            await seats.serve_waitlist(session, event_id)
+        if await _release(session, booking_id, event_id):
             cancelled.append(booking_id)
     return cancelled
+
+
+async def _release(session: AsyncSession, booking_id: int, event_id: int) -> bool:
+    """Cancels the booking if it is still active, serves the waiting list, and tells both its
+    holder and those promoted; whether it was still active."""
+    await seats.lock_event(session, event_id)
+    released = await seats.release(session, booking_id)
+    if released is None:
+        return False
+    promoted = await seats.serve_waitlist(session, event_id)
+    await outbox.booking_cancelled(session, released)
+    await outbox.waitlist_promoted(session, promoted)
+    return True
 
 
 async def guest_list(

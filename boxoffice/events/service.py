@@ -106,7 +106,7 @@ async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) 
     if isinstance(capacity, int) and capacity != previous_capacity:
         await _change_capacity(session, event, capacity)
         if capacity > previous_capacity:
-            await seats.serve_waitlist(session, event.id)
+            await outbox.waitlist_promoted(session, await seats.serve_waitlist(session, event.id))
     edited = await _reload(session, event.id)
     await outbox.event_changed(session, edited, changed)
     return edited
@@ -137,7 +137,9 @@ async def cancel(session: AsyncSession, event: Event, actor: User) -> Event:
     cancelled, moved = await _transition(session, event, EventStatus.CANCELLED)
     # Only the transaction that cancelled the event sweeps and audits; a racing one found it done.
     if moved:
-        # The status change holds the event's row lock, as the ledger requires.
+        # The status change holds the event's row lock, as the ledger requires. The holders are
+        # told first: the message goes to every booking that is still active.
+        await outbox.event_cancelled(session, event.id)
         await seats.release_all(session, event.id)
         await _audit(session, actor, AuditAction.EVENT_CANCELLED, cancelled)
     return cancelled
