@@ -241,16 +241,15 @@ async def cancel(session: AsyncSession, booking: Booking, actor: User) -> Bookin
         return booking
     if booking.event.starts_at <= utcnow():
         raise EventStarted("the event has started; its bookings can no longer be cancelled")
-    if await _release(session, booking.id, booking.event_id):
-        if booking.user_id != actor.id:
-            await record(
-                session,
-                AuditAction.BOOKING_CANCELLED_BY_ADMIN,
-                actor_id=actor.id,
-                target_id=booking.id,
-                event_id=booking.event_id,
-                holder_id=booking.user_id,
-            )
+    if await _release(session, booking.id, booking.event_id) and booking.user_id != actor.id:
+        await record(
+            session,
+            AuditAction.BOOKING_CANCELLED_BY_ADMIN,
+            actor_id=actor.id,
+            target_id=booking.id,
+            event_id=booking.event_id,
+            holder_id=booking.user_id,
+        )
     return await get(session, booking.id)
 
 

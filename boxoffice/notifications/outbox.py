@@ -26,7 +26,6 @@ from sqlalchemy import (
     String,
     Text,
     exists,
-    func,
     insert,
     literal,
     or_,
@@ -35,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy import update as update_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from boxoffice.bookings.models import ACTIVE_STATUSES, WAITLIST_POSITION, Booking, BookingStatus
 from boxoffice.db import UTCDateTime, utcnow
 from boxoffice.events.models import Event
 from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
@@ -68,11 +67,7 @@ async def waitlist_joined(session: AsyncSession, booking: Booking) -> None:
     """A booking joined the waiting list; its position now goes into the message."""
     position = booking.waitlist_position
     if position is None:
-        ahead = select(func.count()).where(
-            Booking.event_id == booking.event_id,
-            Booking.status == BookingStatus.WAITLISTED,
-            Booking.id <= booking.id,
-        )
+        ahead = select(WAITLIST_POSITION).where(Booking.id == booking.id)
         position = int((await session.execute(ahead)).scalar_one())
     row = _row(NotificationKind.WAITLIST_JOINED, booking, payload={"position": position})
     await _write(session, [row])
