@@ -1,7 +1,6 @@
 """Booking rules: who may book, cancel and check in, and what the answer says. Seats and the
 waiting list change only through the seat ledger (`seats`), which writes down the lock order."""
 
-import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -20,6 +19,7 @@ from boxoffice.bookings.errors import (
     SoldOut,
 )
 from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from boxoffice.bookings.rush import RushHint
 from boxoffice.bookings.tickets import new_ticket_code, normalize
 from boxoffice.db import changed_one, paginate, paginate_scalars, utcnow
 from boxoffice.errors import DomainError, Forbidden, NotFound
@@ -38,10 +38,16 @@ def _not_bookable(event: Event) -> EventNotBookable:
 
 
 async def book(
-    session: AsyncSession, attendee: User, *, event_id: int, seat_count: int, join_waitlist: bool
+    session: AsyncSession,
+    attendee: User,
+    *,
+    event_id: int,
+    seat_count: int,
+    join_waitlist: bool,
+    rush: RushHint,
 ) -> Booking:
     now = utcnow()
-    if not join_waitlist and _rush_on(event_id):
+    if not join_waitlist and rush.on(event_id):
         # Most attempts are refused now, and a refusal needs no lock: when the event as it
         # stands cannot take this booking, one read says why, without the account hold and the
         # seat UPDATE of a sale (two statements, one of them a lock of the account's row).
@@ -51,7 +57,7 @@ async def book(
             await _look(session, attendee, event_id), attendee, event_id, seat_count, now
         )
         if refusal is not None:
-            raise _noted(event_id, refusal)
+            raise rush.noted(event_id, refusal)
     # The account before the event, the lock order a ban follows too: a booking racing a ban of
     # its holder is either swept by the ban or refused.
     await users_service.hold_active(session, attendee.id)
@@ -65,7 +71,7 @@ async def book(
         # Why, as the event stands now.
         found = await _look(session, attendee, event_id)
         refusal = _refusal(found, attendee, event_id, seat_count, utcnow())
-        raise _noted(event_id, refusal or _lost_race(found))
+        raise rush.noted(event_id, refusal or _lost_race(found))
 
     row = {
         "event_id": event_id,
@@ -103,27 +109,6 @@ async def book(
     else:
         await outbox.waitlist_joined(session, booking)
     return booking
-
-
-# Events this process answered "sold out" for lately, and when: a rush is on there. Elsewhere a
-# booking goes the way of a sale at once, since reading the event first would only cost a sale
-# one statement more. Only a hint of which way to ask first: both give the same answers (but
-# for an account disabled in the very instant, refused by the read, by the hold with 403).
-_RUSH_SECONDS = 10.0
-_rushes: dict[int, float] = {}
-
-
-def _rush_on(event_id: int) -> bool:
-    since = _rushes.get(event_id)
-    return since is not None and time.monotonic() - since < _RUSH_SECONDS
-
-
-def _noted(event_id: int, refusal: DomainError) -> DomainError:
-    if isinstance(refusal, SoldOut):
-        if len(_rushes) > 10_000:
-            _rushes.clear()  # a hint, not a record: forgetting costs a statement, nothing more
-        _rushes[event_id] = time.monotonic()
-    return refusal
 
 
 # A Core INSERT of the table, built once: the ORM's unit of work around a single new row cost
