@@ -1,10 +1,11 @@
 """Booking queries, including the waiting-list position computed by the database."""
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload, with_expression
 
 from boxoffice.bookings.models import WAITLIST_POSITION, Booking, BookingStatus
-from boxoffice.users.models import User
+from boxoffice.events.models import Event
+from boxoffice.users.models import Role, User
 
 
 def bookings() -> Select[Booking]:
@@ -21,6 +22,16 @@ def bookings() -> Select[Booking]:
 
 def by_id(booking_id: int) -> Select[Booking]:
     return bookings().where(Booking.id == booking_id)
+
+
+def readable(viewer: User) -> Select[Booking]:
+    """The bookings this viewer may see: their own, those of the events they organize, and every
+    one for an admin."""
+    if viewer.role is Role.ADMIN:
+        return bookings()
+    return bookings().where(
+        or_(Booking.user_id == viewer.id, Booking.event.has(Event.organizer_id == viewer.id))
+    )
 
 
 def of_user(user_id: int) -> Select[Booking]:

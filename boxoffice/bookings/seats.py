@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.bookings import repository
 from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from boxoffice.db import RowLock, changed_one, utcnow
+from boxoffice.events import policy
 from boxoffice.events.models import Event, EventStatus, update_event
 
 
@@ -67,11 +68,6 @@ _JOIN_WAITLIST = _returning_event(
     .values(waitlist_count=Event.waitlist_count + 1)
     .execution_options(synchronize_session=False)
 )
-_CURRENT_EVENT = (
-    select(Event)
-    .where(Event.id == bindparam("event_id"), Event.deleted_at.is_(None))
-    .execution_options(populate_existing=True)
-)
 
 
 async def take(session: AsyncSession, event_id: int, seats: int, now: datetime) -> Event | None:
@@ -101,7 +97,7 @@ async def _change(
 
 async def current_event(session: AsyncSession, event_id: int) -> Event | None:
     """The event as stored now (not as this session last saw it); None if it is gone."""
-    found = await session.scalars(_CURRENT_EVENT, {"event_id": event_id})
+    found = await session.scalars(policy.EVENT, {"event_id": event_id})
     return found.one_or_none()
 
 

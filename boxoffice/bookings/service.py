@@ -53,9 +53,7 @@ async def book(
         # seat UPDATE of a sale (two statements, one of them a lock of the account's row).
         # Nothing is written either way, so a refusal that does not hold the account cannot
         # race a ban. (One joining the waiting list is rarely refused: it goes on at once.)
-        refusal = _refusal(
-            await _look(session, attendee, event_id), attendee, event_id, seat_count, now
-        )
+        refusal = _refusal(await _look(session, attendee, event_id), event_id, seat_count, now)
         if refusal is not None:
             raise rush.noted(event_id, refusal)
     # The account before the event, the lock order a ban follows too: a booking racing a ban of
@@ -70,7 +68,7 @@ async def book(
     if event is None:
         # Why, as the event stands now.
         found = await _look(session, attendee, event_id)
-        refusal = _refusal(found, attendee, event_id, seat_count, utcnow())
+        refusal = _refusal(found, event_id, seat_count, utcnow())
         raise rush.noted(event_id, refusal or _lost_race(found))
 
     row = {
@@ -120,39 +118,39 @@ def _already_booked() -> AlreadyBooked:
     return AlreadyBooked("you already have a booking for this event; cancel it to book again")
 
 
-# The event as it is now, and whether the attendee already holds an active booking for it.
-_EVENT_AND_HOLDING = (
-    select(
-        Event,
-        exists()
-        .where(
-            Booking.event_id == Event.id,
-            Booking.user_id == bindparam("user_id"),
-            Booking.active.is_(True),
-        )
-        .label("holding"),
+# The event as it is now, whether the attendee may see it and whether they already hold an active
+# booking for it.
+_LOOK = policy.EVENT.add_columns(
+    policy.READABLE.label("readable"),
+    exists()
+    .where(
+        Booking.event_id == Event.id,
+        Booking.user_id == bindparam("user_id"),
+        Booking.active.is_(True),
     )
-    .where(Event.id == bindparam("event_id"), Event.deleted_at.is_(None))
-    .execution_options(populate_existing=True)
+    .label("holding"),
 )
 
 
-async def _look(session: AsyncSession, attendee: User, event_id: int) -> Row[Event, bool] | None:
-    """The event as it is now (None if gone), and whether the attendee holds a booking for it."""
-    asked = {"event_id": event_id, "user_id": attendee.id}
-    return (await session.execute(_EVENT_AND_HOLDING, asked)).one_or_none()
+async def _look(
+    session: AsyncSession, attendee: User, event_id: int
+) -> Row[Event, bool, bool] | None:
+    """The event as it is now (None if gone), whether the attendee may see it and whether they
+    hold a booking for it."""
+    asked = {"event_id": event_id, "user_id": attendee.id, **policy.viewer(attendee)}
+    return (await session.execute(_LOOK, asked)).one_or_none()
 
 
 def _refusal(
-    found: Row[Event, bool] | None, attendee: User, event_id: int, seat_count: int, now: datetime
+    found: Row[Event, bool, bool] | None, event_id: int, seat_count: int, now: datetime
 ) -> DomainError | None:
     """Why the event, as `_look` found it, cannot take this booking; None if it can. A booking
     the attendee already holds comes first: it is the answer whether or not seats are left."""
     if found is not None and found.holding:
         return _already_booked()
-    event = None if found is None else found.Event
-    if event is None or not policy.may_see(event, attendee):
+    if found is None or not found.readable:
         return NotFound(f"there is no event {event_id}")
+    event = found.Event
     if not seats.is_bookable(event, now):
         return _not_bookable(event)
     if event.waitlist_count or event.seats_available < seat_count:
@@ -160,7 +158,7 @@ def _refusal(
     return None
 
 
-def _lost_race(found: Row[Event, bool] | None) -> SoldOut:
+def _lost_race(found: Row[Event, bool, bool] | None) -> SoldOut:
     """Seats came free after our UPDATE found none: this attempt lost its race all the same."""
     return SoldOut(
         "the seats went while you asked; try again, or send join_waitlist=true to wait in line",
@@ -188,12 +186,9 @@ async def get(session: AsyncSession, booking_id: int) -> Booking:
 
 async def get_visible(session: AsyncSession, booking_id: int, viewer: User) -> Booking:
     """Holder, the event's organizer and admins see a booking; for anyone else it does not exist."""
-    booking = (await session.scalars(repository.by_id(booking_id))).one_or_none()
-    if booking is None or not (
-        viewer.role is Role.ADMIN
-        or booking.user_id == viewer.id
-        or booking.event.organizer_id == viewer.id
-    ):
+    readable = repository.readable(viewer).where(Booking.id == booking_id)
+    booking = (await session.scalars(readable)).one_or_none()
+    if booking is None:
         raise NotFound(f"there is no booking {booking_id}")
     return booking
 
