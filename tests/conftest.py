@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice import migrations
 from boxoffice.app import create_app
-from boxoffice.bookings import service as bookings_service
+from boxoffice.bookings.rush import RushHint
 from boxoffice.db import create_engine, create_sessionmaker
 from boxoffice.models import Base
 from boxoffice.settings import Settings
@@ -110,10 +110,11 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _no_rush_remembered() -> None:
-    """Which way a booking asks first depends on what this process refused lately; ids repeat
-    from test to test, so each test starts with nothing remembered."""
-    bookings_service._rushes.clear()
+def _no_rush_remembered(request: pytest.FixtureRequest) -> None:
+    """Which way a booking asks first depends on what the app refused lately; ids repeat from
+    test to test, so each test starts with a new hint."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("app").state.rush_hint = RushHint()
 
 
 @pytest.fixture

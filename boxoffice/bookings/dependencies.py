@@ -1,12 +1,14 @@
-"""Bookings as route dependencies: the `{booking_id}` of the path, for those who may see it."""
+"""Bookings as route dependencies: the `{booking_id}` of the path, for those who may see it, and
+the rush hint the app keeps."""
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from boxoffice.auth.dependencies import CurrentUser
 from boxoffice.bookings import service
 from boxoffice.bookings.models import Booking
+from boxoffice.bookings.rush import RushHint
 from boxoffice.db import Session
 from boxoffice.schemas import IdInPath
 
@@ -17,3 +19,12 @@ async def _visible_booking(booking_id: IdInPath, user: CurrentUser, session: Ses
 
 # The holder's, the event organizer's or any admin's; 404 for everyone else.
 VisibleBooking = Annotated[Booking, Depends(_visible_booking)]
+
+
+async def _rush_hint(request: Request) -> RushHint:
+    hint: RushHint = request.app.state.rush_hint
+    return hint
+
+
+# Where this process has seen a rush lately (one hint per app, made by create_app).
+Rush = Annotated[RushHint, Depends(_rush_hint)]

@@ -10,8 +10,11 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    case,
+    func,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, aliased, mapped_column, query_expression, relationship
 
 from boxoffice.db import Base, JSONText, StrEnumText, UTCDateTime, utcnow
 from boxoffice.events.models import Event
@@ -61,6 +64,26 @@ class Booking(Base):
 
     event: Mapped[Event] = relationship(lazy="raise")
     user: Mapped[User] = relationship(lazy="raise")
+
+
+_ahead = aliased(Booking)
+
+# What `waitlist_position` is loaded with: 1 + the waitlisted bookings of the same event that came
+# before this one; NULL unless the booking is waitlisted.
+WAITLIST_POSITION = case(
+    (
+        Booking.status == BookingStatus.WAITLISTED,
+        select(func.count())
+        .where(
+            _ahead.event_id == Booking.event_id,
+            _ahead.status == BookingStatus.WAITLISTED,
+            _ahead.id <= Booking.id,
+        )
+        .correlate(Booking)
+        .scalar_subquery(),
+    ),
+    else_=None,
+)
 
 
 class IdempotencyRecord(Base):

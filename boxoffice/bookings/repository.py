@@ -1,28 +1,11 @@
 """Booking queries, including the waiting-list position computed by the database."""
 
-from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import aliased, joinedload, with_expression
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import joinedload, with_expression
 
-from boxoffice.bookings.models import Booking, BookingStatus
-from boxoffice.users.models import User
-
-_ahead = aliased(Booking)
-
-# 1 + the waitlisted bookings of the same event that came before this one.
-_waitlist_position = case(
-    (
-        Booking.status == BookingStatus.WAITLISTED,
-        select(func.count())
-        .where(
-            _ahead.event_id == Booking.event_id,
-            _ahead.status == BookingStatus.WAITLISTED,
-            _ahead.id <= Booking.id,
-        )
-        .correlate(Booking)
-        .scalar_subquery(),
-    ),
-    else_=None,
-)
+from boxoffice.bookings.models import WAITLIST_POSITION, Booking, BookingStatus
+from boxoffice.events.models import Event
+from boxoffice.users.models import Role, User
 
 
 def bookings() -> Select[Booking]:
@@ -31,7 +14,7 @@ def bookings() -> Select[Booking]:
         select(Booking)
         .options(
             joinedload(Booking.event),
-            with_expression(Booking.waitlist_position, _waitlist_position),
+            with_expression(Booking.waitlist_position, WAITLIST_POSITION),
         )
         .execution_options(populate_existing=True)
     )
@@ -41,15 +24,19 @@ def by_id(booking_id: int) -> Select[Booking]:
     return bookings().where(Booking.id == booking_id)
 
 
+def readable(viewer: User) -> Select[Booking]:
+    """The bookings this viewer may see: their own, those of the events they organize, and every
+    one for an admin."""
+    if viewer.role is Role.ADMIN:
+        return bookings()
+    return bookings().where(
+        or_(Booking.user_id == viewer.id, Booking.event.has(Event.organizer_id == viewer.id))
+    )
+
+
 def of_user(user_id: int) -> Select[Booking]:
     """Someone's bookings, newest first."""
     return bookings().where(Booking.user_id == user_id).order_by(Booking.id.desc())
-
-
-def active_of(user_id: int, event_id: int) -> Select[Booking]:
-    return select(Booking).where(
-        Booking.user_id == user_id, Booking.event_id == event_id, Booking.active.is_(True)
-    )
 
 
 def waiting_line(event_id: int, limit: int) -> Select[int, int]:

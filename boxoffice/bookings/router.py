@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 from boxoffice import metrics
 from boxoffice.auth.dependencies import ROLE_ERRORS, SIGNED_IN_ERRORS, CurrentAttendee, CurrentUser
 from boxoffice.bookings import idempotency, service, tickets
-from boxoffice.bookings.dependencies import VisibleBooking
+from boxoffice.bookings.dependencies import Rush, VisibleBooking
 from boxoffice.bookings.errors import (
     AlreadyBooked,
     AlreadyCheckedIn,
@@ -69,6 +69,7 @@ async def create_booking(
     attendee: CurrentAttendee,
     session: Session,
     sessionmaker: SessionFactory,
+    rush: Rush,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Books seats for the calling attendee: `confirmed` when they are there, `waitlisted` (with
@@ -85,6 +86,7 @@ async def create_booking(
                 event_id=body.event_id,
                 seat_count=body.seats,
                 join_waitlist=body.join_waitlist,
+                rush=rush,
             )
         except DomainError as refusal:
             metrics.booking_outcome(refusal.code)

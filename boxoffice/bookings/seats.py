@@ -1,7 +1,7 @@
 """The seat ledger: the only code that changes an event's `seats_booked` or `waitlist_count`, or
-confirms a waitlisted booking. Events and bookings both come here; it calls no service. What it
-changes is news to someone, so it writes those notifications to the outbox, in the same
-transaction: a promotion, a cancellation, an event's cancellation.
+confirms a waitlisted booking. Events and bookings both come here; it calls no service. It
+counts and says what it changed (the booking released, the bookings promoted); telling anyone is
+its callers' part, through the outbox, in the same transaction.
 
 Lock order, the same in every transaction, so that booking, cancelling, banning and serving the
 waiting list never deadlock, and whatever a transaction reads after taking a lock is the truth:
@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.bookings import repository
 from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from boxoffice.db import RowLock, changed_one, utcnow
+from boxoffice.events import policy
 from boxoffice.events.models import Event, EventStatus, update_event
-from boxoffice.notifications import outbox
 
 
 def is_bookable(event: Event, now: datetime) -> bool:
@@ -68,11 +68,6 @@ _JOIN_WAITLIST = _returning_event(
     .values(waitlist_count=Event.waitlist_count + 1)
     .execution_options(synchronize_session=False)
 )
-_CURRENT_EVENT = (
-    select(Event)
-    .where(Event.id == bindparam("event_id"), Event.deleted_at.is_(None))
-    .execution_options(populate_existing=True)
-)
 
 
 async def take(session: AsyncSession, event_id: int, seats: int, now: datetime) -> Event | None:
@@ -102,7 +97,7 @@ async def _change(
 
 async def current_event(session: AsyncSession, event_id: int) -> Event | None:
     """The event as stored now (not as this session last saw it); None if it is gone."""
-    found = await session.scalars(_CURRENT_EVENT, {"event_id": event_id})
+    found = await session.scalars(policy.EVENT, {"event_id": event_id})
     return found.one_or_none()
 
 
@@ -140,14 +135,13 @@ async def release(session: AsyncSession, booking_id: int) -> Booking | None:
         else {"waitlist_count": Event.waitlist_count - 1}
     )
     await session.execute(update_event(booking.event_id).values(**given_back))
-    await outbox.booking_cancelled(session, booking)
     return booking
 
 
 async def release_all(session: AsyncSession, event_id: int) -> None:
-    """Every active booking of the event ends (it was cancelled). Needs the event's row lock."""
-    # Its holders are told first: the message goes to every booking that is still active.
-    await outbox.event_cancelled(session, event_id)
+    """Every active booking of the event ends (it was cancelled). Needs the event's row lock.
+    The bookings it ends are those still active when it is called, so whoever tells their
+    holders does so before calling it."""
     await session.execute(
         update(Booking)
         .where(Booking.event_id == event_id, Booking.active.is_(True))
@@ -156,15 +150,10 @@ async def release_all(session: AsyncSession, event_id: int) -> None:
     await session.execute(update_event(event_id).values(seats_booked=0, waitlist_count=0))
 
 
-async def serve_waitlist(
-    session: AsyncSession, event_id: int, *, newcomer: int | None = None
-) -> list[int]:
-    """Confirms waitlisted bookings, oldest first, while their seats fit; the ids promoted.
-
-    Needs the event's row lock. When the oldest does not fit, nobody behind it jumps ahead.
-    `newcomer` is a booking joining the line in this very transaction: confirmed at once, it was
-    never promoted, and its caller tells its holder so.
-    """
+async def serve_waitlist(session: AsyncSession, event_id: int) -> list[int]:
+    """Confirms waitlisted bookings, oldest first, while their seats fit; the ids promoted,
+    oldest first. Needs the event's row lock. When the oldest does not fit, nobody behind it
+    jumps ahead."""
     event = await current_event(session, event_id)
     if event is None or not is_bookable(event, utcnow()) or event.waitlist_count == 0:
         return []
@@ -190,5 +179,4 @@ async def serve_waitlist(
                 waitlist_count=Event.waitlist_count - len(promoted),
             )
         )
-        await outbox.waitlist_promoted(session, [i for i in promoted if i != newcomer])
     return promoted

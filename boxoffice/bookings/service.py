@@ -1,7 +1,6 @@
 """Booking rules: who may book, cancel and check in, and what the answer says. Seats and the
 waiting list change only through the seat ledger (`seats`), which writes down the lock order."""
 
-import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -20,6 +19,7 @@ from boxoffice.bookings.errors import (
     SoldOut,
 )
 from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from boxoffice.bookings.rush import RushHint
 from boxoffice.bookings.tickets import new_ticket_code, normalize
 from boxoffice.db import changed_one, paginate, paginate_scalars, utcnow
 from boxoffice.errors import DomainError, Forbidden, NotFound
@@ -38,20 +38,24 @@ def _not_bookable(event: Event) -> EventNotBookable:
 
 
 async def book(
-    session: AsyncSession, attendee: User, *, event_id: int, seat_count: int, join_waitlist: bool
+    session: AsyncSession,
+    attendee: User,
+    *,
+    event_id: int,
+    seat_count: int,
+    join_waitlist: bool,
+    rush: RushHint,
 ) -> Booking:
     now = utcnow()
-    if not join_waitlist and _rush_on(event_id):
+    if not join_waitlist and rush.on(event_id):
         # Most attempts are refused now, and a refusal needs no lock: when the event as it
         # stands cannot take this booking, one read says why, without the account hold and the
         # seat UPDATE of a sale (two statements, one of them a lock of the account's row).
         # Nothing is written either way, so a refusal that does not hold the account cannot
         # race a ban. (One joining the waiting list is rarely refused: it goes on at once.)
-        refusal = _refusal(
-            await _look(session, attendee, event_id), attendee, event_id, seat_count, now
-        )
+        refusal = _refusal(await _look(session, attendee, event_id), event_id, seat_count, now)
         if refusal is not None:
-            raise _noted(event_id, refusal)
+            raise rush.noted(event_id, refusal)
     # The account before the event, the lock order a ban follows too: a booking racing a ban of
     # its holder is either swept by the ban or refused.
     await users_service.hold_active(session, attendee.id)
@@ -64,8 +68,8 @@ async def book(
     if event is None:
         # Why, as the event stands now.
         found = await _look(session, attendee, event_id)
-        refusal = _refusal(found, attendee, event_id, seat_count, utcnow())
-        raise _noted(event_id, refusal or _lost_race(found))
+        refusal = _refusal(found, event_id, seat_count, utcnow())
+        raise rush.noted(event_id, refusal or _lost_race(found))
 
     row = {
         "event_id": event_id,
@@ -92,7 +96,10 @@ async def book(
         # Everything the answer shows is at hand: no need to read the booking back.
         return booking
     # Seats freed between our failed take and joining the line must not sit idle.
-    await seats.serve_waitlist(session, event_id, newcomer=booking.id)
+    promoted = await seats.serve_waitlist(session, event_id)
+    # This booking, confirmed at once if it was among them, was never in line: its holder hears
+    # "confirmed" below, not "promoted".
+    await outbox.waitlist_promoted(session, [i for i in promoted if i != booking.id])
     # Its place in line, or its promotion just now, is the database's to tell.
     booking = await get(session, booking.id)
     if booking.status is BookingStatus.CONFIRMED:
@@ -100,27 +107,6 @@ async def book(
     else:
         await outbox.waitlist_joined(session, booking)
     return booking
-
-
-# Events this process answered "sold out" for lately, and when: a rush is on there. Elsewhere a
-# booking goes the way of a sale at once, since reading the event first would only cost a sale
-# one statement more. Only a hint of which way to ask first: both give the same answers (but
-# for an account disabled in the very instant, refused by the read, by the hold with 403).
-_RUSH_SECONDS = 10.0
-_rushes: dict[int, float] = {}
-
-
-def _rush_on(event_id: int) -> bool:
-    since = _rushes.get(event_id)
-    return since is not None and time.monotonic() - since < _RUSH_SECONDS
-
-
-def _noted(event_id: int, refusal: DomainError) -> DomainError:
-    if isinstance(refusal, SoldOut):
-        if len(_rushes) > 10_000:
-            _rushes.clear()  # a hint, not a record: forgetting costs a statement, nothing more
-        _rushes[event_id] = time.monotonic()
-    return refusal
 
 
 # A Core INSERT of the table, built once: the ORM's unit of work around a single new row cost
@@ -132,39 +118,39 @@ def _already_booked() -> AlreadyBooked:
     return AlreadyBooked("you already have a booking for this event; cancel it to book again")
 
 
-# The event as it is now, and whether the attendee already holds an active booking for it.
-_EVENT_AND_HOLDING = (
-    select(
-        Event,
-        exists()
-        .where(
-            Booking.event_id == Event.id,
-            Booking.user_id == bindparam("user_id"),
-            Booking.active.is_(True),
-        )
-        .label("holding"),
+# The event as it is now, whether the attendee may see it and whether they already hold an active
+# booking for it.
+_LOOK = policy.EVENT.add_columns(
+    policy.READABLE.label("readable"),
+    exists()
+    .where(
+        Booking.event_id == Event.id,
+        Booking.user_id == bindparam("user_id"),
+        Booking.active.is_(True),
     )
-    .where(Event.id == bindparam("event_id"), Event.deleted_at.is_(None))
-    .execution_options(populate_existing=True)
+    .label("holding"),
 )
 
 
-async def _look(session: AsyncSession, attendee: User, event_id: int) -> Row[Event, bool] | None:
-    """The event as it is now (None if gone), and whether the attendee holds a booking for it."""
-    asked = {"event_id": event_id, "user_id": attendee.id}
-    return (await session.execute(_EVENT_AND_HOLDING, asked)).one_or_none()
+async def _look(
+    session: AsyncSession, attendee: User, event_id: int
+) -> Row[Event, bool, bool] | None:
+    """The event as it is now (None if gone), whether the attendee may see it and whether they
+    hold a booking for it."""
+    asked = {"event_id": event_id, "user_id": attendee.id, **policy.viewer(attendee)}
+    return (await session.execute(_LOOK, asked)).one_or_none()
 
 
 def _refusal(
-    found: Row[Event, bool] | None, attendee: User, event_id: int, seat_count: int, now: datetime
+    found: Row[Event, bool, bool] | None, event_id: int, seat_count: int, now: datetime
 ) -> DomainError | None:
     """Why the event, as `_look` found it, cannot take this booking; None if it can. A booking
     the attendee already holds comes first: it is the answer whether or not seats are left."""
     if found is not None and found.holding:
         return _already_booked()
-    event = None if found is None else found.Event
-    if event is None or not policy.may_see(event, attendee):
+    if found is None or not found.readable:
         return NotFound(f"there is no event {event_id}")
+    event = found.Event
     if not seats.is_bookable(event, now):
         return _not_bookable(event)
     if event.waitlist_count or event.seats_available < seat_count:
@@ -172,7 +158,7 @@ def _refusal(
     return None
 
 
-def _lost_race(found: Row[Event, bool] | None) -> SoldOut:
+def _lost_race(found: Row[Event, bool, bool] | None) -> SoldOut:
     """Seats came free after our UPDATE found none: this attempt lost its race all the same."""
     return SoldOut(
         "the seats went while you asked; try again, or send join_waitlist=true to wait in line",
@@ -200,12 +186,9 @@ async def get(session: AsyncSession, booking_id: int) -> Booking:
 
 async def get_visible(session: AsyncSession, booking_id: int, viewer: User) -> Booking:
     """Holder, the event's organizer and admins see a booking; for anyone else it does not exist."""
-    booking = (await session.scalars(repository.by_id(booking_id))).one_or_none()
-    if booking is None or not (
-        viewer.role is Role.ADMIN
-        or booking.user_id == viewer.id
-        or booking.event.organizer_id == viewer.id
-    ):
+    readable = repository.readable(viewer).where(Booking.id == booking_id)
+    booking = (await session.scalars(readable)).one_or_none()
+    if booking is None:
         raise NotFound(f"there is no booking {booking_id}")
     return booking
 
@@ -238,18 +221,15 @@ async def cancel(session: AsyncSession, booking: Booking, actor: User) -> Bookin
         return booking
     if booking.event.starts_at <= utcnow():
         raise EventStarted("the event has started; its bookings can no longer be cancelled")
-    await seats.lock_event(session, booking.event_id)
-    if await seats.release(session, booking.id):
-        await seats.serve_waitlist(session, booking.event_id)
-        if booking.user_id != actor.id:
-            await record(
-                session,
-                AuditAction.BOOKING_CANCELLED_BY_ADMIN,
-                actor_id=actor.id,
-                target_id=booking.id,
-                event_id=booking.event_id,
-                holder_id=booking.user_id,
-            )
+    if await _release(session, booking.id, booking.event_id) and booking.user_id != actor.id:
+        await record(
+            session,
+            AuditAction.BOOKING_CANCELLED_BY_ADMIN,
+            actor_id=actor.id,
+            target_id=booking.id,
+            event_id=booking.event_id,
+            holder_id=booking.user_id,
+        )
     return await get(session, booking.id)
 
 
@@ -264,11 +244,22 @@ async def cancel_upcoming_of_user(session: AsyncSession, user_id: int) -> list[i
     )
     cancelled: list[int] = []
     for booking_id, event_id in upcoming.all():
-        await seats.lock_event(session, event_id)
-        if await seats.release(session, booking_id):
-            await seats.serve_waitlist(session, event_id)
+        if await _release(session, booking_id, event_id):
             cancelled.append(booking_id)
     return cancelled
+
+
+async def _release(session: AsyncSession, booking_id: int, event_id: int) -> bool:
+    """Cancels the booking if it is still active, serves the waiting list, and tells both its
+    holder and those promoted; whether it was still active."""
+    await seats.lock_event(session, event_id)
+    released = await seats.release(session, booking_id)
+    if released is None:
+        return False
+    promoted = await seats.serve_waitlist(session, event_id)
+    await outbox.booking_cancelled(session, released)
+    await outbox.waitlist_promoted(session, promoted)
+    return True
 
 
 async def guest_list(

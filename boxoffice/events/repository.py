@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
+from boxoffice.events import policy
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.events.schemas import EventFilters
 from boxoffice.users.models import User
@@ -26,18 +27,27 @@ _PUBLIC_ORDER = _ORDER | {
 }
 
 
-def listing(filters: EventFilters, *, now: datetime, owner_id: int | None) -> Select[Event]:
+def readable(viewer: User | None) -> Select[Event]:
+    """The events this viewer may see: never deleted ones, drafts only their organizer's and the
+    admins'."""
+    return select(Event).where(policy.READABLE).params(policy.viewer(viewer))
+
+
+def listing(filters: EventFilters, *, now: datetime, owner: User | None) -> Select[Event]:
     """Events matching the filters, in a stable order (the id breaks ties).
 
-    With `owner_id`, the owner's own events of every status; otherwise published ones only.
+    With `owner`, the owner's own events that they may see, of every status; otherwise published
+    ones only. Those are everyone's to see, and the rule stays out of that WHERE: it reads the
+    organizer, which would make the listing's count read every row rather than the index alone.
     """
-    query = select(Event).where(Event.deleted_at.is_(None))
-    if owner_id is not None:
-        query = query.where(Event.organizer_id == owner_id)
+    if owner is not None:
+        query = readable(owner).where(Event.organizer_id == owner.id)
         if filters.status is not None:
             query = query.where(Event.status == filters.status)
     else:
-        query = query.where(Event.status == EventStatus.PUBLISHED)
+        query = select(Event).where(
+            Event.deleted_at.is_(None), Event.status == EventStatus.PUBLISHED
+        )
     if filters.q:
         query = query.where(
             or_(
@@ -56,7 +66,7 @@ def listing(filters: EventFilters, *, now: datetime, owner_id: int | None) -> Se
         query = query.where(Event.starts_at >= filters.starts_after)
     if filters.starts_before is not None:
         query = query.where(Event.starts_at < filters.starts_before)
-    return query.order_by(*(_ORDER if owner_id is not None else _PUBLIC_ORDER)[filters.sort])
+    return query.order_by(*(_ORDER if owner is not None else _PUBLIC_ORDER)[filters.sort])
 
 
 # What a listing shows of each event (EventRead's fields), read as plain columns: no ORM object,
@@ -78,10 +88,9 @@ def with_organizer(query: Select[Event]) -> Select[Event]:
     return query.options(joinedload(Event.organizer))
 
 
-# Built once with a bound parameter ({"event_id": ...}): every event read runs it.
-BY_ID = (
-    select(Event)
-    .options(joinedload(Event.organizer))
-    .where(Event.id == bindparam("event_id"), Event.deleted_at.is_(None))
-    .execution_options(populate_existing=True)
-)
+# The event with its organizer, for the answer: built once, like every statement below.
+WITH_ORGANIZER = policy.EVENT.options(joinedload(Event.organizer))
+
+# The event if the viewer may see it (none otherwise), and whether they manage it, in one read.
+# The parameters: {"event_id": ..., **policy.viewer(user)}.
+VISIBLE = WITH_ORGANIZER.add_columns(policy.MANAGES.label("managed")).where(policy.READABLE)

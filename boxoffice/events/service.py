@@ -53,37 +53,44 @@ async def create(session: AsyncSession, organizer: User, data: EventCreate) -> E
 
 async def get_visible(session: AsyncSession, event_id: int, viewer: User | None) -> Event:
     """The event if this viewer may read it; 404 otherwise, so that drafts cannot be probed."""
-    event = (await session.scalars(repository.BY_ID, {"event_id": event_id})).one_or_none()
-    if event is None or not policy.may_see(event, viewer):
-        raise NotFound(f"there is no event {event_id}")
+    event, _ = await _visible(session, event_id, viewer)
     return event
 
 
 async def get_managed(session: AsyncSession, event_id: int, user: User) -> Event:
-    """The event if this user owns it or is an admin."""
-    event = await get_visible(session, event_id, user)
-    if not policy.is_manager(event, user):
+    """The event if this user owns it or is an admin; 403 for others who may see it."""
+    event, managed = await _visible(session, event_id, user)
+    if not managed:
         raise Forbidden("only the event's organizer or an admin may do this")
     return event
+
+
+async def _visible(session: AsyncSession, event_id: int, viewer: User | None) -> tuple[Event, bool]:
+    asked = {"event_id": event_id, **policy.viewer(viewer)}
+    found = (await session.execute(repository.VISIBLE, asked)).one_or_none()
+    if found is None:
+        raise NotFound(f"there is no event {event_id}")
+    # NULL for an anonymous viewer, who manages nothing.
+    return found.Event, bool(found.managed)
 
 
 async def list_events(
     session: AsyncSession, filters: EventFilters, page: PageParams, viewer: User | None
 ) -> tuple[Sequence[Row[Any]], int]:
     """A page of events as rows of EventRead's fields, and the total."""
-    owner_id = None
+    owner = None
     if filters.mine:
         if viewer is None:
             raise NotAuthenticated("mine=true lists your own events: log in as an organizer")
         if viewer.role not in (Role.ORGANIZER, Role.ADMIN):
             raise Forbidden("mine=true lists an organizer's own events; log in as one")
-        owner_id = viewer.id
+        owner = viewer
     elif filters.status is not None:
         raise Unprocessable(
             "status filters your own events: use it with mine=true",
             errors=[{"loc": ["query", "status"], "msg": "only together with mine=true"}],
         )
-    query = repository.listing(filters, now=utcnow(), owner_id=owner_id)
+    query = repository.listing(filters, now=utcnow(), owner=owner)
     return await paginate(session, repository.shown(query), page, counting=query)
 
 
@@ -106,7 +113,7 @@ async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) 
     if isinstance(capacity, int) and capacity != previous_capacity:
         await _change_capacity(session, event, capacity)
         if capacity > previous_capacity:
-            await seats.serve_waitlist(session, event.id)
+            await outbox.waitlist_promoted(session, await seats.serve_waitlist(session, event.id))
     edited = await _reload(session, event.id)
     await outbox.event_changed(session, edited, changed)
     return edited
@@ -137,7 +144,9 @@ async def cancel(session: AsyncSession, event: Event, actor: User) -> Event:
     cancelled, moved = await _transition(session, event, EventStatus.CANCELLED)
     # Only the transaction that cancelled the event sweeps and audits; a racing one found it done.
     if moved:
-        # The status change holds the event's row lock, as the ledger requires.
+        # The status change holds the event's row lock, as the ledger requires. The holders are
+        # told first: the message goes to every booking that is still active.
+        await outbox.event_cancelled(session, event.id)
         await seats.release_all(session, event.id)
         await _audit(session, actor, AuditAction.EVENT_CANCELLED, cancelled)
     return cancelled
@@ -189,7 +198,7 @@ async def _locked(session: AsyncSession, event_id: int) -> Event:
 
 async def _reload(session: AsyncSession, event_id: int) -> Event:
     """The event as stored now; a racing delete makes it 404, not a server error."""
-    event = (await session.scalars(repository.BY_ID, {"event_id": event_id})).one_or_none()
+    event = (await session.scalars(repository.WITH_ORGANIZER, {"event_id": event_id})).one_or_none()
     if event is None:
         raise NotFound(f"there is no event {event_id}")
     return event

@@ -18,11 +18,11 @@ already sent for the old start).
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Insert, exists, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, Insert, exists, insert, literal, or_, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from boxoffice.bookings.models import ACTIVE_STATUSES, WAITLIST_POSITION, Booking, BookingStatus
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event
 from boxoffice.notifications.models import (
@@ -57,11 +57,7 @@ async def waitlist_joined(session: AsyncSession, booking: Booking) -> None:
     """A booking joined the waiting list; its position now goes into the message."""
     position = booking.waitlist_position
     if position is None:
-        ahead = select(func.count()).where(
-            Booking.event_id == booking.event_id,
-            Booking.status == BookingStatus.WAITLISTED,
-            Booking.id <= booking.id,
-        )
+        ahead = select(WAITLIST_POSITION).where(Booking.id == booking.id)
         position = int((await session.execute(ahead)).scalar_one())
     row = _row(NotificationKind.WAITLIST_JOINED, booking, payload={"position": position})
     await _write(session, [row])

@@ -13,6 +13,7 @@ from boxoffice.bookings import seats
 from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event, EventStatus
+from boxoffice.notifications.models import Notification
 from boxoffice.users.models import Role
 from tests.factories import make_event, make_user
 from tests.notifications.support import make_booking
@@ -159,3 +160,24 @@ async def test_locking_an_event_locks_that_event_and_no_other(
             await other.rollback()
     finally:
         await db.rollback()
+
+
+async def test_the_ledger_says_what_it_changed_and_writes_no_message(db: AsyncSession) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=2)
+    holder = await make_booking(db, event, seats=2)
+    waiting = await make_booking(db, event, status=BookingStatus.WAITLISTED, seats=2)
+    await db.execute(
+        update(Event).where(Event.id == event.id).values(seats_booked=2, waitlist_count=1)
+    )
+    await db.commit()
+
+    await seats.lock_event(db, event.id)
+    released = await seats.release(db, holder.id)
+    released_id = None if released is None else released.id
+    promoted = await seats.serve_waitlist(db, event.id)
+    written = (await db.scalars(select(Notification.id))).all()
+    await db.commit()
+
+    assert released_id == holder.id
+    assert promoted == [waiting.id]
+    assert written == []

@@ -73,7 +73,7 @@ async def test_listing_page_is_an_index_scan_at_100000_events(
 ) -> None:
     await fill_events(db)
     await analyze(db)
-    listing = repository.listing(EventFilters(sort=sort), now=utcnow(), owner_id=None)
+    listing = repository.listing(EventFilters(sort=sort), now=utcnow(), owner=None)
 
     plan = await plan_of(db, repository.shown(listing).limit(20).offset(0))
 
@@ -94,7 +94,7 @@ async def test_listing_total_is_an_index_only_scan_once_vacuumed(
     async with app.state.engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
         await autocommit.execute(text("VACUUM (ANALYZE) events"))
-    listing = repository.listing(EventFilters(), now=utcnow(), owner_id=None)
+    listing = repository.listing(EventFilters(), now=utcnow(), owner=None)
 
     plan = await plan_of(db, count_of(listing))
 
