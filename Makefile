@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-# The accessibility checker the browser tests inject (npm, pinned in tests/web/package.json).
-AXE := tests/web/node_modules/axe-core/axe.min.js
+# The web UI's tools (npm, pinned in package.json): Biome and tsc for make lint, axe-core for
+# the browser tests.
+NODE_TOOLS := node_modules/.installed
+NODE_BIN := node_modules/.bin
 
 .PHONY: install run test lint bench mutate clean
 
-install: $(INSTALLED) $(AXE)
+install: $(INSTALLED) $(NODE_TOOLS)
 
 $(INSTALLED): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "boxoffice needs Python 3.11 or newer")'
@@ -17,13 +19,13 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[dev]'
 	@touch $@
 
-$(AXE): tests/web/package.json
-	@# Only the browser tests need it: without it `make run` still works, and those tests say why
-	@# they cannot check accessibility (a failure with CI=true, a skip otherwise).
+$(NODE_TOOLS): package.json
+	@# Without npm `make run` still works; make lint then says what is missing, and the browser
+	@# tests say why they cannot check accessibility (a failure with CI=true, a skip otherwise).
 	@if ! command -v npm >/dev/null; then \
-		echo "npm not found: cannot install axe-core for the browser tests"; \
-	elif ! npm install --prefix tests/web --no-package-lock --no-audit --no-fund --silent; then \
-		echo "npm install failed: axe-core for the browser tests is missing"; \
+		echo "npm not found: cannot install Biome, tsc and axe-core for the web UI"; \
+	elif ! npm install --no-package-lock --no-audit --no-fund --silent; then \
+		echo "npm install failed: Biome, tsc and axe-core for the web UI are missing"; \
 	else \
 		touch $@; \
 	fi
@@ -36,6 +38,8 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(NODE_BIN)/biome ci boxoffice/web
+	$(NODE_BIN)/tsc --project jsconfig.json
 
 test: lint
 	$(BIN)/pytest
@@ -52,4 +56,4 @@ mutate: install
 	$(BIN)/mutmut results | grep -v "not checked" || true
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache boxoffice.egg-info tests/web/node_modules test-artifacts mutants
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache boxoffice.egg-info node_modules test-artifacts mutants

@@ -4,9 +4,10 @@ The pages are ES modules that talk to the public API only; the server knows noth
 but their URLs, so that a reload or a shared link lands on the same page.
 """
 
+import json
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -15,23 +16,14 @@ from boxoffice.security import CONTENT_SECURITY_POLICY
 STATIC = Path(__file__).parent / "static"
 ASSETS_PATH = "/web"
 
-# Every URL the UI's router (static/js/router.js) knows; anything else stays a 404 problem.
-PAGES = (
-    "/",
-    "/login",
-    "/signup",
-    "/events/{event_id}",
-    "/bookings",
-    "/organizer",
-    "/organizer/events/new",
-    "/organizer/events/{event_id}/edit",
-    "/organizer/events/{event_id}/guests",
-    "/admin",
-    "/admin/audit-log",
-    "/admin/notifications",
-)
+# The one list of the UI's pages: the browser's router (static/js/app.js) imports it too.
+PAGES_FILE = STATIC / "js" / "pages.json"
 
-router = APIRouter(include_in_schema=False)
+
+def page_paths() -> list[str]:
+    """Every URL the UI has a page for, with FastAPI's `{name}` for a path parameter; anything
+    else stays a 404 problem."""
+    return [str(page["path"]) for page in json.loads(PAGES_FILE.read_text(encoding="utf-8"))]
 
 
 async def shell() -> FileResponse:
@@ -42,11 +34,8 @@ async def shell() -> FileResponse:
     )
 
 
-for page in PAGES:
-    router.add_api_route(page, shell, methods=["GET"])
-
-
 def mount(app: FastAPI) -> None:
     """Adds the pages and their files; after the API, so that no page shadows a route."""
-    app.include_router(router)
+    for path in page_paths():
+        app.add_api_route(path, shell, methods=["GET"], include_in_schema=False)
     app.mount(ASSETS_PATH, StaticFiles(directory=STATIC), name="web")

@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 HERE = Path(__file__).parent
-AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
+AXE = HERE.parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = HERE.parents[1] / "test-artifacts" / "screenshots"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 375, "height": 740}
@@ -100,6 +100,9 @@ class Person:
         self.base_url = base_url
         self.engine = engine
         self.problems: list[str] = []
+        self._watch(page)
+
+    def _watch(self, page: Page) -> None:
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error}"))
         # Destructive buttons ask first; this person always says yes.
@@ -115,6 +118,15 @@ class Person:
     async def open(self, path: str) -> None:
         await self.page.goto(self.base_url + path)
         await expect(self.page.locator("main h1")).to_be_visible()
+
+    async def open_tab(self, path: str) -> Page:
+        """A second tab opened from the first, which starts with a copy of its sessionStorage."""
+        async with self.context.expect_page() as opened:
+            await self.page.evaluate("path => { window.open(path); }", path)
+        tab = await opened.value
+        self._watch(tab)
+        await expect(tab.locator("main h1")).to_be_visible()
+        return tab
 
     async def log_in(self, email: str, password: str = PASSWORD) -> None:
         await self.open("/login")

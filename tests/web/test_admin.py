@@ -38,10 +38,14 @@ async def test_admin_bans_a_user_whose_session_in_another_browser_stops_working(
 
     # Vic's tab still holds tokens; the next request finds the session over.
     await vic.page.get_by_role("link", name="My bookings", exact=True).click()
-    await expect(vic.page.get_by_role("link", name="Log in")).to_be_visible()
+    await expect(vic.heading).to_have_text("Log in")
+    await expect(
+        vic.page.get_by_text("Your session has ended; please log in again.")
+    ).to_be_visible()
     await expect(vic.logout_button).to_have_count(0)
     await vic.page.reload()
-    await expect(vic.heading).to_have_text("Please log in")
+    await expect(vic.heading).to_have_text("Log in")
+    await expect(vic.logout_button).to_have_count(0)
 
     await page.get_by_role("link", name="Audit log").click()
     await expect(ada.heading).to_have_text("Audit log")

@@ -7,7 +7,7 @@ from playwright.async_api import expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.users.models import Role
-from tests.factories import make_event
+from tests.factories import PASSWORD, make_event
 from tests.web.conftest import MakePerson, registered
 
 pytestmark = pytest.mark.engines("sqlite", "postgresql")
@@ -84,3 +84,64 @@ async def test_login_with_a_wrong_password_shows_the_api_detail(
     await ann.page.get_by_label("Password").fill("not the password")
     await ann.page.get_by_role("button", name="Log in").click()
     await expect(ann.page.locator("form .status.error")).to_have_text("wrong e-mail or password")
+
+
+async def test_two_tabs_of_one_session_both_stay_logged_in_across_refreshes(
+    person: MakePerson, db: AsyncSession
+) -> None:
+    attendee = await registered(db, Role.ATTENDEE, "Ann Attendee")
+    ann = await person()
+    await ann.context.clock.install()
+    await ann.log_in(attendee.email)
+    # The new tab resumes the copied session with a refresh: the first tab's token is rotated out.
+    tab = await ann.open_tab("/bookings")
+    await expect(tab.locator("main h1")).to_have_text("My bookings")
+    tokens = [await page.evaluate(REFRESH_TOKEN) for page in (ann.page, tab)]
+
+    # Both tabs refresh a minute before their access tokens expire.
+    await ann.context.clock.fast_forward("14:05")
+    for page, token in zip((ann.page, tab), tokens, strict=True):
+        await page.wait_for_function(f"old => {REFRESH_TOKEN} !== old", arg=token)
+
+    for page in (ann.page, tab):
+        await page.get_by_role("link", name="My bookings", exact=True).click()
+        await expect(page.locator("main h1")).to_have_text("My bookings")
+        await expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+async def test_after_logging_out_in_one_tab_the_other_tab_goes_to_the_log_in_page(
+    person: MakePerson, db: AsyncSession
+) -> None:
+    attendee = await registered(db, Role.ATTENDEE, "Ann Attendee")
+    ann = await person()
+    await ann.log_in(attendee.email)
+    tab = await ann.open_tab("/")
+    await expect(tab.get_by_role("button", name="Log out")).to_be_visible()
+
+    await ann.logout_button.click()
+    await expect(ann.page.get_by_role("link", name="Log in")).to_be_visible()
+
+    await tab.get_by_role("link", name="My bookings", exact=True).click()
+    await expect(tab.locator("main h1")).to_have_text("Log in")
+    await expect(tab).to_have_url(f"{ann.base_url}/login?next=%2Fbookings")
+    await tab.get_by_label("E-mail").fill(attendee.email)
+    await tab.get_by_label("Password").fill(PASSWORD)
+    await tab.get_by_role("button", name="Log in").click()
+    await expect(tab.locator("main h1")).to_have_text("My bookings")
+
+
+@pytest.mark.parametrize(
+    "next_page", ["/%5Cevil.example/", "/%09/evil.example/", "//evil.example/"]
+)
+async def test_log_in_goes_to_the_default_page_when_next_leaves_this_site(
+    person: MakePerson, db: AsyncSession, next_page: str
+) -> None:
+    attendee = await registered(db, Role.ATTENDEE, "Ann Attendee")
+    ann = await person()
+    await ann.open(f"/login?next={next_page}")
+    await ann.page.get_by_label("E-mail").fill(attendee.email)
+    await ann.page.get_by_label("Password").fill(PASSWORD)
+    await ann.page.get_by_role("button", name="Log in").click()
+
+    await expect(ann.heading).to_have_text("Upcoming events")
+    await expect(ann.page).to_have_url(f"{ann.base_url}/")

@@ -8,17 +8,17 @@ import httpx
 import pytest
 
 from boxoffice.security import CONTENT_SECURITY_POLICY
-from boxoffice.web.router import PAGES, STATIC
+from boxoffice.web.router import STATIC, page_paths
 
 # Serving files touches no database; one engine is enough.
 pytestmark = pytest.mark.engines("sqlite")
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("page", page_paths())
 async def test_every_page_url_answers_the_shell_with_the_csp(
     client: httpx.AsyncClient, page: str
 ) -> None:
-    response = await client.get(page.replace("{event_id}", "42"))
+    response = await client.get(page.replace("{id}", "42"))
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
@@ -60,6 +60,7 @@ def test_no_module_sets_inline_styles_or_parses_html() -> None:
     ("path", "content_type"),
     [
         ("/web/js/app.js", "text/javascript; charset=utf-8"),
+        ("/web/js/pages.json", "application/json"),
         ("/web/js/pages/events.js", "text/javascript; charset=utf-8"),
         ("/web/app.css", "text/css; charset=utf-8"),
         ("/web/favicon.svg", "image/svg+xml"),

@@ -2,36 +2,32 @@
 
 import * as api from "./api.js";
 import { h } from "./dom.js";
-import { afterShow, fallback, navigate, route, start } from "./router.js";
 import * as admin from "./pages/admin.js";
 import * as auth from "./pages/auth.js";
 import * as bookings from "./pages/bookings.js";
+import { failedPage } from "./pages/common.js";
 import * as events from "./pages/events.js";
 import * as organizer from "./pages/organizer.js";
-import { failedPage } from "./pages/common.js";
+import PAGES from "./pages.json" with { type: "json" };
+import { afterShow, fallback, navigate, route, start } from "./router.js";
 
-route("/", events.listPage);
-route("/events/:id", events.eventPage);
-route("/login", auth.loginPage);
-route("/signup", auth.signupPage);
-route("/bookings", bookings.myBookingsPage);
-route("/organizer", organizer.dashboardPage);
-route("/organizer/events/new", organizer.newEventPage);
-route("/organizer/events/:id/edit", organizer.editEventPage);
-route("/organizer/events/:id/guests", organizer.guestsPage);
-route("/admin", admin.usersPage);
-route("/admin/audit-log", admin.auditPage);
-route("/admin/notifications", admin.notificationsPage);
+/** @type {Record<string, import("./router.js").Page>} */
+const renderers = { ...admin, ...auth, ...bookings, ...events, ...organizer };
+for (const { path, page } of PAGES) {
+  if (!renderers[page]) throw new Error(`pages.json: no page function ${page} for ${path}`);
+  route(path, renderers[page]);
+}
 fallback(failedPage);
 
 // The page itself is "page"; an area it belongs to (Admin for the audit log) is "true".
-function link(href, text) {
+function link(/** @type {string} */ href, /** @type {string} */ text) {
   const inside = href !== "/" && location.pathname.startsWith(`${href}/`);
   const current = location.pathname === href ? "page" : inside ? "true" : undefined;
   return h("a", { href, "aria-current": current }, text);
 }
 
-function renderNav(user) {
+function renderNav(/** @type {api.User | null} */ user) {
+  /** @type {HTMLElement[]} */
   const items = [link("/", "Events")];
   if (!user) {
     items.push(link("/login", "Log in"), link("/signup", "Sign up"));
@@ -39,14 +35,22 @@ function renderNav(user) {
     if (user.role === "attendee") items.push(link("/bookings", "My bookings"));
     if (user.role === "organizer" || user.role === "admin") items.push(link("/organizer", "My events"));
     if (user.role === "admin") items.push(link("/admin", "Admin"));
-    const logOut = h("button", { type: "button", class: "link-button", onclick: async () => {
-      logOut.disabled = true;
-      await api.logOut();
-      navigate("/");
-    } }, "Log out");
+    const logOut = h(
+      "button",
+      {
+        type: "button",
+        class: "link-button",
+        onclick: async () => {
+          logOut.disabled = true;
+          await api.logOut();
+          navigate("/");
+        },
+      },
+      "Log out",
+    );
     items.push(h("span", { class: "who" }, `${user.full_name} (${user.role})`), logOut);
   }
-  document.getElementById("nav").replaceChildren(...items);
+  /** @type {HTMLElement} */ (document.getElementById("nav")).replaceChildren(...items);
 }
 
 api.onSessionChange(renderNav);

@@ -1,62 +1,137 @@
 // History-API routing: every page is a real URL (the server answers each with the same shell),
 // so reload, back and shared links land on the same page.
 
+/**
+ * @typedef {object} PageContext
+ * @property {Record<string, string>} params the URL's path parameters, e.g. {id: "7"}
+ * @property {URLSearchParams} query
+ * @property {(cleanup: () => void) => void} onLeave called when the page is left or drawn again
+ * @property {string | null} flash a message the page shows once (e.g. "Saved.")
+ * @property {unknown} [error] for the fallback page: why the page could not be shown
+ */
+
+/** @typedef {(context: PageContext) => Node | Promise<Node>} Page */
+
+/** @type {{regex: RegExp, names: string[], render: Page}[]} */
 const routes = [];
+/** @type {Set<() => void>} */
 const shown = new Set();
+/** @type {(() => void)[]} */
 let leaving = [];
 let renderCount = 0;
+/** @type {string | null} */
+let shownUrl = null;
+/** @type {{render: Page, context: PageContext} | null} */
+let current = null;
 
-/** route("/events/:id", render): render({params, query, onLeave}) returns the page's content. */
-export function route(pattern, render) {
+/** @type {Page} */
+let fallbackPage = () => document.createTextNode("There is no such page.");
+
+/** route("/events/{id}", render): render(context) returns the page's content. */
+export function route(/** @type {string} */ pattern, /** @type {Page} */ render) {
+  /** @type {string[]} */
   const names = [];
-  const source = pattern.replace(/:(\w+)/g, (_, name) => {
+  const source = pattern.replace(/\{(\w+)\}/g, (_, name) => {
     names.push(name);
     return "([^/]+)";
   });
   routes.push({ regex: new RegExp(`^${source}$`), names, render });
 }
 
+/** The page for an unknown URL ({error} undefined) or a page that failed to load. */
+export function fallback(/** @type {Page} */ render) {
+  fallbackPage = render;
+}
+
 /** Called after every page change, e.g. to mark the current page in the navigation. */
-export function afterShow(listener) {
+export function afterShow(/** @type {() => void} */ listener) {
   shown.add(listener);
 }
 
-/** Goes to a page; `flash` is a message that page shows once (e.g. "Saved."). */
+/**
+ * Goes to a page; `flash` is a message that page shows once (e.g. "Saved.").
+ * @param {string} url
+ * @param {{replace?: boolean, flash?: string | null}} [options]
+ */
 export function navigate(url, { replace = false, flash = null } = {}) {
   if (replace) history.replaceState({ flash }, "", url);
   else history.pushState({ flash }, "", url);
   return show();
 }
 
-let shownUrl = null;
+function main() {
+  return /** @type {HTMLElement} */ (document.getElementById("main"));
+}
 
-async function show() {
-  const main = document.getElementById("main");
-  const current = ++renderCount;
-  shownUrl = location.pathname + location.search;
+/** The page's content, or the fallback's when it fails; null if a later render overtook it. */
+async function draw(/** @type {Page} */ render, /** @type {PageContext} */ context) {
+  const ticket = ++renderCount;
   for (const cleanup of leaving) cleanup();
   leaving = [];
+  current = { render, context };
+  let content;
+  try {
+    content = await render(context);
+  } catch (error) {
+    content = await fallbackPage({ ...context, error });
+  }
+  return ticket === renderCount ? content : null;
+}
+
+async function show() {
+  shownUrl = location.pathname + location.search;
   const found = match(location.pathname);
+  const flash = history.state?.flash || null;
+  if (flash) history.replaceState({ flash: null }, "", location.href);
+  /** @type {PageContext} */
   const context = {
     params: found.params,
     query: new URLSearchParams(location.search),
     onLeave: (cleanup) => leaving.push(cleanup),
-    flash: history.state?.flash || null,
+    flash,
   };
-  if (context.flash) history.replaceState({ flash: null }, "", location.href);
-  let content;
-  try {
-    content = await found.render(context);
-  } catch (error) {
-    content = await fallbackPage({ ...context, error });
-  }
-  if (current !== renderCount) return; // a later navigation won the race
-  main.replaceChildren(content);
+  const content = await draw(found.render, context);
+  if (!content) return;
+  main().replaceChildren(content);
   for (const listener of shown) listener();
-  (main.querySelector("h1") || main).focus();
+  /** @type {HTMLElement} */ (main().querySelector("h1") || main()).focus();
 }
 
-function match(path) {
+/**
+ * Draws the current page again with fresh data, in place: the status messages it showed stay,
+ * and so does the focus (on the same control, or else on the message that tells what happened).
+ */
+export async function refresh() {
+  if (!current) return;
+  const messages = [...main().querySelectorAll(".status[id]")]
+    .filter((line) => line.textContent)
+    .map((line) => ({ id: line.id, text: line.textContent, kind: line.className }));
+  const active = document.activeElement;
+  const focused = active instanceof HTMLElement && main().contains(active) ? identity(active) : null;
+  const content = await draw(current.render, { ...current.context, flash: null });
+  if (!content) return;
+  main().replaceChildren(content);
+  const restored = [];
+  for (const { id, text, kind } of messages) {
+    const line = document.getElementById(id);
+    if (!line) continue;
+    line.textContent = text;
+    line.className = kind;
+    restored.push(line);
+  }
+  const controls = main().querySelectorAll("a, button, input, select, textarea, [tabindex]");
+  const same = focused && [...controls].find((element) => identity(element) === focused);
+  /** @type {HTMLElement | null} */ (same || restored[0] || main().querySelector("h1"))?.focus();
+}
+
+// What makes a control the same one after the page is drawn again (ids of fields are not kept).
+function identity(/** @type {Element} */ element) {
+  const name = element.getAttribute("name") || element.getAttribute("aria-label") || element.textContent?.trim();
+  return `${element.tagName}:${name}`;
+}
+
+/** @returns {{render: Page, params: Record<string, string>}} */
+function match(/** @type {string} */ path) {
   for (const { regex, names, render } of routes) {
     const found = regex.exec(path);
     if (found) {
@@ -67,25 +142,37 @@ function match(path) {
   return { render: fallbackPage, params: {} };
 }
 
-let fallbackPage = () => document.createTextNode("There is no such page.");
-
-/** The page for an unknown URL ({error} undefined) or a page that failed to load. */
-export function fallback(render) {
-  fallbackPage = render;
+/** A search form (method="get") goes to its URL with the non-empty fields as the query. */
+function submitted(/** @type {SubmitEvent} */ event) {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || form.getAttribute("method") !== "get" || event.defaultPrevented) return;
+  event.preventDefault();
+  const query = new URLSearchParams();
+  for (const [name, value] of new FormData(form)) {
+    if (typeof value === "string" && value.trim()) query.set(name, value.trim());
+  }
+  const { pathname } = new URL(form.action);
+  navigate(query.size ? `${pathname}?${query}` : pathname);
 }
 
 /** Same-origin links to pages are followed without a reload; API links and downloads are not. */
+function clicked(/** @type {MouseEvent} */ event) {
+  const link = event.target instanceof Element ? event.target.closest("a[href]") : null;
+  if (!(link instanceof HTMLAnchorElement) || event.defaultPrevented || event.button !== 0) return;
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  const url = new URL(link.href, location.href);
+  const isPage =
+    url.origin === location.origin && !url.pathname.startsWith("/api/") && !url.pathname.startsWith("/docs");
+  if (!isPage || link.hasAttribute("download") || link.target || (url.hash && url.pathname === location.pathname)) {
+    return;
+  }
+  event.preventDefault();
+  navigate(url.pathname + url.search);
+}
+
 export function start() {
-  document.addEventListener("click", (event) => {
-    const link = event.target.closest("a[href]");
-    if (!link || event.defaultPrevented || event.button !== 0) return;
-    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    const url = new URL(link.href, location.href);
-    const isPage = url.origin === location.origin && !url.pathname.startsWith("/api/") && !url.pathname.startsWith("/docs");
-    if (!isPage || link.hasAttribute("download") || link.target || (url.hash && url.pathname === location.pathname)) return;
-    event.preventDefault();
-    navigate(url.pathname + url.search);
-  });
+  document.addEventListener("click", clicked);
+  document.addEventListener("submit", submitted);
   // Following an in-page link (the skip link) changes only the hash: nothing to render.
   window.addEventListener("popstate", () => {
     if (location.pathname + location.search !== shownUrl) show();

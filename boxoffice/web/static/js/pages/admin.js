@@ -3,19 +3,37 @@
 
 import * as api from "../api.js";
 import { act, field, h, heading, pager, statusBadge, statusLine, table } from "../dom.js";
-import { navigate } from "../router.js";
 import { requireRole } from "./common.js";
 
 const PAGE_SIZE = 20;
+/** @type {api.User["role"][]} */
 const ROLES = ["attendee", "organizer", "admin"];
 
 function adminNav() {
-  const link = (href, text) => h("a", { href, "aria-current": location.pathname === href ? "page" : undefined }, text);
-  return h("nav", { class: "subnav", "aria-label": "Admin" }, link("/admin", "Users and stats"), link("/admin/audit-log", "Audit log"), link("/admin/notifications", "Failed notifications"));
+  const link = (/** @type {string} */ href, /** @type {string} */ text) =>
+    h("a", { href, "aria-current": location.pathname === href ? "page" : undefined }, text);
+  return h(
+    "nav",
+    { class: "subnav", "aria-label": "Admin" },
+    link("/admin", "Users and stats"),
+    link("/admin/audit-log", "Audit log"),
+    link("/admin/notifications", "Failed notifications"),
+  );
 }
 
+/** @param {{users: Record<string, number>, events: Record<string, number>, bookings: Record<string, number>, seats_sold: number}} numbers */
 function stats(numbers) {
-  const group = (title, counts) => h("div", { class: "stat" }, h("h2", {}, title), h("dl", {}, Object.entries(counts).map(([name, count]) => [h("dt", {}, name), h("dd", {}, String(count))])));
+  const group = (/** @type {string} */ title, /** @type {Record<string, number>} */ counts) =>
+    h(
+      "div",
+      { class: "stat" },
+      h("h2", {}, title),
+      h(
+        "dl",
+        {},
+        Object.entries(counts).map(([name, count]) => [h("dt", {}, name), h("dd", {}, String(count))]),
+      ),
+    );
   return h(
     "section",
     { class: "stats", "aria-label": "Platform stats" },
@@ -26,40 +44,92 @@ function stats(numbers) {
   );
 }
 
-/** A filter form whose values live in the URL, so a reload or the back button keeps them. */
-function filterForm(path, controls) {
-  const onsubmit = (event) => {
-    event.preventDefault();
-    const values = Object.fromEntries(Object.entries(controls).map(([name, [, control]]) => [name, control.value.trim()]));
-    navigate(path + api.query(values));
-  };
+/**
+ * A filter form whose values live in the URL, so a reload or the back button keeps them: a plain
+ * GET form (see router.js).
+ * @param {string} path
+ * @param {[string, HTMLElement][]} fields label and control
+ */
+function filterForm(path, fields) {
   return h(
     "form",
-    { class: "filters", onsubmit },
-    Object.values(controls).map(([label, control]) => field(label, control)),
-    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Filter"), h("a", { href: path, class: "button" }, "Clear")),
+    { class: "filters", method: "get", action: path },
+    fields.map(([label, control]) => field(label, control)),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", class: "primary" }, "Filter"),
+      h("a", { href: path, class: "button" }, "Clear"),
+    ),
   );
 }
 
-function options(values, selected, anyLabel) {
-  return [h("option", { value: "" }, anyLabel), values.map(([value, text]) => h("option", { value, selected: value === selected }, text))];
+/**
+ * A select of `values` ([value, text]) with an "any" choice first.
+ * @param {string} name
+ * @param {string[][]} values
+ * @param {string | null} selected
+ * @param {string} anyLabel
+ */
+function choice(name, values, selected, anyLabel) {
+  return h(
+    "select",
+    { name },
+    h("option", { value: "" }, anyLabel),
+    values.map(([value, text]) => h("option", { value, selected: value === selected }, text)),
+  );
 }
 
-function userRow(person, me, reload) {
-  const line = statusLine();
-  const role = h("select", { "aria-label": `Role of ${person.email}` }, ROLES.map((r) => h("option", { value: r, selected: r === person.role }, r)));
-  const saveRole = h("button", { type: "button", "aria-label": `Change role of ${person.email}`, onclick: () => act(saveRole, line, async () => {
+/**
+ * @typedef {object} Person
+ * @property {number} id
+ * @property {string} full_name
+ * @property {string} email
+ * @property {api.User["role"]} role
+ * @property {boolean} is_active
+ * @property {number} bookings_count
+ * @property {number} events_count
+ */
+
+function userRow(/** @type {Person} */ person, /** @type {api.User} */ me) {
+  const line = statusLine(`user-${person.id}`);
+  const role = h(
+    "select",
+    { "aria-label": `Role of ${person.email}` },
+    ROLES.map((r) => h("option", { value: r, selected: r === person.role }, r)),
+  );
+  const changeRole = async () => {
     await api.patch(`/admin/users/${person.id}`, { role: role.value });
-    await reload();
-  }) }, "Change role");
+    return `${person.email} is now ${role.value}.`;
+  };
+  const saveRole = h(
+    "button",
+    {
+      type: "button",
+      "aria-label": `Change role of ${person.email}`,
+      onclick: () => act(saveRole, line, changeRole, { andRefresh: true }),
+    },
+    "Change role",
+  );
   const banLabel = person.is_active ? "Ban" : "Unban";
-  const ban = h("button", { type: "button", class: person.is_active ? "danger" : "", "aria-label": `${banLabel} ${person.email}`, onclick: () => {
-    if (person.is_active && !confirm(`Ban ${person.email}? Their sessions end and upcoming bookings are cancelled.`)) return;
-    act(ban, line, async () => {
-      await api.patch(`/admin/users/${person.id}`, { is_active: !person.is_active });
-      await reload();
-    });
-  } }, banLabel);
+  const toggleBan = async () => {
+    await api.patch(`/admin/users/${person.id}`, { is_active: !person.is_active });
+    return person.is_active ? `Banned ${person.email}.` : `Unbanned ${person.email}.`;
+  };
+  const ban = h(
+    "button",
+    {
+      type: "button",
+      class: person.is_active ? "danger" : "",
+      "aria-label": `${banLabel} ${person.email}`,
+      onclick: () => {
+        const question = `Ban ${person.email}? Their sessions end and upcoming bookings are cancelled.`;
+        if (person.is_active && !confirm(question)) return;
+        act(ban, line, toggleBan, { andRefresh: true });
+      },
+    },
+    banLabel,
+  );
   return h(
     "tr",
     {},
@@ -73,21 +143,23 @@ function userRow(person, me, reload) {
   );
 }
 
+/** @param {import("../router.js").PageContext} context */
 export async function usersPage({ query }) {
   const [me, refused] = requireRole("admin");
   if (refused) return refused;
-  const filters = { q: query.get("q") || "", role: query.get("role") || "", is_active: query.get("is_active") || "" };
+  const filters = { q: query.get("q"), role: query.get("role"), is_active: query.get("is_active") };
   const offset = Number(query.get("offset")) || 0;
+  /** @type {[any, {items: Person[], total: number, limit: number, offset: number}]} */
   const [numbers, page] = await Promise.all([
     api.get("/admin/stats"),
-    api.get("/admin/users" + api.query({ ...filters, limit: PAGE_SIZE, offset })),
+    api.get(`/admin/users${api.query({ ...filters, limit: PAGE_SIZE, offset })}`),
   ]);
-  const reload = () => navigate(location.pathname + location.search, { replace: true });
-  const form = filterForm("/admin", {
-    q: ["Name or e-mail", h("input", { name: "q", type: "search", value: filters.q })],
-    role: ["Role", h("select", { name: "role" }, options(ROLES.map((r) => [r, r]), filters.role, "any role"))],
-    is_active: ["Status", h("select", { name: "is_active" }, options([["true", "active"], ["false", "banned"]], filters.is_active, "any status"))],
-  });
+  const roles = ROLES.map((r) => [r, r]);
+  const statuses = [
+    ["true", "active"],
+    ["false", "banned"],
+  ];
+  const headers = ["Name", "E-mail", "Role", "Status", "Bookings", "Events", "Ban"];
   return h(
     "section",
     {},
@@ -95,20 +167,48 @@ export async function usersPage({ query }) {
     adminNav(),
     stats(numbers),
     h("h2", {}, "Users"),
-    form,
-    table("Users", ["Name", "E-mail", "Role", "Status", "Bookings", "Events", "Ban"], page.items.map((u) => userRow(u, me, reload))),
-    pager(page, (next) => navigate("/admin" + api.query({ ...filters, offset: next || undefined }))),
+    filterForm("/admin", [
+      ["Name or e-mail", h("input", { name: "q", type: "search", value: filters.q })],
+      ["Role", choice("role", roles, filters.role, "any role")],
+      ["Status", choice("is_active", statuses, filters.is_active, "any status")],
+    ]),
+    table(
+      "Users",
+      headers,
+      page.items.map((person) => userRow(person, me)),
+    ),
+    pager(page),
   );
 }
 
-const ACTIONS = ["admin.created", "user.role_changed", "user.banned", "user.unbanned", "event.cancelled", "event.deleted", "booking.cancelled_by_admin"];
+const ACTIONS = [
+  "admin.created",
+  "user.role_changed",
+  "user.banned",
+  "user.unbanned",
+  "event.cancelled",
+  "event.deleted",
+  "booking.cancelled_by_admin",
+];
 
+/**
+ * @typedef {object} AuditEntry
+ * @property {string} at
+ * @property {number | null} actor_id
+ * @property {string} action
+ * @property {string} target_type
+ * @property {number | string} target_id
+ * @property {unknown} detail
+ */
+
+/** @param {import("../router.js").PageContext} context */
 export async function auditPage({ query }) {
   const [, refused] = requireRole("admin");
   if (refused) return refused;
-  const filters = { action: query.get("action") || "", actor_id: query.get("actor_id") || "" };
+  const filters = { action: query.get("action"), actor_id: query.get("actor_id") };
   const offset = Number(query.get("offset")) || 0;
-  const page = await api.get("/admin/audit-log" + api.query({ ...filters, limit: PAGE_SIZE, offset }));
+  /** @type {{items: AuditEntry[], total: number, limit: number, offset: number}} */
+  const page = await api.get(`/admin/audit-log${api.query({ ...filters, limit: PAGE_SIZE, offset })}`);
   const rows = page.items.map((entry) =>
     h(
       "tr",
@@ -120,49 +220,81 @@ export async function auditPage({ query }) {
       h("td", { class: "detail" }, JSON.stringify(entry.detail)),
     ),
   );
+  const headers = ["When", "Who", "Action", "Target", "Detail"];
   return h(
     "section",
     {},
     heading("Audit log"),
     adminNav(),
-    filterForm("/admin/audit-log", {
-      action: ["Action", h("select", { name: "action" }, options(ACTIONS.map((a) => [a, a]), filters.action, "any action"))],
-      actor_id: ["Actor (user id)", h("input", { name: "actor_id", inputmode: "numeric", value: filters.actor_id })],
-    }),
-    page.total ? table("Audit log, newest first", ["When", "Who", "Action", "Target", "Detail"], rows) : h("p", {}, "No entries match."),
-    pager(page, (next) => navigate("/admin/audit-log" + api.query({ ...filters, offset: next || undefined }))),
+    filterForm("/admin/audit-log", [
+      [
+        "Action",
+        choice(
+          "action",
+          ACTIONS.map((a) => [a, a]),
+          filters.action,
+          "any action",
+        ),
+      ],
+      ["Actor (user id)", h("input", { name: "actor_id", inputmode: "numeric", value: filters.actor_id })],
+    ]),
+    page.total ? table("Audit log, newest first", headers, rows) : h("p", {}, "No entries match."),
+    pager(page),
   );
 }
 
+/**
+ * @typedef {object} Notification
+ * @property {number} id
+ * @property {string} created_at
+ * @property {string} kind
+ * @property {string} recipient
+ * @property {number} attempts
+ * @property {string | null} last_error
+ */
+
+function notificationRow(/** @type {Notification} */ notification) {
+  const line = statusLine(`notification-${notification.id}`);
+  const retryNow = async () => {
+    await api.post(`/admin/notifications/${notification.id}/retry`);
+  };
+  const retry = h(
+    "button",
+    {
+      type: "button",
+      "aria-label": `Retry ${notification.kind} to ${notification.recipient}`,
+      onclick: () => act(retry, line, retryNow, { andRefresh: true }),
+    },
+    "Retry",
+  );
+  return h(
+    "tr",
+    {},
+    h("td", {}, new Date(notification.created_at).toLocaleString()),
+    h("th", { scope: "row" }, notification.kind),
+    h("td", {}, notification.recipient),
+    h("td", {}, String(notification.attempts)),
+    h("td", { class: "detail" }, notification.last_error || ""),
+    h("td", {}, retry, line),
+  );
+}
+
+/** @param {import("../router.js").PageContext} context */
 export async function notificationsPage({ query }) {
   const [, refused] = requireRole("admin");
   if (refused) return refused;
   const offset = Number(query.get("offset")) || 0;
-  const page = await api.get("/admin/notifications" + api.query({ status: "failed", limit: PAGE_SIZE, offset }));
-  const reload = () => navigate(location.pathname + location.search, { replace: true });
-  const rows = page.items.map((notification) => {
-    const line = statusLine();
-    const retry = h("button", { type: "button", "aria-label": `Retry ${notification.kind} to ${notification.recipient}`, onclick: () => act(retry, line, async () => {
-      await api.post(`/admin/notifications/${notification.id}/retry`);
-      await reload();
-    }) }, "Retry");
-    return h(
-      "tr",
-      {},
-      h("td", {}, new Date(notification.created_at).toLocaleString()),
-      h("th", { scope: "row" }, notification.kind),
-      h("td", {}, notification.recipient),
-      h("td", {}, String(notification.attempts)),
-      h("td", { class: "detail" }, notification.last_error || ""),
-      h("td", {}, retry, line),
-    );
-  });
+  /** @type {{items: Notification[], total: number, limit: number, offset: number}} */
+  const page = await api.get(`/admin/notifications${api.query({ status: "failed", limit: PAGE_SIZE, offset })}`);
+  const headers = ["Created", "Kind", "To", "Attempts", "Last error", "Retry"];
   return h(
     "section",
     {},
     heading("Failed notifications"),
     adminNav(),
-    page.total ? table("Notifications that could not be sent", ["Created", "Kind", "To", "Attempts", "Last error", "Retry"], rows) : h("p", {}, "No failed notifications."),
-    pager(page, (next) => navigate("/admin/notifications" + api.query({ offset: next || undefined }))),
+    page.total
+      ? table("Notifications that could not be sent", headers, page.items.map(notificationRow))
+      : h("p", {}, "No failed notifications."),
+    pager(page),
   );
 }

@@ -2,19 +2,43 @@
 
 import * as api from "../api.js";
 import { act, formatTime, h, heading, pager, statusBadge, statusLine } from "../dom.js";
-import { navigate } from "../router.js";
 import { requireRole } from "./common.js";
 
 const PAGE_SIZE = 10;
 
-// The booking's event summary has no time zone; the event itself does (unless it was deleted).
+/**
+ * @typedef {object} Booking
+ * @property {number} id
+ * @property {number} event_id
+ * @property {{title: string, starts_at: string, location: string}} event
+ * @property {string} status
+ * @property {number} seats
+ * @property {number | null} waitlist_position
+ * @property {string} ticket_code
+ * @property {string | null} checked_in_at
+ */
+
+/**
+ * The booking's event summary has no time zone; the event itself does (unless it was deleted).
+ * @param {Booking[]} bookings
+ */
 async function timeZones(bookings) {
   const ids = [...new Set(bookings.map((b) => b.event_id))];
-  const zones = await Promise.all(ids.map((id) => api.get(`/events/${id}`).then((e) => e.timezone, () => "UTC")));
+  const zones = await Promise.all(
+    ids.map((id) =>
+      api.get(`/events/${id}`).then(
+        (event) => String(event.timezone),
+        () => "UTC",
+      ),
+    ),
+  );
   return new Map(ids.map((id, i) => [id, zones[i]]));
 }
 
-// The QR code needs the bearer token, so it is fetched and shown as a data: URL (the CSP allows those).
+/**
+ * The QR code needs the bearer token, so it is fetched and shown as a data: URL (the CSP allows those).
+ * @param {Booking} booking
+ */
 async function qrCode(booking) {
   const svg = await api.get(`/bookings/${booking.id}/ticket.svg`);
   const url = await new Promise((resolve, reject) => {
@@ -26,46 +50,63 @@ async function qrCode(booking) {
   return h("img", { class: "qr", src: url, width: 160, height: 160, alt: `QR code of ticket ${booking.ticket_code}` });
 }
 
-async function bookingCard(booking, zone, reload) {
+async function bookingCard(/** @type {Booking} */ booking, /** @type {string} */ zone) {
   const active = booking.status !== "cancelled";
-  const line = statusLine();
-  const cancel = active && h("button", { type: "button", class: "danger", onclick: () => {
+  const line = statusLine(`booking-${booking.id}`);
+  const cancelBooking = () => {
     if (!confirm(`Cancel your booking for ${booking.event.title}?`)) return;
-    act(cancel, line, async () => {
-      await api.del(`/bookings/${booking.id}`);
-      await reload();
-    });
-  } }, "Cancel booking");
+    act(
+      cancel,
+      line,
+      async () => {
+        await api.del(`/bookings/${booking.id}`);
+        return "Booking cancelled.";
+      },
+      { andRefresh: true },
+    );
+  };
+  const cancel = h("button", { type: "button", class: "danger", onclick: cancelBooking }, "Cancel booking");
+  const plural = booking.seats > 1 ? "s" : "";
   return h(
     "li",
     { class: "card booking-card" },
-    h("div", {},
+    h(
+      "div",
+      {},
       h("h2", {}, h("a", { href: `/events/${booking.event_id}` }, booking.event.title)),
       h("p", { class: "meta" }, formatTime(booking.event.starts_at, zone), " · ", booking.event.location),
-      h("p", {}, statusBadge(booking.status), ` ${booking.seats} seat${booking.seats > 1 ? "s" : ""}`,
+      h(
+        "p",
+        {},
+        statusBadge(booking.status),
+        ` ${booking.seats} seat${plural}`,
         booking.status === "waitlisted" ? ` · number ${booking.waitlist_position} on the waiting list` : "",
-        booking.checked_in_at ? " · checked in" : ""),
+        booking.checked_in_at ? " · checked in" : "",
+      ),
       active && h("p", {}, "Ticket code ", h("strong", { class: "code" }, booking.ticket_code)),
-      cancel,
+      active && cancel,
       line,
     ),
     booking.status === "confirmed" ? await qrCode(booking) : null,
   );
 }
 
+/** @param {import("../router.js").PageContext} context */
 export async function myBookingsPage({ query }) {
   const [, refused] = requireRole("attendee");
   if (refused) return refused;
   const offset = Number(query.get("offset")) || 0;
-  const page = await api.get("/bookings/me" + api.query({ limit: PAGE_SIZE, offset }));
+  /** @type {{items: Booking[], total: number, limit: number, offset: number}} */
+  const page = await api.get(`/bookings/me${api.query({ limit: PAGE_SIZE, offset })}`);
   const zones = await timeZones(page.items);
-  const reload = () => navigate(location.pathname + location.search, { replace: true });
-  const cards = await Promise.all(page.items.map((b) => bookingCard(b, zones.get(b.event_id), reload)));
+  const cards = await Promise.all(page.items.map((b) => bookingCard(b, zones.get(b.event_id) || "UTC")));
   return h(
     "section",
     {},
     heading("My bookings"),
-    page.total ? h("ul", { class: "cards", "aria-label": "Bookings" }, cards) : h("p", {}, "No bookings yet. ", h("a", { href: "/" }, "Find an event"), "."),
-    pager(page, (next) => navigate(`/bookings${api.query({ offset: next || undefined })}`)),
+    page.total
+      ? h("ul", { class: "cards", "aria-label": "Bookings" }, cards)
+      : h("p", {}, "No bookings yet. ", h("a", { href: "/" }, "Find an event"), "."),
+    pager(page),
   );
 }

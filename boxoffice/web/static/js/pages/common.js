@@ -2,32 +2,80 @@
 
 import * as api from "../api.js";
 import { h, heading } from "../dom.js";
+import { navigate } from "../router.js";
 
-/** Unknown URLs, and pages whose data could not be loaded (the API's detail is shown). */
+/** `/login?next=` back to this page. */
+function logInHere() {
+  return `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+}
+
+/**
+ * Unknown URLs, and pages whose data could not be loaded (the API's detail is shown).
+ * @param {import("../router.js").PageContext} context
+ */
 export function failedPage({ error }) {
   if (!error) {
-    return h("section", {}, heading("Page not found"), h("p", {}, "There is no such page. ", h("a", { href: "/" }, "See all events"), "."));
+    return h(
+      "section",
+      {},
+      heading("Page not found"),
+      h("p", {}, "There is no such page. ", h("a", { href: "/" }, "See all events"), "."),
+    );
   }
-  return h("section", {}, heading(error.status === 404 ? "Not found" : "Something went wrong"), h("p", { class: "status error", role: "alert" }, error.detail || String(error)), h("p", {}, h("a", { href: "/" }, "Back to the events")));
+  if (error instanceof api.ApiError && error.status === 401 && !api.user()) {
+    // The session ended while this tab held it (logged out in another tab, banned): log in
+    // again and come back here. That navigation overtakes this render.
+    navigate(logInHere(), { replace: true, flash: "Your session has ended; please log in again." });
+    return h("p", {}, "Please log in.");
+  }
+  const detail = error instanceof api.ApiError ? error.detail : String(error);
+  return h(
+    "section",
+    {},
+    heading(error instanceof api.ApiError && error.status === 404 ? "Not found" : "Something went wrong"),
+    h("p", { class: "status error", role: "alert" }, detail),
+    h("p", {}, h("a", { href: "/" }, "Back to the events")),
+  );
 }
 
 /**
  * The logged-in user if their role may see this page; otherwise a page that says what to do.
- * Returns [user, null] or [null, page].
+ * @param {...api.User["role"]} roles
+ * @returns {[api.User, null] | [null, HTMLElement]}
  */
 export function requireRole(...roles) {
   const user = api.user();
   if (!user) {
-    const next = encodeURIComponent(location.pathname + location.search);
-    return [null, h("section", {}, heading("Please log in"), h("p", {}, h("a", { href: `/login?next=${next}` }, "Log in"), " to see this page, or ", h("a", { href: "/signup" }, "sign up"), "."))];
+    return [
+      null,
+      h(
+        "section",
+        {},
+        heading("Please log in"),
+        h(
+          "p",
+          {},
+          h("a", { href: logInHere() }, "Log in"),
+          " to see this page, or ",
+          h("a", { href: "/signup" }, "sign up"),
+          ".",
+        ),
+      ),
+    ];
   }
   if (!roles.includes(user.role)) {
-    return [null, h("section", {}, heading("Not available"), h("p", {}, `This page is for ${roles.join(" and ")} accounts; you are logged in as ${user.role}.`))];
+    const refusal = `This page is for ${roles.join(" and ")} accounts; you are logged in as ${user.role}.`;
+    return [null, h("section", {}, heading("Not available"), h("p", {}, refusal))];
   }
   return [user, null];
 }
 
-/** Refreshes while the tab is visible; stops when the page is left. */
+/**
+ * Refreshes while the tab is visible; stops when the page is left.
+ * @param {(cleanup: () => void) => void} onLeave
+ * @param {number} seconds
+ * @param {() => Promise<void>} work
+ */
 export function poll(onLeave, seconds, work) {
   const timer = setInterval(() => {
     if (document.visibilityState === "visible") work().catch(() => {});
@@ -35,8 +83,9 @@ export function poll(onLeave, seconds, work) {
   onLeave(() => clearInterval(timer));
 }
 
+/** @param {{status: string, seats_available: number, capacity: number, waitlist_count: number}} event */
 export function seatsLeft(event) {
-  if (event.status !== "published") return event.status === "cancelled" ? "cancelled" : event.status;
+  if (event.status !== "published") return event.status;
   if (event.seats_available > 0) return `${event.seats_available} of ${event.capacity} seats left`;
   return event.waitlist_count ? `sold out · ${event.waitlist_count} waiting` : "sold out";
 }
