@@ -69,6 +69,9 @@ async def reload_until_visible(admin: Person, text: str, seconds: float = 30) ->
         assert time.monotonic() < deadline, f"no row with {text!r} within {seconds} s"
         await asyncio.sleep(0.5)
         await admin.page.reload()
+        # "load" comes before the page is drawn (app.js awaits the session and the page's data
+        # after it): look for the row only in the drawn page, or every look sees "Loading…".
+        await expect(admin.heading).to_be_visible()
 
 
 async def test_admin_retries_a_failed_notification(

@@ -1,9 +1,11 @@
 """Sessions in the browser: tokens refreshed before they expire, logout ends the session on
 the server, and what an anonymous visitor sees."""
 
+import asyncio
+
 import httpx
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Route, expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.users.models import Role
@@ -107,6 +109,33 @@ async def test_two_tabs_of_one_session_both_stay_logged_in_across_refreshes(
         await page.get_by_role("link", name="My bookings", exact=True).click()
         await expect(page.locator("main h1")).to_have_text("My bookings")
         await expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+async def test_reload_while_the_refresh_of_the_last_load_is_held_up_draws_the_page(
+    person: MakePerson, db: AsyncSession
+) -> None:
+    attendee = await registered(db, Role.ATTENDEE, "Ann Attendee")
+    ann = await person()
+    await ann.log_in(attendee.email)
+    await ann.open("/bookings")
+    held: asyncio.Future[Route] = asyncio.get_running_loop().create_future()
+
+    async def hold(route: Route) -> None:
+        held.set_result(route)
+
+    await ann.page.route("**/api/v1/auth/refresh", hold)
+    # The reloaded page holds the refresh lock and waits for an answer...
+    await ann.page.reload()
+    refresh = await asyncio.wait_for(held, timeout=10)
+    await expect(ann.page.locator("main")).to_have_text("Loading…")
+
+    # ...and the request is cut off without an answer, as leaving the page cuts it off; then
+    # the person presses reload again: the session was not ended, so the page is drawn.
+    await refresh.abort()
+    await ann.page.unroute("**/api/v1/auth/refresh")
+    await ann.page.reload()
+    await expect(ann.heading).to_have_text("My bookings")
+    await expect(ann.logout_button).to_be_visible()
 
 
 async def test_after_logging_out_in_one_tab_the_other_tab_goes_to_the_log_in_page(

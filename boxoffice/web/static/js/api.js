@@ -235,7 +235,10 @@ export async function resume() {
     await refresh();
     setUser(await get("/users/me"));
   } catch {
-    forget();
+    // A session the API ended is already forgotten by refresh(). Any other failure keeps the
+    // refresh token: the server may be out of reach for a moment, or this page is being
+    // reloaded, which aborts its requests, and forgetting the token now would log out the page
+    // that replaces this one.
   }
 }
 
