@@ -43,7 +43,8 @@ class Relay:
         self._pipes: set[asyncio.Task[None]] = set()
         self.links: list[Link] = []
         self.hold_hangups = False
-        """While true, a server's hang-up is not passed on: the app's end stays open."""
+        """While true, a server's hang-up is not passed on: the app's end stays open until the
+        app sends something."""
         self.cut_after: bytes | None = None
         """While set, on new links PostgreSQL's answer to the app's first message containing
         these bytes, and whatever follows it, is held back until PostgreSQL hangs up, and then
@@ -61,6 +62,13 @@ class Relay:
 
     def app_hung_up_everywhere(self) -> bool:
         return all(link.app_hung_up.is_set() for link in self.links)
+
+    def release_hangups(self) -> None:
+        """Passes on the hang-ups held so far, and those to come."""
+        self.hold_hangups = False
+        for link in self.links:
+            if link.server_hung_up.is_set():
+                link.to_app.close()
 
     async def accept(self, from_app: asyncio.StreamReader, to_app: asyncio.StreamWriter) -> None:
         from_database, to_database = await asyncio.open_connection(*self._database)
@@ -81,6 +89,10 @@ class Relay:
     ) -> None:
         with suppress(ConnectionError):
             while data := await reader.read(CHUNK):
+                if link.server_hung_up.is_set():
+                    # Nobody is there to answer: the app learns it, as from a reset.
+                    link.to_app.close()
+                    break
                 link.asked = link.asked or (link.cut_after is not None and link.cut_after in data)
                 writer.write(data)
                 await writer.drain()
@@ -116,8 +128,10 @@ class Relay:
 async def running_relay(database_url: str) -> AsyncIterator[tuple[Relay, str]]:
     """A relay in front of `database_url`'s server; yields it and the URL that goes through it.
 
-    Without TLS: the relay reads what PostgreSQL says."""
-    url = make_url(database_url).update_query_dict({"ssl": "disable"})
+    Without TLS on PostgreSQL: the relay reads what the server says."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        url = url.update_query_dict({"ssl": "disable"})
     relay = Relay(url.host or "127.0.0.1", url.port or 5432)
     server = await asyncio.start_server(relay.accept, "127.0.0.1", 0)
     port: int = server.sockets[0].getsockname()[1]

@@ -137,7 +137,7 @@ async def test_a_first_connection_cut_while_the_app_sets_it_up_is_503_and_the_ne
             await wait_until("the farewell passed on", relay.server_hung_up_everywhere)
             cut = await reading
             relay.cut_after = None
-            relay.hold_hangups = False
+            relay.release_hangups()
             after = await http.get(f"/api/v1/events/{event.id}")
 
             assert_unavailable(cut)
