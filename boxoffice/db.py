@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, Select, String, Text, event, func, select, update
 from sqlalchemy import Row as SqlRow
 from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -256,6 +257,8 @@ def create_engine(
             connect_args["prepared_statement_name_func"] = _unique_statement_name
         options["connect_args"] = connect_args
     engine = create_async_engine(url, **options)
+    if engine.dialect.name == "postgresql":
+        _discard_dead_asyncpg_connections(engine)
     if idle_seconds > 0:
         _ping_when_idle(engine, idle_seconds, clock)
     return engine
@@ -263,6 +266,33 @@ def create_engine(
 
 def _unique_statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def _discard_dead_asyncpg_connections(engine: AsyncEngine) -> None:
+    """Keeps connections that asyncpg knows to be dead out of requests.
+
+    A server that hangs up on an idle connection (a restart, `pg_terminate_backend`, an idle
+    timeout) is noticed by the driver at once, and a pooled connection it closed is replaced
+    at checkout for free, where `_ping_when_idle` would hand it out if it was used lately.
+
+    A connection whose backend said farewell while it was idle but whose socket is still open
+    makes asyncpg refuse the next statement with an InternalClientError, its protocol out of
+    step. SQLAlchemy asks the connection whether it is closed when it can; while the engine's
+    first connection is being set up it cannot, and the failure would be a bug's 500: it is a
+    disconnect, a 503, and the connection is thrown away.
+    """
+
+    def checked_out(_: Any, record: ConnectionPoolEntry, __: Any) -> None:
+        if record.driver_connection is not None and record.driver_connection.is_closed():
+            # The pool throws this connection away and opens a new one in its place.
+            raise DisconnectionError("the database closed this pooled connection")
+
+    def failed(context: ExceptionContext) -> None:
+        if isinstance(context.original_exception.__cause__, asyncpg.InternalClientError):
+            context.is_disconnect = True
+
+    event.listen(engine.sync_engine.pool, "checkout", checked_out)
+    event.listen(engine.sync_engine, "handle_error", failed)
 
 
 def _ping_when_idle(engine: AsyncEngine, idle_seconds: float, clock: Callable[[], float]) -> None:

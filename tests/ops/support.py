@@ -1,5 +1,6 @@
 """Helpers for the operations tests: scraping /metrics, finding a server's worker processes."""
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,6 +58,15 @@ def wait_for(condition_name: str, check: Callable[[], bool], seconds: float = 30
         if time.monotonic() > deadline:
             raise AssertionError(f"{condition_name}: not within {seconds} s")
         time.sleep(0.05)
+
+
+async def wait_until(condition_name: str, check: Callable[[], bool], seconds: float = 30) -> None:
+    """`wait_for` for a test whose event loop must keep running meanwhile."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{condition_name}: not within {seconds} s")
+        await asyncio.sleep(0.01)
 
 
 def is_directory(path: Path) -> bool:
