@@ -1,28 +1,65 @@
-"""`boxoffice serve` as a deployment runs it: real processes, real sockets."""
+"""`boxoffice serve`'s HTTP protocol turns Nagle's algorithm off on every connection, also on a
+listening socket bound as uvicorn binds it for `--workers N` (see boxoffice/server.py)."""
 
-import time
-from pathlib import Path
+import asyncio
+import socket
+from typing import Any
 
-import httpx
+import pytest
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
 
-from tests.servers import running_server
+from boxoffice.cli import HTTP_PROTOCOL
+from boxoffice.server import NoDelayH11Protocol, NoDelayHttpToolsProtocol
 
 
-def test_keep_alive_requests_to_several_workers_are_answered_without_delay(
-    tmp_path: Path,
-) -> None:
-    # With Nagle's algorithm left on, each answer waited for the client's delayed ACK: 40 ms or
-    # more per request, 400+ ms for these ten, whatever the machine. Without it, a few ms.
-    env = {"BOXOFFICE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}"}
-    # Start-up alone can take long on a busy machine; only the requests are timed.
-    with (
-        running_server(env, workers=2, startup_seconds=120) as url,
-        httpx.Client(base_url=url) as client,
-    ):
-        assert client.get("/healthz").status_code == 200  # the connection is open
-        started = time.perf_counter()
-        for _ in range(10):
-            assert client.get("/healthz").status_code == 200
-        elapsed = time.perf_counter() - started
+async def _nothing(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app that is never called: the connection is inspected before any request."""
 
-    assert elapsed < 0.4, f"10 sequential requests took {elapsed * 1000:.0f} ms"
+
+async def _nodelay_of_accepted_connection(protocol: type[H11Protocol] | type[Any]) -> int:
+    """TCP_NODELAY of the server side of one connection accepted through `protocol`."""
+    # As uvicorn binds for several workers: `proto` 0, which asyncio does not take for TCP.
+    listener = socket.socket(socket.AF_INET)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    config = uvicorn.Config(app=_nothing, lifespan="off", log_level="warning")
+    config.load()
+    state = ServerState()
+    made = asyncio.Event()
+
+    class Watched(protocol):  # type: ignore[misc, valid-type]
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            super().connection_made(transport)
+            made.set()
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: Watched(config=config, server_state=state, app_state={}), sock=listener
+    )
+    try:
+        _, writer = await asyncio.open_connection(*listener.getsockname())
+        await asyncio.wait_for(made.wait(), 10)
+        (connection,) = state.connections
+        accepted = connection.transport.get_extra_info("socket")
+        nodelay = accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        writer.close()
+        return int(nodelay)
+    finally:
+        server.close()
+
+
+async def test_uvicorn_leaves_nagle_on_for_a_socket_bound_for_several_workers() -> None:
+    # Why boxoffice has protocols of its own: without them the option stays off.
+    assert await _nodelay_of_accepted_connection(H11Protocol) == 0
+
+
+@pytest.mark.parametrize("protocol", [NoDelayH11Protocol, NoDelayHttpToolsProtocol])
+async def test_boxoffice_protocols_turn_nagle_off_on_every_connection(protocol: type) -> None:
+    assert await _nodelay_of_accepted_connection(protocol) == 1
+
+
+def test_serve_runs_the_protocol_that_turns_nagle_off() -> None:
+    module, name = HTTP_PROTOCOL.split(":")
+    assert (module, name) == (NoDelayHttpToolsProtocol.__module__, "NoDelayHttpToolsProtocol")
