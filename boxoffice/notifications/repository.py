@@ -12,10 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from boxoffice.bookings.models import Booking
+from boxoffice.events.models import Event
 from boxoffice.notifications.models import Notification, NotificationStatus
+from boxoffice.users.models import User
 
 
 @dataclass(frozen=True)
@@ -119,3 +123,21 @@ async def prune_sent(session: AsyncSession, before: datetime) -> int:
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def with_recipients(
+    session: AsyncSession, ids: Sequence[int]
+) -> Sequence[Row[Notification, User, Event, Booking]]:
+    """Claimed messages with what rendering needs: the recipient, the event (deleted or not: a
+    message about a deleted event still goes out) and the booking, if any; in id order."""
+    booking = aliased(Booking)
+    return (
+        await session.execute(
+            select(Notification, User, Event, booking)
+            .join(User, User.id == Notification.user_id)
+            .join(Event, Event.id == Notification.event_id)
+            .outerjoin(booking, booking.id == Notification.booking_id)
+            .where(Notification.id.in_(ids))
+            .order_by(Notification.id)
+        )
+    ).all()

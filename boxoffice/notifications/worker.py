@@ -17,20 +17,17 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from boxoffice import housekeeping
-from boxoffice.bookings.models import Booking, BookingStatus
+from boxoffice.bookings.models import BookingStatus
 from boxoffice.db import transaction, utcnow
-from boxoffice.events.models import Event, EventStatus
+from boxoffice.events.models import EventStatus
 from boxoffice.notifications import repository
 from boxoffice.notifications.backends import Backend, backend_for
-from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
+from boxoffice.notifications.models import NotificationKind, NotificationStatus
 from boxoffice.notifications.rendering import Outgoing, message_id, render
 from boxoffice.settings import Settings
-from boxoffice.users.models import User
 
 logger = logging.getLogger("boxoffice.notifications")
 
@@ -137,18 +134,9 @@ class Worker:
             )
 
     async def _load(self, ids: list[int]) -> list[Outgoing]:
-        booking = aliased(Booking)
-        query = (
-            select(Notification, User, Event, booking)
-            .join(User, User.id == Notification.user_id)
-            .join(Event, Event.id == Notification.event_id)
-            .outerjoin(booking, booking.id == Notification.booking_id)
-            .where(Notification.id.in_(ids))
-            .order_by(Notification.id)
-        )
         # Read-only, and closed before sending: no transaction stays open over the network.
         async with self.sessionmaker() as session:
-            rows = (await session.execute(query)).all()
+            rows = await repository.with_recipients(session, ids)
         return [Outgoing(n, u, e, b) for n, u, e, b in rows]
 
     async def _attempt(self, item: Outgoing) -> Outcome:
