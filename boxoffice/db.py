@@ -268,6 +268,11 @@ def _unique_statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
+# How asyncpg words a protocol out of step with its server (protocol/coreproto.pyx); the relay
+# tests of tests/ops/test_outages.py fail if a new asyncpg words it otherwise.
+_OUT_OF_STEP = ("cannot switch to state", "not connected")
+
+
 def _discard_dead_asyncpg_connections(engine: AsyncEngine) -> None:
     """Keeps connections that asyncpg knows to be dead out of requests.
 
@@ -288,7 +293,10 @@ def _discard_dead_asyncpg_connections(engine: AsyncEngine) -> None:
             raise DisconnectionError("the database closed this pooled connection")
 
     def failed(context: ExceptionContext) -> None:
-        if isinstance(context.original_exception.__cause__, asyncpg.InternalClientError):
+        cause = context.original_exception.__cause__
+        # Only the protocol's own state errors: asyncpg raises the same class for a codec's or a
+        # schema cache's faults, which are bugs to see as 500s, not outages to retry.
+        if isinstance(cause, asyncpg.InternalClientError) and str(cause).startswith(_OUT_OF_STEP):
             context.is_disconnect = True
 
     event.listen(engine.sync_engine.pool, "checkout", checked_out)
