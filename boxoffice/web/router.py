@@ -11,8 +11,6 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from boxoffice.security import CONTENT_SECURITY_POLICY
-
 STATIC = Path(__file__).parent / "static"
 ASSETS_PATH = "/web"
 
@@ -30,7 +28,8 @@ async def shell() -> FileResponse:
     return FileResponse(
         STATIC / "index.html",
         media_type="text/html; charset=utf-8",
-        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"},
+        # The Content-Security-Policy comes with every HTML answer (security.py).
+        headers={"Cache-Control": "no-cache"},
     )
 
 
