@@ -2,7 +2,8 @@
 
 from boxoffice.audit import AuditEntry
 from boxoffice.auth.models import AuthSession
-from boxoffice.bookings.models import Booking, IdempotencyRecord
+from boxoffice.bookings.models import Booking, IdempotencyRecord, Ticket
+from boxoffice.catalogue.models import Quota, TicketType
 from boxoffice.db import Base
 from boxoffice.events.models import Event
 from boxoffice.notifications.models import Notification
@@ -16,5 +17,8 @@ __all__ = [
     "Event",
     "IdempotencyRecord",
     "Notification",
+    "Quota",
+    "Ticket",
+    "TicketType",
     "User",
 ]

@@ -58,12 +58,34 @@ class Booking(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The sum of its tickets' prices, in the minor unit of `currency` (the event's when booked).
+    total_price_minor: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # Until when a pending booking or an offer holds its seats (SPEC §10); NULL otherwise.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     # Filled by the query that loads the booking (bookings.repository), not stored.
     waitlist_position: Mapped[int | None] = query_expression()
 
     event: Mapped[Event] = relationship(lazy="raise")
     user: Mapped[User] = relationship(lazy="raise")
+    tickets: Mapped[list["Ticket"]] = relationship(lazy="raise", order_by="Ticket.id")
+
+
+class Ticket(Base):
+    """One seat of a booking: its type, the price it was sold at, and a code of its own that
+    admits that one seat (the booking's `ticket_code` admits the whole party). A booking's lines
+    are its tickets counted by type."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_booking", "booking_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(Integer, ForeignKey("bookings.id"))
+    ticket_type_id: Mapped[int] = mapped_column(Integer, ForeignKey("ticket_types.id"))
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    unit_price_minor: Mapped[int] = mapped_column(Integer)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 _ahead = aliased(Booking)

@@ -33,6 +33,11 @@ class Event(Base):
         CheckConstraint(
             "seats_booked >= 0 AND seats_booked <= capacity", name="seats_within_capacity"
         ),
+        # Held seats (pending bookings and open offers, SPEC §10) count against the capacity too.
+        CheckConstraint(
+            "seats_held >= 0 AND seats_booked + seats_held <= capacity",
+            name="held_within_capacity",
+        ),
         CheckConstraint("waitlist_count >= 0", name="waitlist_count_not_negative"),
         # The public listing: published, not deleted, ordered by start time.
         Index("ix_events_listing", "status", "deleted_at", "starts_at", "id"),
@@ -52,7 +57,13 @@ class Event(Base):
     # Seat and waiting-list counts live on the event row, so that booking is one atomic
     # conditional UPDATE of this row.
     seats_booked: Mapped[int] = mapped_column(Integer, default=0)
+    seats_held: Mapped[int] = mapped_column(Integer, default=0)
     waitlist_count: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # Moves with every change of the event's ticket types and quotas, under its row lock. A
+    # booking's seat UPDATE is conditional on the version it priced the booking with, so a
+    # catalogue read from a cache is as good as one from the database (bookings.seats).
+    catalogue_version: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[EventStatus] = mapped_column(StrEnumText(EventStatus), default=EventStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by the service on edits, not by seat changes: it is the "last modified" of the details.
@@ -63,7 +74,7 @@ class Event(Base):
 
     @property
     def seats_available(self) -> int:
-        return self.capacity - self.seats_booked
+        return self.capacity - self.seats_booked - self.seats_held
 
     @property
     def organizer_name(self) -> str:

@@ -74,7 +74,7 @@ def listing(filters: EventFilters, *, now: datetime, owner: User | None) -> Sele
 # PostgreSQL spent finding it.
 _SHOWN = (
     *Event.__table__.columns,
-    (Event.capacity - Event.seats_booked).label("seats_available"),
+    (Event.capacity - Event.seats_booked - Event.seats_held).label("seats_available"),
     User.full_name.label("organizer_name"),
 )
 
