@@ -28,6 +28,8 @@ class BookingStatus(StrEnum):
 
 
 ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
+# The bookings whose seats count against the event and its quotas (§10 adds pending, offered).
+HOLDING_STATUSES = (BookingStatus.CONFIRMED,)
 
 
 class Booking(Base):

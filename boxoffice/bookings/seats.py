@@ -17,14 +17,22 @@ Every function that needs the event's row lock says so; none of them waits on an
 database while holding it.
 """
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy import Select, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings import repository
-from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from boxoffice.bookings.models import (
+    ACTIVE_STATUSES,
+    HOLDING_STATUSES,
+    Booking,
+    BookingStatus,
+    Ticket,
+)
+from boxoffice.catalogue.models import Quota, quota_ticket_types
 from boxoffice.db import RowLock, changed_one, utcnow
 from boxoffice.events import policy
 from boxoffice.events.models import Event, EventStatus, update_event
@@ -180,3 +188,42 @@ async def serve_waitlist(session: AsyncSession, event_id: int) -> list[int]:
             )
         )
     return promoted
+
+
+_BUMP_CATALOGUE = update_event(bindparam("event_id")).values(
+    catalogue_version=Event.catalogue_version + 1
+)
+
+
+async def catalogue_changed(session: AsyncSession, event_id: int) -> None:
+    """Records that the event's ticket types or quotas changed, so that no booking priced from
+    what they were can take seats. Needs the event's row lock."""
+    await session.execute(_BUMP_CATALOGUE, {"event_id": event_id})
+
+
+async def recount_quota(session: AsyncSession, quota_id: int) -> int:
+    """Sets the quota's `seats_taken` to the seats its ticket types hold in active, non-waiting
+    bookings (after its types changed); the count. Needs the event's row lock. The quota's CHECK
+    refuses a count above its size: callers compare first (`seats_held_by_types`)."""
+    taken = await seats_held_by_types(session, _types_of_quota(quota_id))
+    await session.execute(update(Quota).where(Quota.id == quota_id).values(seats_taken=taken))
+    return taken
+
+
+def _types_of_quota(quota_id: int) -> Select[tuple[int]]:
+    return select(quota_ticket_types.c.ticket_type_id).where(
+        quota_ticket_types.c.quota_id == quota_id
+    )
+
+
+async def seats_held_by_types(
+    session: AsyncSession, ticket_type_ids: Select[tuple[int]] | Collection[int]
+) -> int:
+    """The seats these ticket types hold in bookings that count against quotas (confirmed; later
+    pending and offered too). Needs the event's row lock to stay true."""
+    held = await session.scalar(
+        select(func.count(Ticket.id))
+        .join(Booking, Booking.id == Ticket.booking_id)
+        .where(Ticket.ticket_type_id.in_(ticket_type_ids), Booking.status.in_(HOLDING_STATUSES))
+    )
+    return int(held or 0)
