@@ -53,6 +53,7 @@ from benchmarks.load import (
     request,
 )
 from boxoffice import migrations
+from boxoffice.catalogue.models import general_admission
 from boxoffice.db import create_engine, create_sessionmaker, utcnow
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.notifications.models import Notification, NotificationStatus
@@ -143,6 +144,7 @@ async def _arrange(settings: Settings, slots: int) -> list[Data]:
                 capacity=capacity,
                 seats_booked=0,
                 waitlist_count=0,
+                ticket_types=[general_admission()],
                 status=EventStatus.PUBLISHED,
             )
 

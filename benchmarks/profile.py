@@ -28,6 +28,7 @@ from sqlalchemy import event
 
 from boxoffice import migrations
 from boxoffice.app import create_app
+from boxoffice.catalogue.models import general_admission
 from boxoffice.db import create_engine, create_sessionmaker, utcnow
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.notifications.backends import ConsoleBackend
@@ -115,6 +116,7 @@ async def main_async(engine_name: str) -> None:
                     capacity=1,
                     seats_booked=0,
                     waitlist_count=0,
+                    ticket_types=[general_admission()],
                     status=EventStatus.PUBLISHED,
                 )
                 for i in range(1000)

@@ -10,6 +10,7 @@ from boxoffice.admin.router import router as admin_router
 from boxoffice.auth.router import router as auth_router
 from boxoffice.bookings.router import router as bookings_router
 from boxoffice.bookings.rush import RushHint
+from boxoffice.catalogue.terms import TermsCache
 from boxoffice.db import create_engine, create_reading_sessionmaker, create_sessionmaker
 from boxoffice.docs import install_docs
 from boxoffice.errors import install_error_handlers
@@ -58,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.reading_sessionmaker = create_reading_sessionmaker(engine, settings)
     app.state.rate_limiter = RateLimiter(settings)
     app.state.rush_hint = RushHint()
+    app.state.terms_cache = TermsCache()
 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

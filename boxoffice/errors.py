@@ -43,6 +43,8 @@ CODE_STATUSES: Mapping[str, frozenset[int]] = {
     "event_not_editable": frozenset({409}),
     "capacity_below_booked": frozenset({409}),
     "sold_out": frozenset({409}),
+    "sale_not_open": frozenset({409}),
+    "quantity_out_of_range": frozenset({422}),
     "already_booked": frozenset({409}),
     "event_not_bookable": frozenset({409}),
     "event_started": frozenset({409}),

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.auth import passwords
 from boxoffice.auth import service as auth_service
+from boxoffice.catalogue.models import general_admission
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.settings import Settings
@@ -72,6 +73,7 @@ async def make_event(
         capacity=capacity,
         seats_booked=0,
         waitlist_count=0,
+        ticket_types=[general_admission()],
         status=status,
     )
     db.add(event)

@@ -1,5 +1,5 @@
 """Bookings as route dependencies: the `{booking_id}` of the path, for those who may see it, and
-the rush hint the app keeps."""
+the rush hint and the terms cache the app keeps."""
 
 from typing import Annotated
 
@@ -9,6 +9,7 @@ from boxoffice.auth.dependencies import CurrentUser
 from boxoffice.bookings import service
 from boxoffice.bookings.models import Booking
 from boxoffice.bookings.rush import RushHint
+from boxoffice.catalogue.terms import TermsCache
 from boxoffice.db import Session
 from boxoffice.schemas import IdInPath
 
@@ -28,3 +29,12 @@ async def _rush_hint(request: Request) -> RushHint:
 
 # Where this process has seen a rush lately (one hint per app, made by create_app).
 Rush = Annotated[RushHint, Depends(_rush_hint)]
+
+
+async def _terms_cache(request: Request) -> TermsCache:
+    cache: TermsCache = request.app.state.terms_cache
+    return cache
+
+
+# The sales terms of the events this process sold for lately (one cache per app).
+TermsCacheOfApp = Annotated[TermsCache, Depends(_terms_cache)]

@@ -33,3 +33,11 @@ class RequestInProgress(Conflict):
 
 class IdempotencyKeyReused(Unprocessable):
     code = "idempotency_key_reused"
+
+
+class SaleNotOpen(Conflict):
+    code = "sale_not_open"
+
+
+class QuantityOutOfRange(Unprocessable):
+    code = "quantity_out_of_range"

@@ -6,7 +6,8 @@ import re
 
 from boxoffice.bookings.schemas import Guest
 
-GUEST_COLUMNS = list(Guest.model_fields)
+# The lines, one cell ("2× Adult; 1× Child"), are the last column.
+GUEST_COLUMNS = [*(name for name in Guest.model_fields if name != "lines"), "ticket_types"]
 
 # Where a spreadsheet may see a cell start: the start of the text, and after any character some
 # locale or import dialog splits lines at (a spreadsheet in a ";" locale splits
@@ -23,6 +24,7 @@ def guests_csv(guests: list[Guest]) -> str:
     writer.writerow(GUEST_COLUMNS)
     for guest in guests:
         row = guest.model_dump(mode="json")
+        row["ticket_types"] = "; ".join(f"{line.quantity}× {line.name}" for line in guest.lines)
         writer.writerow([spreadsheet_safe(row[column]) for column in GUEST_COLUMNS])
     return out.getvalue()
 

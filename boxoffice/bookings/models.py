@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -16,9 +17,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, aliased, mapped_column, query_expression, relationship
 
+from boxoffice.catalogue.models import TicketType
+from boxoffice.catalogue.money import to_decimal_string
 from boxoffice.db import Base, JSONText, StrEnumText, UTCDateTime, utcnow
 from boxoffice.events.models import Event
 from boxoffice.users.models import User
+
+# Ten lines of at most 100 tickets each (SPEC §9).
+MAX_SEATS = 1000
 
 
 class BookingStatus(StrEnum):
@@ -36,7 +42,7 @@ class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (
         CheckConstraint("status IN ('confirmed', 'waitlisted', 'cancelled')", name="status_known"),
-        CheckConstraint("seats BETWEEN 1 AND 10", name="seats_range"),
+        CheckConstraint(f"seats BETWEEN 1 AND {MAX_SEATS}", name="seats_range"),
         # `active` is TRUE while the booking is confirmed or waitlisted and NULL once cancelled.
         # NULLs never collide in a unique index, so this is "one active booking per attendee and
         # event" on every engine, MariaDB included, which has no partial indexes.
@@ -73,6 +79,34 @@ class Booking(Base):
     user: Mapped[User] = relationship(lazy="raise")
     tickets: Mapped[list["Ticket"]] = relationship(lazy="raise", order_by="Ticket.id")
 
+    @property
+    def total_price(self) -> str:
+        return to_decimal_string(self.total_price_minor, self.currency)
+
+    @property
+    def lines(self) -> list["BookingLine"]:
+        """The tickets counted by type, in the order they were issued."""
+        lines: dict[int, BookingLine] = {}
+        for ticket in self.tickets:
+            line = lines.get(ticket.ticket_type_id)
+            if line is None:
+                line = lines[ticket.ticket_type_id] = BookingLine(
+                    ticket_type_id=ticket.ticket_type_id,
+                    name=ticket.ticket_type.name,
+                    quantity=0,
+                    unit_price=to_decimal_string(ticket.unit_price_minor, self.currency),
+                )
+            line.quantity += 1
+        return list(lines.values())
+
+
+@dataclass(slots=True)
+class BookingLine:
+    ticket_type_id: int
+    name: str
+    quantity: int
+    unit_price: str
+
 
 class Ticket(Base):
     """One seat of a booking: its type, the price it was sold at, and a code of its own that
@@ -88,6 +122,8 @@ class Ticket(Base):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     unit_price_minor: Mapped[int] = mapped_column(Integer)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    ticket_type: Mapped[TicketType] = relationship(lazy="raise")
 
 
 _ahead = aliased(Booking)

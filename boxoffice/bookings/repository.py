@@ -1,9 +1,9 @@
 """Booking queries, including the waiting-list position computed by the database."""
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import joinedload, with_expression
+from sqlalchemy.orm import joinedload, selectinload, with_expression
 
-from boxoffice.bookings.models import WAITLIST_POSITION, Booking, BookingStatus
+from boxoffice.bookings.models import WAITLIST_POSITION, Booking, BookingStatus, Ticket
 from boxoffice.events.models import Event
 from boxoffice.users.models import Role, User
 
@@ -14,6 +14,7 @@ def bookings() -> Select[Booking]:
         select(Booking)
         .options(
             joinedload(Booking.event),
+            selectinload(Booking.tickets).joinedload(Ticket.ticket_type),
             with_expression(Booking.waitlist_position, WAITLIST_POSITION),
         )
         .execution_options(populate_existing=True)
@@ -51,6 +52,7 @@ def waiting_line(event_id: int, limit: int) -> Select[int, int]:
 def guests(event_id: int, statuses: tuple[BookingStatus, ...]) -> Select[Booking, User]:
     return (
         select(Booking, User)
+        .options(selectinload(Booking.tickets).joinedload(Ticket.ticket_type))
         .join(User, User.id == Booking.user_id)
         .where(Booking.event_id == event_id, Booking.status.in_(statuses))
         .order_by(Booking.id)

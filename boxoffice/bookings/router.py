@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 from boxoffice import metrics
 from boxoffice.auth.dependencies import ROLE_ERRORS, SIGNED_IN_ERRORS, CurrentAttendee, CurrentUser
 from boxoffice.bookings import idempotency, service, tickets
-from boxoffice.bookings.dependencies import Rush, VisibleBooking
+from boxoffice.bookings.dependencies import Rush, TermsCacheOfApp, VisibleBooking
 from boxoffice.bookings.errors import (
     AlreadyBooked,
     AlreadyCheckedIn,
@@ -70,6 +70,7 @@ async def create_booking(
     session: Session,
     sessionmaker: SessionFactory,
     rush: Rush,
+    terms_cache: TermsCacheOfApp,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Books seats for the calling attendee: `confirmed` when they are there, `waitlisted` (with
@@ -81,12 +82,7 @@ async def create_booking(
     async def book() -> Answer:
         try:
             booking = await service.book(
-                session,
-                attendee,
-                event_id=body.event_id,
-                seat_count=body.seats,
-                join_waitlist=body.join_waitlist,
-                rush=rush,
+                session, attendee, body, rush=rush, terms_cache=terms_cache
             )
         except DomainError as refusal:
             metrics.booking_outcome(refusal.code)

@@ -1,9 +1,10 @@
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from boxoffice.bookings.models import Booking, BookingStatus
+from boxoffice.catalogue.models import MAX_PER_BOOKING
 from boxoffice.events.models import EventStatus
 from boxoffice.schemas import IdValue, InputModel, StrictModel
 from boxoffice.users.models import User
@@ -11,12 +12,40 @@ from boxoffice.users.models import User
 MAX_SEATS_PER_BOOKING = 10
 
 
+class LineCreate(StrictModel):
+    ticket_type_id: IdValue
+    quantity: Annotated[int, Field(ge=1, le=MAX_PER_BOOKING)]
+
+
 class BookingCreate(StrictModel):
     event_id: IdValue
-    seats: Annotated[int, Field(ge=1, le=MAX_SEATS_PER_BOOKING)] = 1
+    seats: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=MAX_SEATS_PER_BOOKING,
+            description="seats of the event's first ticket type open to you; or send lines",
+        ),
+    ] = 1
+    lines: Annotated[
+        list[LineCreate] | None,
+        Field(min_length=1, max_length=10, description="ticket types and quantities, distinct"),
+    ] = None
+    access_code: Annotated[
+        str | None, Field(min_length=1, max_length=64, description="opens hidden ticket types")
+    ] = None
     join_waitlist: Annotated[
         bool, Field(description="wait in line when the seats are not there, instead of sold_out")
     ] = False
+
+    @model_validator(mode="after")
+    def _one_way_to_count(self) -> Self:
+        if self.lines is not None and "seats" in self.model_fields_set:
+            raise ValueError("send either seats or lines, not both")
+        kinds = [line.ticket_type_id for line in self.lines or ()]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("each ticket type may appear in one line only")
+        return self
 
 
 class BookingEventSummary(BaseModel):
@@ -27,6 +56,25 @@ class BookingEventSummary(BaseModel):
     starts_at: datetime
     location: str
     status: EventStatus
+
+
+class BookingLineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    ticket_type_id: int
+    name: str
+    quantity: int
+    unit_price: Annotated[str, Field(description="decimal string in the booking's currency")]
+
+
+class TicketRead(BaseModel):
+    """One seat: its own code admits that seat (`GET /bookings/{id}/tickets/{code}.svg`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    ticket_type_id: int
+    checked_in_at: datetime | None
 
 
 class BookingRead(BaseModel):
@@ -43,6 +91,11 @@ class BookingRead(BaseModel):
     cancelled_at: datetime | None
     checked_in_at: datetime | None
     event: BookingEventSummary
+    lines: list[BookingLineRead]
+    total_price: Annotated[str, Field(description="decimal string in `currency`")]
+    currency: str
+    expires_at: datetime | None = Field(description="until when a pending booking holds seats")
+    tickets: list[TicketRead]
 
 
 class MyBookingFilters(InputModel):
@@ -70,6 +123,7 @@ class Guest(BaseModel):
     ticket_code: str
     created_at: datetime
     checked_in_at: datetime | None
+    lines: list[BookingLineRead]
 
     @classmethod
     def of(cls, booking: Booking, holder: User) -> Self:

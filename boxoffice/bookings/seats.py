@@ -1,30 +1,39 @@
-"""The seat ledger: the only code that changes an event's `seats_booked` or `waitlist_count`, or
-confirms a waitlisted booking. Events and bookings both come here; it calls no service. It
-counts and says what it changed (the booking released, the bookings promoted); telling anyone is
-its callers' part, through the outbox, in the same transaction.
+"""The seat ledger: the only code that changes an event's `seats_booked` or `waitlist_count`, a
+quota's `seats_taken`, or confirms a waitlisted booking. Events, quotas and bookings all come
+here; it calls no service. It counts and says what it changed (the booking released, the
+bookings promoted); telling anyone is its callers' part, through the outbox, in the same
+transaction.
 
-Lock order, the same in every transaction, so that booking, cancelling, banning and serving the
-waiting list never deadlock, and whatever a transaction reads after taking a lock is the truth:
+What a booking takes is a `Claim`: seats of the event and of each quota its tickets count
+against, all or nothing.
+
+Lock order, the same in every transaction, so that booking, cancelling, banning, editing
+quotas and serving the waiting list never deadlock, and whatever a transaction reads after
+taking a lock is the truth:
 
 1. a user's row: `users.service.hold_active` (shared) before a booking, or the UPDATE a ban
    starts with;
 2. an event's row: `take` and `join_waitlist` are conditional UPDATEs that lock it, and
-   `lock_event` locks it before anything else here touches that event's bookings;
-3. that event's bookings;
-4. a user's sessions (`auth.service`), last.
+   `lock_event` locks it before anything else here touches that event's bookings, quotas or
+   ticket types;
+3. that event's quotas and ticket types: written only by a transaction that holds the event's
+   row lock, so they need no order of their own, and reading them under it reads the truth;
+4. that event's bookings and their tickets;
+5. a user's sessions (`auth.service`), last.
 
 Every function that needs the event's row lock says so; none of them waits on anything but the
 database while holding it.
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, Update, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings import repository
+from boxoffice.bookings.claims import Claim
 from boxoffice.bookings.models import (
     ACTIVE_STATUSES,
     HOLDING_STATUSES,
@@ -47,11 +56,13 @@ def is_bookable(event: Event, now: datetime) -> bool:
 # The statements every booking runs are built once, here, with bound parameters: building one
 # and computing its cache key cost more CPU than the database spends running it.
 
-# `is_bookable` as a WHERE clause, so that the check and the change are one statement.
+# `is_bookable` as a WHERE clause, so that the check and the change are one statement; and the
+# booking was priced with the ticket types as they are (catalogue.terms).
 _BOOKABLE_NOW = (
     Event.status == EventStatus.PUBLISHED,
     Event.deleted_at.is_(None),
     Event.starts_at > bindparam("now"),
+    Event.catalogue_version == bindparam("version"),
 )
 
 
@@ -65,7 +76,7 @@ _TAKE = _returning_event(
         *_BOOKABLE_NOW,
         # Nobody jumps the queue: while anyone waits, seats go to the waiting list first.
         Event.waitlist_count == 0,
-        Event.seats_booked + bindparam("seats") <= Event.capacity,
+        Event.seats_booked + Event.seats_held + bindparam("seats") <= Event.capacity,
     )
     .values(seats_booked=Event.seats_booked + bindparam("seats"))
     .execution_options(synchronize_session=False)
@@ -76,16 +87,61 @@ _JOIN_WAITLIST = _returning_event(
     .values(waitlist_count=Event.waitlist_count + 1)
     .execution_options(synchronize_session=False)
 )
+_GIVE_BACK = update_event(bindparam("event_id")).values(
+    seats_booked=Event.seats_booked - bindparam("seats")
+)
 
 
-async def take(session: AsyncSession, event_id: int, seats: int, now: datetime) -> Event | None:
-    """The one statement that sells seats: it takes all of them, or changes nothing (None)."""
-    return await _change(session, _TAKE, {"event_id": event_id, "seats": seats, "now": now})
+async def take(
+    session: AsyncSession, event_id: int, claim: Claim, *, version: int, now: datetime
+) -> Event | None:
+    """Sells the claim's seats of the event and of each of its quotas, all of them or nothing
+    (None): the event's conditional UPDATE, and only for a claim on quotas, a read of them
+    (current: this holds the event's lock now) and their UPDATE."""
+    parameters = {"event_id": event_id, "seats": claim.seats, "now": now, "version": version}
+    event = await _change(session, _TAKE, parameters)
+    if event is None or not claim.quotas:
+        return event
+    if any(
+        left < claim.quotas[quota_id] for quota_id, left in (await room(session, claim)).items()
+    ):
+        await session.execute(_GIVE_BACK, {"event_id": event_id, "seats": claim.seats})
+        return None
+    await _add_to_quotas(session, claim.quotas)
+    return event
 
 
-async def join_waitlist(session: AsyncSession, event_id: int, now: datetime) -> Event | None:
-    """Makes room for one more booking in line; None if the event is no longer bookable."""
-    return await _change(session, _JOIN_WAITLIST, {"event_id": event_id, "now": now})
+async def join_waitlist(
+    session: AsyncSession, event_id: int, *, version: int, now: datetime
+) -> Event | None:
+    """Makes room for one more booking in line; None if the event is no longer bookable (or its
+    ticket types changed since the booking was priced)."""
+    parameters = {"event_id": event_id, "now": now, "version": version}
+    return await _change(session, _JOIN_WAITLIST, parameters)
+
+
+async def room(session: AsyncSession, claim: Claim) -> dict[int, int]:
+    """The seats left in each quota of the claim; true while the event's row lock is held."""
+    return await _room(session, Quota.id.in_(claim.quotas))
+
+
+def fits(claim: Claim, quota_room: Mapping[int, int]) -> bool:
+    """Whether the claim's quota seats fit in what is left of each quota."""
+    return all(seats <= quota_room[quota_id] for quota_id, seats in claim.quotas.items())
+
+
+async def _room(session: AsyncSession, which: ColumnElement[bool]) -> dict[int, int]:
+    found = await session.execute(select(Quota.id, Quota.size - Quota.seats_taken).where(which))
+    return {quota_id: left for quota_id, left in found.all()}  # noqa: C416 (Row to pairs)
+
+
+async def _add_to_quotas(session: AsyncSession, seats: Mapping[int, int]) -> None:
+    """Adds seats (negative: gives them back) to each quota, in one statement."""
+    await session.execute(
+        update(Quota)
+        .where(Quota.id.in_(seats))
+        .values(seats_taken=Quota.seats_taken + case(dict(seats), value=Quota.id, else_=0))
+    )
 
 
 async def _change(
@@ -120,8 +176,8 @@ async def lock_event(session: AsyncSession, event_id: int) -> Event | None:
 
 async def release(session: AsyncSession, booking_id: int) -> Booking | None:
     """Cancels one active booking (its holder, an admin or a ban did) and gives back what it held:
-    its seats, or its place in line. The booking as it was, or None if it was no longer active.
-    Needs the event's row lock."""
+    its seats and their quotas, or its place in line. The booking as it was, or None if it was
+    no longer active. Needs the event's row lock."""
     booking = (
         await session.scalars(
             select(Booking)
@@ -137,11 +193,13 @@ async def release(session: AsyncSession, booking_id: int) -> Booking | None:
         .where(Booking.id == booking_id, Booking.status == held)
         .values(status=BookingStatus.CANCELLED, active=None, cancelled_at=utcnow())
     )
-    given_back = (
-        {"seats_booked": Event.seats_booked - booking.seats}
-        if held is BookingStatus.CONFIRMED
-        else {"waitlist_count": Event.waitlist_count - 1}
-    )
+    if held is BookingStatus.WAITLISTED:
+        given_back = {"waitlist_count": Event.waitlist_count - 1}
+    else:
+        given_back = {"seats_booked": Event.seats_booked - booking.seats}
+        quotas = (await _claims(session, [booking_id])).get(booking_id)
+        if quotas:
+            await _add_to_quotas(session, {quota_id: -n for quota_id, n in quotas.items()})
     await session.execute(update_event(booking.event_id).values(**given_back))
     return booking
 
@@ -156,25 +214,31 @@ async def release_all(session: AsyncSession, event_id: int) -> None:
         .values(status=BookingStatus.CANCELLED, active=None, cancelled_at=utcnow())
     )
     await session.execute(update_event(event_id).values(seats_booked=0, waitlist_count=0))
+    await session.execute(update(Quota).where(Quota.event_id == event_id).values(seats_taken=0))
 
 
 async def serve_waitlist(session: AsyncSession, event_id: int) -> list[int]:
-    """Confirms waitlisted bookings, oldest first, while their seats fit; the ids promoted,
-    oldest first. Needs the event's row lock. When the oldest does not fit, nobody behind it
-    jumps ahead."""
+    """Confirms waitlisted bookings, oldest first, while all their seats fit, in the event and in
+    every quota they count against; the ids promoted, oldest first. Needs the event's row lock.
+    When the oldest does not fit, nobody behind it jumps ahead."""
     event = await current_event(session, event_id)
     if event is None or not is_bookable(event, utcnow()) or event.waitlist_count == 0:
         return []
     free = event.seats_available
+    line = (await session.execute(repository.waiting_line(event_id, limit=free))).all()
+    quota_room = await _room(session, Quota.event_id == event_id)
+    claims = await _claims(session, [booking_id for booking_id, _ in line]) if quota_room else {}
     promoted: list[int] = []
-    promoted_seats = 0
-    line = await session.execute(repository.waiting_line(event_id, limit=free))
-    for booking_id, seats in line.all():
-        if seats > free:
+    taken = Claim(0)
+    for booking_id, seats in line:
+        claim = Claim(seats, claims.get(booking_id, {}))
+        if claim.seats > free or not fits(claim, quota_room):
             break
         promoted.append(booking_id)
-        promoted_seats += seats
-        free -= seats
+        taken += claim
+        free -= claim.seats
+        for quota_id, n in claim.quotas.items():
+            quota_room[quota_id] -= n
     if promoted:
         await session.execute(
             update(Booking)
@@ -183,11 +247,29 @@ async def serve_waitlist(session: AsyncSession, event_id: int) -> list[int]:
         )
         await session.execute(
             update_event(event_id).values(
-                seats_booked=Event.seats_booked + promoted_seats,
+                seats_booked=Event.seats_booked + taken.seats,
                 waitlist_count=Event.waitlist_count - len(promoted),
             )
         )
+        if taken.quotas:
+            await _add_to_quotas(session, taken.quotas)
     return promoted
+
+
+async def _claims(session: AsyncSession, booking_ids: list[int]) -> dict[int, dict[int, int]]:
+    """The seats each booking's tickets count against each quota: {booking: {quota: seats}}."""
+    if not booking_ids:
+        return {}
+    found = await session.execute(
+        select(Ticket.booking_id, quota_ticket_types.c.quota_id, func.count())
+        .join(quota_ticket_types, quota_ticket_types.c.ticket_type_id == Ticket.ticket_type_id)
+        .where(Ticket.booking_id.in_(booking_ids))
+        .group_by(Ticket.booking_id, quota_ticket_types.c.quota_id)
+    )
+    claims: dict[int, dict[int, int]] = {}
+    for booking_id, quota_id, seats in found.all():
+        claims.setdefault(booking_id, {})[quota_id] = seats
+    return claims
 
 
 _BUMP_CATALOGUE = update_event(bindparam("event_id")).values(

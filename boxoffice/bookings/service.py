@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.audit import AuditAction, record
-from boxoffice.bookings import repository, seats
+from boxoffice.bookings import orders, repository, seats
 from boxoffice.bookings.errors import (
     AlreadyBooked,
     AlreadyCheckedIn,
@@ -18,11 +18,15 @@ from boxoffice.bookings.errors import (
     EventStarted,
     SoldOut,
 )
-from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Ticket
+from boxoffice.bookings.orders import Order
 from boxoffice.bookings.rush import RushHint
+from boxoffice.bookings.schemas import BookingCreate
 from boxoffice.bookings.tickets import new_ticket_code, normalize
+from boxoffice.catalogue.models import TicketType
+from boxoffice.catalogue.terms import Terms, TermsCache, TypeTerms
 from boxoffice.db import changed_one, paginate, paginate_scalars, utcnow
-from boxoffice.errors import DomainError, Forbidden, NotFound
+from boxoffice.errors import Conflict, DomainError, Forbidden, NotFound
 from boxoffice.events import policy
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.notifications import outbox
@@ -40,57 +44,72 @@ def _not_bookable(event: Event) -> EventNotBookable:
 async def book(
     session: AsyncSession,
     attendee: User,
+    wanted: BookingCreate,
     *,
-    event_id: int,
-    seat_count: int,
-    join_waitlist: bool,
+    rush: RushHint,
+    terms_cache: TermsCache,
+) -> Booking:
+    """Books what `wanted` asks for, every line or nothing: confirmed, or waitlisted when asked
+    to wait, or refused. Priced from the event's terms as this process remembers them; if they
+    changed meanwhile, the ledger refuses the sale and the booking is priced again, once."""
+    terms = await terms_cache.current(session, wanted.event_id)
+    for _ in range(_PRICINGS):
+        try:
+            return await _book(session, attendee, wanted, terms, rush)
+        except _TermsChanged:
+            terms = await terms_cache.reload(session, wanted.event_id)
+    raise Conflict("the event's ticket types changed while you booked; try again")
+
+
+# How often a booking is priced before it gives up on ticket types that keep changing.
+_PRICINGS = 3
+
+
+class _TermsChanged(Exception):
+    """The event's ticket types or quotas changed after the booking was priced."""
+
+
+async def _book(
+    session: AsyncSession,
+    attendee: User,
+    wanted: BookingCreate,
+    terms: Terms | None,
     rush: RushHint,
 ) -> Booking:
+    event_id = wanted.event_id
     now = utcnow()
-    if not join_waitlist and rush.on(event_id):
+    try:
+        asked = _order(terms, wanted, now)
+    except DomainError as wrong_order:
+        # The event, and whether the attendee already holds a booking, come first.
+        found = await _look(session, attendee, event_id)
+        raise _refusal(found, event_id, now) or wrong_order from None
+    if not wanted.join_waitlist and rush.on(event_id):
         # Most attempts are refused now, and a refusal needs no lock: when the event as it
         # stands cannot take this booking, one read says why, without the account hold and the
         # seat UPDATE of a sale (two statements, one of them a lock of the account's row).
         # Nothing is written either way, so a refusal that does not hold the account cannot
         # race a ban. (One joining the waiting list is rarely refused: it goes on at once.)
-        refusal = _refusal(await _look(session, attendee, event_id), event_id, seat_count, now)
+        found = await _look(session, attendee, event_id)
+        refusal = await _refusal_of(session, found, event_id, asked, now)
         if refusal is not None:
             raise rush.noted(event_id, refusal)
     # The account before the event, the lock order a ban follows too: a booking racing a ban of
     # its holder is either swept by the ban or refused.
     await users_service.hold_active(session, attendee.id)
     # Seats first, questions later: a sale is one statement, and only a refusal asks why.
-    event = await seats.take(session, event_id, seat_count, now)
+    event = await seats.take(session, event_id, asked.claim, version=asked.version, now=now)
     status = BookingStatus.CONFIRMED
-    if event is None and join_waitlist:
-        event = await seats.join_waitlist(session, event_id, now)
+    if event is None and wanted.join_waitlist:
+        event = await seats.join_waitlist(session, event_id, version=asked.version, now=now)
         status = BookingStatus.WAITLISTED
     if event is None:
         # Why, as the event stands now.
         found = await _look(session, attendee, event_id)
-        refusal = _refusal(found, event_id, seat_count, utcnow())
+        refusal = await _refusal_of(session, found, event_id, asked, utcnow())
         raise rush.noted(event_id, refusal or _lost_race(found))
 
-    row = {
-        "event_id": event_id,
-        "user_id": attendee.id,
-        "seats": seat_count,
-        "status": status,
-        "active": True,
-        "ticket_code": new_ticket_code(),
-        "created_at": now,
-        "cancelled_at": None,
-        "checked_in_at": None,
-    }
-    try:
-        booking_id = (await session.execute(_INSERT_BOOKING, row)).scalar_one()
-    except IntegrityError as error:
-        # The unique index on active bookings answers "one per attendee", for an earlier booking
-        # and for a concurrent request of the same attendee alike; no SELECT first. Our seat
-        # change rolls back with this transaction.
-        raise _already_booked() from error
-    # The answer's object, outside the session: nothing more will be written through it.
-    booking = Booking(id=booking_id, **row, event=event)
+    booking = await _insert(session, attendee, event, asked, status, now)
     if status is BookingStatus.CONFIRMED:
         await outbox.booking_confirmed(session, booking)
         # Everything the answer shows is at hand: no need to read the booking back.
@@ -109,9 +128,69 @@ async def book(
     return booking
 
 
+def _order(terms: Terms | None, wanted: BookingCreate, now: datetime) -> Order:
+    if terms is None:
+        raise NotFound(f"there is no event {wanted.event_id}")
+    lines = [(line.ticket_type_id, line.quantity) for line in wanted.lines or ()]
+    return orders.order(terms, lines or wanted.seats, access_code=wanted.access_code, now=now)
+
+
+async def _insert(
+    session: AsyncSession,
+    attendee: User,
+    event: Event,
+    asked: Order,
+    status: BookingStatus,
+    now: datetime,
+) -> Booking:
+    """The booking and its tickets, one per seat; the booking as the answer shows it."""
+    row = {
+        "event_id": event.id,
+        "user_id": attendee.id,
+        "seats": asked.seats,
+        "status": status,
+        "active": True,
+        "ticket_code": new_ticket_code(),
+        "created_at": now,
+        "cancelled_at": None,
+        "checked_in_at": None,
+        "total_price_minor": asked.total_minor,
+        "currency": asked.currency,
+        "expires_at": None,
+    }
+    try:
+        booking_id = (await session.execute(_INSERT_BOOKING, row)).scalar_one()
+    except IntegrityError as error:
+        # The unique index on active bookings answers "one per attendee", for an earlier booking
+        # and for a concurrent request of the same attendee alike; no SELECT first. Our seat
+        # change rolls back with this transaction.
+        raise _already_booked() from error
+    tickets = [
+        Ticket(
+            booking_id=booking_id,
+            ticket_type_id=kind.id,
+            code=new_ticket_code(),
+            unit_price_minor=kind.price_minor,
+            checked_in_at=None,
+            # What the answer shows of the type, at hand: no need to read it.
+            ticket_type=TicketType(id=kind.id, name=kind.name),
+        )
+        for kind in asked.ticket_types()
+    ]
+    await session.execute(_INSERT_TICKETS, [_ticket_row(ticket) for ticket in tickets])
+    # The answer's object, outside the session: nothing more will be written through it.
+    return Booking(id=booking_id, **row, event=event, tickets=tickets)
+
+
+def _ticket_row(ticket: Ticket) -> dict[str, object]:
+    return {column: getattr(ticket, column) for column in _TICKET_COLUMNS}
+
+
 # A Core INSERT of the table, built once: the ORM's unit of work around a single new row was a
 # visible share of a booking's Python (the commit that made this change says how much).
 _INSERT_BOOKING = insert(Booking.metadata.tables[Booking.__tablename__]).returning(Booking.id)
+_INSERT_TICKETS = insert(Ticket.metadata.tables[Ticket.__tablename__])
+_TICKET_COLUMNS = ("booking_id", "ticket_type_id", "code", "unit_price_minor", "checked_in_at")
 
 
 def _already_booked() -> AlreadyBooked:
@@ -142,20 +221,37 @@ async def _look(
 
 
 def _refusal(
-    found: Row[Event, bool, bool] | None, event_id: int, seat_count: int, now: datetime
+    found: Row[Event, bool, bool] | None, event_id: int, now: datetime
 ) -> DomainError | None:
-    """Why the event, as `_look` found it, cannot take this booking; None if it can. A booking
-    the attendee already holds comes first: it is the answer whether or not seats are left."""
+    """What refuses any booking of the event as `_look` found it; None if it is bookable. A
+    booking the attendee already holds comes first: it is the answer whether or not seats are
+    left."""
     if found is not None and found.holding:
         return _already_booked()
     if found is None or not found.readable:
         return NotFound(f"there is no event {event_id}")
-    event = found.Event
-    if not seats.is_bookable(event, now):
-        return _not_bookable(event)
-    if event.waitlist_count or event.seats_available < seat_count:
-        return _sold_out(event, seat_count)
+    if not seats.is_bookable(found.Event, now):
+        return _not_bookable(found.Event)
     return None
+
+
+async def _refusal_of(
+    session: AsyncSession,
+    found: Row[Event, bool, bool] | None,
+    event_id: int,
+    asked: Order,
+    now: datetime,
+) -> DomainError | None:
+    """Why the event, as `_look` found it, cannot take this order; None if it can. Raises
+    _TermsChanged if the order was priced from ticket types that are no longer the event's."""
+    refusal = _refusal(found, event_id, now)
+    if refusal is not None or found is None:
+        return refusal
+    event = found.Event
+    if event.catalogue_version != asked.version:
+        raise _TermsChanged
+    quota_room = await seats.room(session, asked.claim) if asked.claim.quotas else {}
+    return _sold_out(event, asked, quota_room)
 
 
 def _lost_race(found: Row[Event, bool, bool] | None) -> SoldOut:
@@ -166,18 +262,37 @@ def _lost_race(found: Row[Event, bool, bool] | None) -> SoldOut:
     )
 
 
-def _sold_out(event: Event, seat_count: int) -> SoldOut:
+def _sold_out(event: Event, asked: Order, quota_room: dict[int, int]) -> SoldOut | None:
+    """The refusal of an order that does not fit what the event and its quotas have left (or
+    that would jump the waiting list), naming the first line that runs out; None if it fits."""
     if event.waitlist_count:
+        kind = asked.lines[0].kind
         return SoldOut(
             f"{event.waitlist_count} bookings are waiting for seats; send join_waitlist=true "
             "to wait in line",
-            seats_available=event.seats_available,
+            seats_available=_available(event, kind, quota_room),
+            ticket_type_id=kind.id,
         )
-    return SoldOut(
-        f"only {event.seats_available} seats left, {seat_count} asked; send join_waitlist=true "
-        "to wait in line",
-        seats_available=event.seats_available,
-    )
+    event_left = event.seats_available
+    room = dict(quota_room)
+    for line in asked.lines:
+        available = _available(event, line.kind, quota_room)
+        event_left -= line.quantity
+        for quota_id in line.kind.quota_ids:
+            room[quota_id] -= line.quantity
+        if event_left < 0 or any(room[quota_id] < 0 for quota_id in line.kind.quota_ids):
+            return SoldOut(
+                f"only {available} seats left, {line.quantity} asked ({line.kind.name}); "
+                "send join_waitlist=true to wait in line",
+                seats_available=available,
+                ticket_type_id=line.kind.id,
+            )
+    return None
+
+
+def _available(event: Event, kind: TypeTerms, quota_room: dict[int, int]) -> int:
+    """What is left of a ticket type: the least of the event's seats and its quotas'."""
+    return max(0, min([event.seats_available, *(quota_room[q] for q in kind.quota_ids)]))
 
 
 async def get(session: AsyncSession, booking_id: int) -> Booking:

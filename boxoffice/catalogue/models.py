@@ -16,6 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from boxoffice.db import Base, UTCDateTime, utcnow
 
 MAX_PER_BOOKING = 100
+# What an event made without ticket types sells (SPEC §9), and what migration 0004 gave each
+# event that existed before.
+DEFAULT_TYPE_NAME = "General admission"
 
 # Which quotas a ticket type counts against: any number, each of the type's own event.
 quota_ticket_types = Table(
@@ -90,3 +93,16 @@ class Quota(Base):
     @property
     def seats_left(self) -> int:
         return self.size - self.seats_taken
+
+
+def general_admission() -> TicketType:
+    """The one type of an event made without ticket types: free, one to ten per booking."""
+    return TicketType(
+        name=DEFAULT_TYPE_NAME,
+        description="",
+        price_minor=0,
+        min_per_booking=1,
+        max_per_booking=10,
+        hidden=False,
+        position=0,
+    )

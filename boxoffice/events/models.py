@@ -1,5 +1,6 @@
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BindParameter,
@@ -16,6 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from boxoffice.db import Base, StrEnumText, UTCDateTime, utcnow
 from boxoffice.users.models import User
+
+if TYPE_CHECKING:
+    from boxoffice.catalogue.models import TicketType
 
 
 class EventStatus(StrEnum):
@@ -71,6 +75,10 @@ class Event(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     organizer: Mapped[User] = relationship(lazy="raise")
+    # Given when the event is made (at least one); read through the catalogue, not from here.
+    ticket_types: Mapped[list["TicketType"]] = relationship(  # noqa: F821 (catalogue.models)
+        lazy="raise", order_by="TicketType.position"
+    )
 
     @property
     def seats_available(self) -> int:

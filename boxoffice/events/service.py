@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.audit import AuditAction, record
 from boxoffice.bookings import seats
+from boxoffice.catalogue.models import general_admission
 from boxoffice.db import changed_one, paginate, utcnow
 from boxoffice.errors import Forbidden, InvalidTransition, NotAuthenticated, NotFound, Unprocessable
 from boxoffice.events import policy, repository
@@ -44,6 +45,7 @@ async def create(session: AsyncSession, organizer: User, data: EventCreate) -> E
         organizer_id=organizer.id,
         seats_booked=0,
         waitlist_count=0,
+        ticket_types=[general_admission()],
         **data.model_dump(),
     )
     session.add(event)

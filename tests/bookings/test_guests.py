@@ -103,7 +103,9 @@ async def test_guest_list_as_csv_is_safe_against_formulas(
         "ticket_code",
         "created_at",
         "checked_in_at",
+        "ticket_types",
     ]
+    assert [r["ticket_types"] for r in rows] == ["1× General admission"] * 2
 
 
 async def test_guest_list_is_for_the_owner_and_admins(

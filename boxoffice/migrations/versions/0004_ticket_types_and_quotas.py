@@ -55,6 +55,11 @@ def upgrade() -> None:
             sa.Column("currency", sa.String(length=3), nullable=False, server_default="EUR")
         )
         bookings.add_column(sa.Column("expires_at", UTCDateTime(), nullable=True))
+        # Ten lines of up to 100 tickets each, where a booking had up to 10 seats.
+        bookings.drop_constraint(op.f("ck_bookings_seats_range"), type_="check")
+        bookings.create_check_constraint(
+            op.f("ck_bookings_seats_range"), "seats BETWEEN 1 AND 1000"
+        )
     _fill()
     # The defaults were for the rows already there; new rows get theirs from the code.
     with op.batch_alter_table("events") as events:
@@ -223,6 +228,8 @@ def _fill() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("bookings") as bookings:
+        bookings.drop_constraint(op.f("ck_bookings_seats_range"), type_="check")
+        bookings.create_check_constraint(op.f("ck_bookings_seats_range"), "seats BETWEEN 1 AND 10")
         bookings.drop_column("expires_at")
         bookings.drop_column("currency")
         bookings.drop_column("total_price_minor")
