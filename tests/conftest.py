@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice import migrations
 from boxoffice.app import create_app
 from boxoffice.bookings.rush import RushHint
+from boxoffice.catalogue.terms import TermsCache
 from boxoffice.db import create_engine, create_sessionmaker
 from boxoffice.models import Base
 from boxoffice.settings import Settings
@@ -110,11 +111,13 @@ async def _empty_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _no_rush_remembered(request: pytest.FixtureRequest) -> None:
-    """Which way a booking asks first depends on what the app refused lately; ids repeat from
-    test to test, so each test starts with a new hint."""
+def _nothing_remembered(request: pytest.FixtureRequest) -> None:
+    """Which way a booking asks first depends on what the app refused lately, and its prices on
+    the terms it read; ids repeat from test to test, so each test starts with neither."""
     if "app" in request.fixturenames:
-        request.getfixturevalue("app").state.rush_hint = RushHint()
+        app = request.getfixturevalue("app")
+        app.state.rush_hint = RushHint()
+        app.state.terms_cache = TermsCache()
 
 
 @pytest.fixture

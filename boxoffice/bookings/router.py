@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from boxoffice import metrics
@@ -135,6 +135,21 @@ async def ticket_qr_code(booking: VisibleBooking) -> Response:
         tickets.qr_svg(booking.ticket_code),
         media_type=SVG,
         headers={"Cache-Control": "private, no-store"},
+    )
+
+
+@router.get(
+    "/bookings/{booking_id}/tickets/{code}.svg",
+    response_class=Response,
+    responses={200: {"content": {SVG: {}}}, **problem_responses(*SIGNED_IN_ERRORS, NotFound)},
+)
+async def seat_ticket_qr_code(
+    booking: VisibleBooking, code: Annotated[str, Path(min_length=1, max_length=32)]
+) -> Response:
+    """One seat's ticket code as a QR code, for the holder, the event's owner and admins."""
+    ticket = service.ticket_of(booking, code)
+    return Response(
+        tickets.qr_svg(ticket.code), media_type=SVG, headers={"Cache-Control": "private, no-store"}
     )
 
 

@@ -308,6 +308,15 @@ async def get_visible(session: AsyncSession, booking_id: int, viewer: User) -> B
     return booking
 
 
+def ticket_of(booking: Booking, code: str) -> Ticket:
+    """One of the booking's tickets by its code, typed as a person would."""
+    wanted = normalize(code)
+    for ticket in booking.tickets:
+        if ticket.code == wanted:
+            return ticket
+    raise NotFound(f"booking {booking.id} has no ticket {code}")
+
+
 async def list_mine(
     session: AsyncSession,
     attendee: User,
@@ -396,6 +405,7 @@ async def check_in(session: AsyncSession, event: Event, ticket_code: str) -> Boo
         raise NotFound("no booking of this event has that ticket code")
     if booking.status is not BookingStatus.CONFIRMED:
         raise BookingNotConfirmed(f"this booking is {booking.status.value}, not confirmed")
+    now = utcnow()
     checked = await changed_one(
         session,
         update(Booking)
@@ -404,8 +414,14 @@ async def check_in(session: AsyncSession, event: Event, ticket_code: str) -> Boo
             Booking.status == BookingStatus.CONFIRMED,
             Booking.checked_in_at.is_(None),
         )
-        .values(checked_in_at=utcnow()),
+        .values(checked_in_at=now),
     )
     if not checked:
         raise AlreadyCheckedIn("this ticket has already been checked in")
+    # The booking's code admits the whole party: every seat not in yet.
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.booking_id == booking.id, Ticket.checked_in_at.is_(None))
+        .values(checked_in_at=now)
+    )
     return await get(session, booking.id)

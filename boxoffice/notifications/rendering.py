@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from boxoffice.bookings.models import Booking
+from boxoffice.bookings.tickets import qr_svg
 from boxoffice.events.calendar import calendar_file
 from boxoffice.events.models import Event
 from boxoffice.notifications.models import NOTEWORTHY_FIELDS, Notification, NotificationKind
@@ -37,6 +38,10 @@ _WITH_CALENDAR = {
     NotificationKind.WAITLIST_PROMOTED,
     NotificationKind.EVENT_CHANGED,
 }
+
+
+# The messages that confirm seats carry their tickets: a QR code per seat.
+_WITH_TICKETS = {NotificationKind.BOOKING_CONFIRMED, NotificationKind.WAITLIST_PROMOTED}
 
 
 @dataclass(frozen=True)
@@ -112,8 +117,12 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
     ]
     if kind not in _WITH_CALENDAR:
         return _multipart(message, "alternative", text)
-    ics = _calendar_part(calendar_file(event), f"event-{event.id}.ics")
-    return _multipart(message, "mixed", [_multipart(EmailMessage(), "alternative", text), ics])
+    attached = [_calendar_part(calendar_file(event), f"event-{event.id}.ics")]
+    if outgoing.booking is not None and kind in _WITH_TICKETS:
+        attached += [_ticket_part(ticket.code) for ticket in outgoing.booking.tickets]
+    return _multipart(
+        message, "mixed", [_multipart(EmailMessage(), "alternative", text), *attached]
+    )
 
 
 # The mail worker runs in the server's processes, and rendering was most of its cost: the
@@ -157,4 +166,13 @@ def _calendar_part(ics: bytes, filename: str) -> EmailMessage:
     part["Content-Transfer-Encoding"] = _shared("Content-Transfer-Encoding", "base64")
     part["Content-Disposition"] = f'attachment; filename="{filename}"'
     part.set_payload(base64.encodebytes(ics).decode("ascii"))
+    return part
+
+
+def _ticket_part(code: str) -> EmailMessage:
+    part = EmailMessage()
+    part["Content-Type"] = _shared("Content-Type", "image/svg+xml")
+    part["Content-Transfer-Encoding"] = _shared("Content-Transfer-Encoding", "base64")
+    part["Content-Disposition"] = f'attachment; filename="ticket-{code}.svg"'
+    part.set_payload(base64.encodebytes(qr_svg(code)).decode("ascii"))
     return part

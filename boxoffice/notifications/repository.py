@@ -14,9 +14,9 @@ from datetime import datetime
 
 from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
-from boxoffice.bookings.models import Booking
+from boxoffice.bookings.models import Booking, Ticket
 from boxoffice.events.models import Event
 from boxoffice.notifications.models import Notification, NotificationStatus
 from boxoffice.users.models import User
@@ -138,6 +138,7 @@ async def with_recipients(
             .join(Event, Event.id == Notification.event_id)
             .outerjoin(booking, booking.id == Notification.booking_id)
             .where(Notification.id.in_(ids))
+            .options(selectinload(booking.tickets).joinedload(Ticket.ticket_type))
             .order_by(Notification.id)
         )
     ).all()

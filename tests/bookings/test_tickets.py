@@ -118,3 +118,57 @@ async def test_qr_code_without_a_token_is_401(
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+async def test_each_seat_has_its_own_ticket_and_qr_code(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    booking, holder, _ = await booked(client, db, settings)
+    headers = await auth_headers(db, settings, holder)
+    tickets = booking["tickets"]
+    assert isinstance(tickets, list)
+    codes = [ticket["code"] for ticket in tickets]
+    assert len(codes) == len(set(codes)) == 2
+    assert booking["ticket_code"] not in codes
+
+    for code in codes:
+        response = await client.get(
+            f"/api/v1/bookings/{booking['id']}/tickets/{code.lower()}.svg", headers=headers
+        )
+        assert response.status_code == 200
+        assert "no-store" in response.headers["cache-control"]
+        svg = ET.fromstring(response.content)
+        assert dark_modules(svg) == dark_modules_of_qr_code(code)
+
+
+async def test_a_ticket_code_of_another_booking_is_404(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    mine, holder, _ = await booked(client, db, settings)
+    theirs, _, _ = await booked(client, db, settings)
+    other_code = theirs["tickets"][0]["code"]  # type: ignore[index]
+
+    response = await client.get(
+        f"/api/v1/bookings/{mine['id']}/tickets/{other_code}.svg",
+        headers=await auth_headers(db, settings, holder),
+    )
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+async def test_checking_in_the_party_code_checks_in_every_seat(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    booking, holder, owner = await booked(client, db, settings)
+
+    checked = await client.post(
+        f"/api/v1/events/{booking['event_id']}/check-in",
+        headers=await auth_headers(db, settings, owner),
+        json={"ticket_code": booking["ticket_code"]},
+    )
+
+    assert checked.status_code == 200
+    seats = checked.json()["tickets"]
+    assert len(seats) == 2
+    assert all(ticket["checked_in_at"] == checked.json()["checked_in_at"] for ticket in seats)
