@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.bookings.tickets import qr_svg
 from boxoffice.db import utcnow
 from boxoffice.notifications.models import NotificationKind, NotificationStatus
 from boxoffice.notifications.outbox import reminder_lead
@@ -84,6 +85,32 @@ async def test_a_booking_sends_exactly_one_confirmation_with_the_event_as_calend
     (reminder,) = await read_outbox(db, NotificationKind.REMINDER)
     assert reminder.status is NotificationStatus.PENDING
     assert close_to(reminder.due_at, event.starts_at - reminder_lead(db))
+
+
+async def test_a_confirmation_lists_the_lines_and_carries_a_qr_code_per_ticket(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
+) -> None:
+    organizer, _ = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer)
+    ann = await signed_in(db, settings, Role.ATTENDEE)
+
+    booked = await client.post(
+        BOOKINGS, headers=ann.headers, json={"event_id": event.id, "seats": 2}
+    )
+    await post.deliver()
+
+    (message,) = post.messages
+    text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
+    assert "2× General admission at 0.00 EUR" in text
+    assert "Total:  0.00 EUR" in text
+    codes = [ticket["code"] for ticket in booked.json()["tickets"]]
+    assert all(code in text for code in [booked.json()["ticket_code"], *codes])
+    attached = {
+        str(p.get_filename()): p.get_payload(decode=True)
+        for p in message.walk()
+        if p.get_content_type() == "image/svg+xml"
+    }
+    assert attached == {f"ticket-{code}.svg": qr_svg(code) for code in codes}
 
 
 async def test_a_refused_booking_sends_nothing(
