@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 STATIC = Path(__file__).parent / "static"
 ASSETS_PATH = "/web"
 
-# The one list of the UI's pages: the browser's router (static/js/app.js) imports it too.
+# The one list of the UI's pages: the browser's router (static/js/app.js) fetches it too.
 PAGES_FILE = STATIC / "js" / "pages.json"
 
 

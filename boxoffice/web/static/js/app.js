@@ -8,8 +8,13 @@ import * as bookings from "./pages/bookings.js";
 import { failedPage } from "./pages/common.js";
 import * as events from "./pages/events.js";
 import * as organizer from "./pages/organizer.js";
-import PAGES from "./pages.json" with { type: "json" };
 import { afterShow, fallback, navigate, route, start } from "./router.js";
+
+// Fetched rather than imported as a JSON module, which older browsers cannot load at all.
+const listed = await fetch(new URL("pages.json", import.meta.url));
+if (!listed.ok) throw new Error(`pages.json: ${listed.status} ${listed.statusText}`);
+/** @type {{path: string, page: string}[]} */
+const PAGES = await listed.json();
 
 /** @type {Record<string, import("./router.js").Page>} */
 const renderers = { ...admin, ...auth, ...bookings, ...events, ...organizer };
