@@ -5,7 +5,7 @@ import asyncio
 
 import httpx
 import pytest
-from playwright.async_api import Route, expect
+from playwright.async_api import Page, Route, expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.users.models import Role
@@ -15,6 +15,7 @@ from tests.web.conftest import MakePerson, registered
 pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 REFRESH_TOKEN = "sessionStorage.getItem('boxoffice.refresh_token')"
+LOCAL_STORAGE = "Object.entries(localStorage)"
 
 
 async def test_access_token_is_refreshed_before_it_expires(
@@ -157,6 +158,86 @@ async def test_after_logging_out_in_one_tab_the_other_tab_goes_to_the_log_in_pag
     await tab.get_by_label("Password").fill(PASSWORD)
     await tab.get_by_role("button", name="Log in").click()
     await expect(tab.locator("main h1")).to_have_text("My bookings")
+
+
+async def test_no_token_is_kept_in_local_storage(person: MakePerson, db: AsyncSession) -> None:
+    attendee = await registered(db, Role.ATTENDEE, "Ann Attendee")
+    ann = await person()
+    await ann.page.clock.install()
+    async with ann.page.expect_response("**/api/v1/auth/login") as logged_in:
+        await ann.log_in(attendee.email)
+    async with ann.page.expect_response("**/api/v1/auth/refresh") as refreshed:
+        await ann.page.clock.fast_forward("14:05")
+    # The rotation leaves its mark where every tab of the site sees it.
+    await ann.page.wait_for_function("localStorage.length > 0")
+
+    issued = [await (await logged_in.value).json(), await (await refreshed.value).json()]
+    tokens = {pair[kind] for pair in issued for kind in ("access_token", "refresh_token")}
+    assert await ann.page.evaluate(REFRESH_TOKEN) in tokens
+    stored = await ann.page.evaluate(LOCAL_STORAGE)
+    assert [key for key, value in stored if any(t in key or t in value for t in tokens)] == []
+
+    await ann.logout_button.click()
+    await expect(ann.page.get_by_role("link", name="Log in")).to_be_visible()
+    assert await ann.page.evaluate(LOCAL_STORAGE) == []
+
+
+async def reload_held(tab: Page) -> Route:
+    """Starts reloading the tab and holds it before its scripts run: the old page is gone and
+    the new one does not listen yet, so it misses what the other tabs announce meanwhile."""
+    held: asyncio.Future[Route] = asyncio.get_running_loop().create_future()
+
+    async def hold(route: Route) -> None:
+        held.set_result(route)
+
+    await tab.route("**/web/js/app.js", hold)
+    await tab.reload(wait_until="commit")
+    return await asyncio.wait_for(held, timeout=10)
+
+
+async def rotate(page: Page) -> str:
+    """The tab refreshes its access token a minute before it expires; its new refresh token."""
+    before = await page.evaluate(REFRESH_TOKEN)
+    await page.clock.fast_forward("14:05")
+    await page.wait_for_function(f"old => {REFRESH_TOKEN} !== old", arg=before)
+    return str(await page.evaluate(REFRESH_TOKEN))
+
+
+def refreshes_of(page: Page) -> list[str]:
+    """The refresh requests the tab makes from now on."""
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if r.url.endswith("/auth/refresh") else None)
+    return seen
+
+
+async def test_a_tab_that_missed_rotations_while_reloading_gets_the_pair_from_another(
+    person: MakePerson, db: AsyncSession
+) -> None:
+    attendee = await registered(db, Role.ATTENDEE, "Ann Attendee")
+    ann = await person()
+    await ann.context.clock.install()
+    await ann.log_in(attendee.email)
+    tab = await ann.open_tab("/bookings")
+    await expect(tab.locator("main h1")).to_have_text("My bookings")
+
+    held = await reload_held(tab)
+    refreshes = refreshes_of(tab)
+    await rotate(ann.page)
+    latest = await rotate(ann.page)
+    await held.continue_()
+    await tab.unroute("**/web/js/app.js")
+
+    # The reloaded tab took the pair from the first one instead of presenting its old token,
+    # which would have ended the session for both.
+    await expect(tab.locator("main h1")).to_have_text("My bookings")
+    await expect(tab.get_by_role("button", name="Log out")).to_be_visible()
+    assert await tab.evaluate(REFRESH_TOKEN) == latest
+    assert refreshes == []
+    for page in (ann.page, tab):
+        await page.get_by_role("link", name="Events", exact=True).click()
+        await page.get_by_role("link", name="My bookings", exact=True).click()
+        await expect(page.locator("main h1")).to_have_text("My bookings")
+        await expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 @pytest.mark.parametrize(

@@ -1,19 +1,34 @@
 // The only way the UI reaches data: the public API under /api/v1.
 // The access token lives in memory only; the refresh token in sessionStorage, so a reload of
 // this tab stays logged in while a closed browser does not. A tab opened from this one starts
-// with a copy of it: see refresh() for how such tabs share one session.
+// with a copy of it: see refresh() for how such tabs share one session. No token is ever
+// written where it would outlive the tab (localStorage).
 
 const BASE = "/api/v1";
 const REFRESH_KEY = "boxoffice.refresh_token";
+// A random name for this tab's session, shared by the tabs opened from it (sessionStorage is
+// copied into them), so that the tabs of one session know each other's messages.
+const SESSION_KEY = "boxoffice.session";
 // Refresh this long before the access token expires, so requests never meet an expired one.
 const REFRESH_MARGIN_SECONDS = 60;
-// The latest rotation of a session's refresh token, where every tab of this site sees it.
-const ROTATION_KEY = "boxoffice.rotation";
+// Under this prefix and the session's name, the SHA-256 of each refresh token a tab of that
+// session rotated out, where every tab of this site sees it: see refresh().
+const ROTATED_PREFIX = "boxoffice.rotated.";
+// A mark older than the API's default refresh-token lifetime names a token that has expired.
+const ROTATED_KEEP_MS = 7 * 24 * 3600 * 1000;
+// How long a tab whose token was rotated waits for another tab to hand it the new pair.
+const ANSWER_WAIT_MS = 500;
 const REFRESH_LOCK = "boxoffice.refresh";
 
 /** @typedef {{id: number, email: string, full_name: string, role: "attendee" | "organizer" | "admin"}} User */
 /** @typedef {{access_token: string, refresh_token: string, expires_at: number}} Tokens */
-/** @typedef {{from: string, to: Tokens}} Rotation */
+/** @typedef {Record<string, number>} Rotated the hash of each rotated-out token: when */
+/**
+ * What the tabs of a session tell each other.
+ * @typedef {{type: "rotated", session: string, tokens: Tokens}
+ *   | {type: "ask", session: string, of: string}
+ *   | {type: "successor", session: string, tokens: Tokens}} Message
+ */
 /**
  * @typedef {object} RequestOptions
  * @property {unknown} [json] the body, sent as JSON
@@ -21,8 +36,8 @@ const REFRESH_LOCK = "boxoffice.refresh";
  * @property {string} [accept]
  */
 
-/** @type {string | null} */
-let accessToken = null;
+/** @type {Tokens | null} */
+let current = null;
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let refreshTimer;
 /** @type {Promise<void> | null} */
@@ -32,6 +47,9 @@ let currentUser = null;
 /** @type {Set<(user: User | null) => void>} */
 const listeners = new Set();
 const tabs = "BroadcastChannel" in window ? new BroadcastChannel("boxoffice.session") : null;
+
+// Earlier versions kept the latest token pair here.
+localStorage.removeItem("boxoffice.rotation");
 
 export class ApiError extends Error {
   /**
@@ -61,7 +79,7 @@ function setUser(/** @type {User | null} */ value) {
 }
 
 function keep(/** @type {Tokens} */ tokens) {
-  accessToken = tokens.access_token;
+  current = tokens;
   sessionStorage.setItem(REFRESH_KEY, tokens.refresh_token);
   clearTimeout(refreshTimer);
   const lifetime = (tokens.expires_at - Date.now()) / 1000;
@@ -75,27 +93,105 @@ function tokensFrom(/** @type {{access_token: string, refresh_token: string, exp
   return { access_token, refresh_token, expires_at: Date.now() + expires_in * 1000 };
 }
 
-/** @returns {Rotation | null} */
-function lastRotation() {
-  try {
-    return JSON.parse(localStorage.getItem(ROTATION_KEY) || "null");
-  } catch {
-    return null;
-  }
+/** A pair whose access token has expired is never taken from another tab. */
+function usable(/** @type {Tokens} */ tokens) {
+  return tokens.expires_at > Date.now();
 }
 
 function forget() {
-  accessToken = null;
+  current = null;
   clearTimeout(refreshTimer);
-  if (lastRotation()?.to.refresh_token === sessionStorage.getItem(REFRESH_KEY)) localStorage.removeItem(ROTATION_KEY);
   sessionStorage.removeItem(REFRESH_KEY);
+  sessionStorage.removeItem(SESSION_KEY);
   setUser(null);
 }
 
-// A tab of the same session rotated the refresh token this tab holds: take the new pair.
+/** This tab's session's name; a session from before there were names gets one. */
+function sessionName() {
+  const name = sessionStorage.getItem(SESSION_KEY) || newKey();
+  sessionStorage.setItem(SESSION_KEY, name);
+  return name;
+}
+
+function tell(/** @type {Message} */ message) {
+  tabs?.postMessage(message);
+}
+
+/** The SHA-256 of a token, hex; null where the browser has no crypto.subtle (plain HTTP). */
+async function digest(/** @type {string} */ token) {
+  if (!crypto.subtle) return null;
+  return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token))));
+}
+
+/** @returns {Rotated} */
+function rotations(/** @type {string} */ key) {
+  try {
+    return JSON.parse(localStorage.getItem(key) || "{}");
+  } catch {
+    return {};
+  }
+}
+
+/** Marks `token` as rotated out. Under the refresh lock, so one tab of the site writes at a time. */
+async function markRotated(/** @type {string} */ session, /** @type {string} */ token) {
+  const hash = await digest(token);
+  if (!hash) return;
+  const now = Date.now();
+  // Sessions never logged out (the browser was closed) leave marks: drop those too old to matter.
+  for (const key of Object.keys(localStorage).filter((name) => name.startsWith(ROTATED_PREFIX))) {
+    const recent = Object.entries(rotations(key)).filter(([, at]) => at > now - ROTATED_KEEP_MS);
+    if (recent.length) localStorage.setItem(key, JSON.stringify(Object.fromEntries(recent)));
+    else localStorage.removeItem(key);
+  }
+  const key = ROTATED_PREFIX + session;
+  try {
+    localStorage.setItem(key, JSON.stringify({ ...rotations(key), [hash]: now }));
+  } catch {
+    // Storage full or refused: a tab that misses the announcement will present its old token.
+  }
+}
+
+function rotatedOut(/** @type {string} */ session, /** @type {string | null} */ hash) {
+  return hash !== null && Object.hasOwn(rotations(ROTATED_PREFIX + session), hash);
+}
+
+/**
+ * The pair that replaced this tab's token, from a tab of the same session that holds it; null if
+ * none answers in time (they were all closed, or asleep).
+ * @param {string} session
+ * @param {string} hash the SHA-256 of this tab's token
+ * @returns {Promise<Tokens | null>}
+ */
+function askForSuccessor(session, hash) {
+  return new Promise((resolve) => {
+    if (!tabs) return resolve(null);
+    const channel = tabs;
+    const done = (/** @type {Tokens | null} */ tokens) => {
+      clearTimeout(timer);
+      channel.removeEventListener("message", listen);
+      resolve(tokens);
+    };
+    const listen = async (/** @type {MessageEvent<Message>} */ event) => {
+      const message = event.data;
+      if (message.type !== "successor" || message.session !== session || !usable(message.tokens)) return;
+      // A tab that is itself behind may answer too; only the session's latest pair will do.
+      if (!rotatedOut(session, await digest(message.tokens.refresh_token))) done(message.tokens);
+    };
+    const timer = setTimeout(() => done(null), ANSWER_WAIT_MS);
+    channel.addEventListener("message", listen);
+    tell({ type: "ask", session, of: hash });
+  });
+}
+
+// What the other tabs of this tab's session say: a new pair, or a question for it.
 tabs?.addEventListener("message", (event) => {
-  const rotation = /** @type {Rotation} */ (event.data);
-  if (rotation.from === sessionStorage.getItem(REFRESH_KEY)) keep(rotation.to);
+  const message = /** @type {Message} */ (event.data);
+  const session = sessionStorage.getItem(SESSION_KEY);
+  if (!session || message.session !== session) return;
+  if (message.type === "rotated" && usable(message.tokens)) keep(message.tokens);
+  if (message.type === "ask" && current && usable(current) && rotatedOut(session, message.of)) {
+    tell({ type: "successor", session, tokens: current });
+  }
 });
 
 /** One refresh at a time across this site's tabs, where the browser can tell (Web Locks). */
@@ -106,24 +202,31 @@ function oneAtATime(/** @type {() => Promise<void>} */ work) {
 /**
  * A new token pair for this tab's session. A refresh token presented again after it was rotated
  * ends the whole session (the API's defence against a stolen token), and tabs opened from one
- * another hold the same one: so a rotation is announced to the other tabs and recorded where
- * they see it, and a tab whose token was rotated by another takes the new pair instead of
- * presenting its old token.
+ * another hold the same one. So a rotation is announced to the other tabs with the new pair, and
+ * marked in localStorage by the old token's hash only. A tab that missed the announcement
+ * (reloading, asleep) and finds its token marked asks the others for the new pair; if none
+ * answers, its session is over for it, and its old token is never presented.
  */
 function refresh() {
+  const before = sessionStorage.getItem(REFRESH_KEY);
   refreshing ??= oneAtATime(async () => {
     const token = sessionStorage.getItem(REFRESH_KEY);
     if (!token) throw new ApiError(401, { detail: "please log in", code: "not_authenticated" });
-    const rotation = lastRotation();
-    if (rotation?.from === token) {
-      keep(rotation.to);
-      return;
+    // Another tab rotated it while this one waited for the lock, and this one took the pair.
+    if (token !== before && current && usable(current)) return;
+    const session = sessionName();
+    const hash = await digest(token);
+    if (rotatedOut(session, hash)) {
+      const successor = await askForSuccessor(session, /** @type {string} */ (hash));
+      if (successor) return keep(successor);
+      forget();
+      throw new ApiError(401, { detail: "Your session has ended.", code: "session_ended" });
     }
     try {
       const tokens = tokensFrom(await send("POST", "/auth/refresh", { json: { refresh_token: token } }, false));
       keep(tokens);
-      localStorage.setItem(ROTATION_KEY, JSON.stringify({ from: token, to: tokens }));
-      tabs?.postMessage({ from: token, to: tokens });
+      await markRotated(session, token);
+      tell({ type: "rotated", session, tokens });
     } catch (error) {
       if (error instanceof ApiError && [401, 403].includes(error.status)) forget();
       throw error;
@@ -148,7 +251,7 @@ async function send(method, path, { json, headers = {}, accept } = {}, authorize
     init.body = JSON.stringify(json);
   }
   if (accept) init.headers.Accept = accept;
-  if (authorized && accessToken) init.headers.Authorization = `Bearer ${accessToken}`;
+  if (authorized && current) init.headers.Authorization = `Bearer ${current.access_token}`;
   let response;
   try {
     response = await fetch(BASE + path, init);
@@ -189,7 +292,7 @@ async function request(method, path, options = {}) {
     } catch (refused) {
       // The session is over (logged out elsewhere, banned): go on as an anonymous visitor,
       // so public pages still load and others say why they cannot.
-      if (accessToken === null) return send(method, path, options);
+      if (current === null) return send(method, path, options);
       throw refused;
     }
     return send(method, path, options);
@@ -216,14 +319,17 @@ export function query(/** @type {Record<string, unknown>} */ params) {
 }
 
 export async function logIn(/** @type {string} */ email, /** @type {string} */ password) {
-  keep(tokensFrom(await send("POST", "/auth/login", { json: { email, password } }, false)));
+  const tokens = tokensFrom(await send("POST", "/auth/login", { json: { email, password } }, false));
+  sessionStorage.setItem(SESSION_KEY, newKey());
+  keep(tokens);
   setUser(await get("/users/me"));
 }
 
 export async function logOut() {
   try {
-    if (accessToken) await send("POST", "/auth/logout");
+    if (current) await send("POST", "/auth/logout");
   } finally {
+    localStorage.removeItem(ROTATED_PREFIX + sessionStorage.getItem(SESSION_KEY));
     forget();
   }
 }
@@ -245,6 +351,9 @@ export async function resume() {
 /** A random Idempotency-Key; randomUUID needs a secure context, getRandomValues does not. */
 export function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return hex(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+function hex(/** @type {Uint8Array} */ bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
