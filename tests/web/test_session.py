@@ -1,5 +1,6 @@
 """Sessions in the browser: tokens refreshed before they expire, logout ends the session on
-the server, and what an anonymous visitor sees."""
+the server, the tabs of one session keep it together without a token in localStorage, and what
+an anonymous visitor sees."""
 
 import asyncio
 
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 REFRESH_TOKEN = "sessionStorage.getItem('boxoffice.refresh_token')"
 LOCAL_STORAGE = "Object.entries(localStorage)"
+SESSION_ENDED = "Your session has ended; please log in again."
 
 
 async def test_access_token_is_refreshed_before_it_expires(
@@ -151,9 +153,13 @@ async def test_after_logging_out_in_one_tab_the_other_tab_goes_to_the_log_in_pag
     await ann.logout_button.click()
     await expect(ann.page.get_by_role("link", name="Log in")).to_be_visible()
 
-    await tab.get_by_role("link", name="My bookings", exact=True).click()
+    # The other tab forgets the session at once, and its next page that needs a login is the
+    # log-in page, which says why.
+    await expect(tab.get_by_role("link", name="Log in")).to_be_visible()
+    await tab.goto(f"{ann.base_url}/bookings")
     await expect(tab.locator("main h1")).to_have_text("Log in")
     await expect(tab).to_have_url(f"{ann.base_url}/login?next=%2Fbookings")
+    await expect(tab.locator("#status-login")).to_have_text(SESSION_ENDED)
     await tab.get_by_label("E-mail").fill(attendee.email)
     await tab.get_by_label("Password").fill(PASSWORD)
     await tab.get_by_role("button", name="Log in").click()
@@ -238,6 +244,35 @@ async def test_a_tab_that_missed_rotations_while_reloading_gets_the_pair_from_an
         await page.get_by_role("link", name="My bookings", exact=True).click()
         await expect(page.locator("main h1")).to_have_text("My bookings")
         await expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+async def test_a_tab_whose_token_was_rotated_by_a_closed_tab_goes_to_the_log_in_page(
+    person: MakePerson, db: AsyncSession
+) -> None:
+    attendee = await registered(db, Role.ATTENDEE, "Ann Attendee")
+    ann = await person()
+    await ann.context.clock.install()
+    await ann.log_in(attendee.email)
+    tab = await ann.open_tab("/bookings")
+    await expect(tab.locator("main h1")).to_have_text("My bookings")
+
+    held = await reload_held(tab)
+    refreshes = refreshes_of(tab)
+    latest = await rotate(ann.page)
+    await ann.page.close()
+    await held.continue_()
+    await tab.unroute("**/web/js/app.js")
+
+    # Nobody holds the successor of its token: the tab ends its session without presenting the
+    # old token, so the API did not revoke the session's tokens.
+    await expect(tab.locator("main h1")).to_have_text("Log in")
+    await expect(tab).to_have_url(f"{ann.base_url}/login?next=%2Fbookings")
+    await expect(tab.locator("#status-login")).to_have_text(SESSION_ENDED)
+    assert await tab.evaluate(REFRESH_TOKEN) is None
+    assert refreshes == []
+    async with httpx.AsyncClient(base_url=ann.base_url) as api:
+        still_valid = await api.post("/api/v1/auth/refresh", json={"refresh_token": latest})
+    assert still_valid.status_code == 200
 
 
 @pytest.mark.parametrize(

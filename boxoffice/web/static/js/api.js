@@ -9,6 +9,8 @@ const REFRESH_KEY = "boxoffice.refresh_token";
 // A random name for this tab's session, shared by the tabs opened from it (sessionStorage is
 // copied into them), so that the tabs of one session know each other's messages.
 const SESSION_KEY = "boxoffice.session";
+// Set when this tab's session ended other than by its own log-out, until the log-in page says so.
+const ENDED_KEY = "boxoffice.session_ended";
 // Refresh this long before the access token expires, so requests never meet an expired one.
 const REFRESH_MARGIN_SECONDS = 60;
 // Under this prefix and the session's name, the SHA-256 of each refresh token a tab of that
@@ -27,7 +29,8 @@ const REFRESH_LOCK = "boxoffice.refresh";
  * What the tabs of a session tell each other.
  * @typedef {{type: "rotated", session: string, tokens: Tokens}
  *   | {type: "ask", session: string, of: string}
- *   | {type: "successor", session: string, tokens: Tokens}} Message
+ *   | {type: "successor", session: string, tokens: Tokens}
+ *   | {type: "ended", session: string}} Message
  */
 /**
  * @typedef {object} RequestOptions
@@ -46,6 +49,8 @@ let refreshing = null;
 let currentUser = null;
 /** @type {Set<(user: User | null) => void>} */
 const listeners = new Set();
+/** @type {Set<() => void>} */
+const endListeners = new Set();
 const tabs = "BroadcastChannel" in window ? new BroadcastChannel("boxoffice.session") : null;
 
 // Earlier versions kept the latest token pair here.
@@ -67,6 +72,18 @@ export class ApiError extends Error {
 /** Called with the current user (or null) whenever someone logs in or out. */
 export function onSessionChange(/** @type {(user: User | null) => void} */ listener) {
   listeners.add(listener);
+}
+
+/** Called when this tab's session ends other than by its own log-out (after onSessionChange). */
+export function onSessionEnd(/** @type {() => void} */ listener) {
+  endListeners.add(listener);
+}
+
+/** Whether this tab's session ended other than by its own log-out, unsaid so far; true once. */
+export function takeSessionEnd() {
+  const ended = sessionStorage.getItem(ENDED_KEY) !== null;
+  sessionStorage.removeItem(ENDED_KEY);
+  return ended;
 }
 
 export function user() {
@@ -98,12 +115,22 @@ function usable(/** @type {Tokens} */ tokens) {
   return tokens.expires_at > Date.now();
 }
 
-function forget() {
+/** Drops this tab's session; `ended` when that is not the person's own log-out in this tab. */
+function forget(ended = false) {
   current = null;
   clearTimeout(refreshTimer);
   sessionStorage.removeItem(REFRESH_KEY);
   sessionStorage.removeItem(SESSION_KEY);
+  if (ended) sessionStorage.setItem(ENDED_KEY, "");
   setUser(null);
+  if (ended) for (const listener of endListeners) listener();
+}
+
+/** The session is over for every tab of it: they forget it, and its marks go. */
+function endEverywhere(/** @type {string | null} */ session) {
+  if (!session) return;
+  tell({ type: "ended", session });
+  localStorage.removeItem(ROTATED_PREFIX + session);
 }
 
 /** This tab's session's name; a session from before there were names gets one. */
@@ -183,12 +210,13 @@ function askForSuccessor(session, hash) {
   });
 }
 
-// What the other tabs of this tab's session say: a new pair, or a question for it.
+// What the other tabs of this tab's session say: a new pair, a question for it, the end.
 tabs?.addEventListener("message", (event) => {
   const message = /** @type {Message} */ (event.data);
   const session = sessionStorage.getItem(SESSION_KEY);
   if (!session || message.session !== session) return;
   if (message.type === "rotated" && usable(message.tokens)) keep(message.tokens);
+  if (message.type === "ended") forget(true);
   if (message.type === "ask" && current && usable(current) && rotatedOut(session, message.of)) {
     tell({ type: "successor", session, tokens: current });
   }
@@ -219,7 +247,7 @@ function refresh() {
     if (rotatedOut(session, hash)) {
       const successor = await askForSuccessor(session, /** @type {string} */ (hash));
       if (successor) return keep(successor);
-      forget();
+      forget(true);
       throw new ApiError(401, { detail: "Your session has ended.", code: "session_ended" });
     }
     try {
@@ -228,7 +256,10 @@ function refresh() {
       await markRotated(session, token);
       tell({ type: "rotated", session, tokens });
     } catch (error) {
-      if (error instanceof ApiError && [401, 403].includes(error.status)) forget();
+      if (error instanceof ApiError && [401, 403].includes(error.status)) {
+        endEverywhere(session);
+        forget(true);
+      }
       throw error;
     }
   }).finally(() => {
@@ -321,6 +352,7 @@ export function query(/** @type {Record<string, unknown>} */ params) {
 export async function logIn(/** @type {string} */ email, /** @type {string} */ password) {
   const tokens = tokensFrom(await send("POST", "/auth/login", { json: { email, password } }, false));
   sessionStorage.setItem(SESSION_KEY, newKey());
+  sessionStorage.removeItem(ENDED_KEY);
   keep(tokens);
   setUser(await get("/users/me"));
 }
@@ -329,7 +361,7 @@ export async function logOut() {
   try {
     if (current) await send("POST", "/auth/logout");
   } finally {
-    localStorage.removeItem(ROTATED_PREFIX + sessionStorage.getItem(SESSION_KEY));
+    endEverywhere(sessionStorage.getItem(SESSION_KEY));
     forget();
   }
 }
@@ -341,10 +373,10 @@ export async function resume() {
     await refresh();
     setUser(await get("/users/me"));
   } catch {
-    // A session the API ended is already forgotten by refresh(). Any other failure keeps the
-    // refresh token: the server may be out of reach for a moment, or this page is being
-    // reloaded, which aborts its requests, and forgetting the token now would log out the page
-    // that replaces this one.
+    // A session the API ended, or whose new pair no other tab had, is already forgotten by
+    // refresh(). Any other failure keeps the refresh token: the server may be out of reach for
+    // a moment, or this page is being reloaded, which aborts its requests, and forgetting the
+    // token now would log out the page that replaces this one.
   }
 }
 

@@ -8,7 +8,7 @@ import * as bookings from "./pages/bookings.js";
 import { failedPage } from "./pages/common.js";
 import * as events from "./pages/events.js";
 import * as organizer from "./pages/organizer.js";
-import { afterShow, fallback, navigate, route, start } from "./router.js";
+import { afterShow, fallback, navigate, refresh, route, start } from "./router.js";
 
 // Fetched rather than imported as a JSON module, which older browsers cannot load at all.
 const listed = await fetch(new URL("pages.json", import.meta.url));
@@ -59,6 +59,8 @@ function renderNav(/** @type {api.User | null} */ user) {
 }
 
 api.onSessionChange(renderNav);
+// A page that needs the session that just ended goes to the log-in page; others show less.
+api.onSessionEnd(refresh);
 afterShow(() => renderNav(api.user()));
 
 await api.resume();

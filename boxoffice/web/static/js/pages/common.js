@@ -9,6 +9,12 @@ function logInHere() {
   return `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
 }
 
+/** The log-in page, saying the session has ended; that navigation overtakes this render. */
+function sessionEnded() {
+  navigate(logInHere(), { replace: true, flash: "Your session has ended; please log in again." });
+  return h("p", {}, "Please log in.");
+}
+
 /**
  * Unknown URLs, and pages whose data could not be loaded (the API's detail is shown).
  * @param {import("../router.js").PageContext} context
@@ -23,10 +29,10 @@ export function failedPage({ error }) {
     );
   }
   if (error instanceof api.ApiError && error.status === 401 && !api.user()) {
-    // The session ended while this tab held it (logged out in another tab, banned): log in
-    // again and come back here. That navigation overtakes this render.
-    navigate(logInHere(), { replace: true, flash: "Your session has ended; please log in again." });
-    return h("p", {}, "Please log in.");
+    // The session ended while this tab held it (banned, logged out elsewhere): log in again
+    // and come back here.
+    api.takeSessionEnd();
+    return sessionEnded();
   }
   const detail = error instanceof api.ApiError ? error.detail : String(error);
   return h(
@@ -45,6 +51,8 @@ export function failedPage({ error }) {
  */
 export function requireRole(...roles) {
   const user = api.user();
+  // The session this tab held ended (logged out in another tab, say): the log-in page says so.
+  if (!user && api.takeSessionEnd()) return [null, sessionEnded()];
   if (!user) {
     return [
       null,
