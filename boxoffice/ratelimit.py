@@ -115,6 +115,11 @@ async def password_check(request: Request, email: str) -> None:
 
 def per_user(limit: Limit) -> Callable[[Request, User], Awaitable[None]]:
     async def check(request: Request, user: CurrentUser) -> None:
-        await request.app.state.rate_limiter.hit(limit, f"user:{user.id}")
+        await hit_for_user(request, limit, user.id)
 
     return check
+
+
+async def hit_for_user(request: Request, limit: Limit, user_id: int) -> None:
+    """Counts a request against the user's limit; 429 once it is spent."""
+    await request.app.state.rate_limiter.hit(limit, f"user:{user_id}")

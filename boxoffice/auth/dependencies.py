@@ -16,14 +16,26 @@ from boxoffice.users.models import Role, User
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
 
+# The bearer token of the request, if any (and the security scheme of the OpenAPI document).
+BearerToken = Annotated[str | None, Depends(_bearer)]
+
+
 async def _authenticated(
-    session: Session, settings: AppSettings, token: Annotated[str | None, Depends(_bearer)]
+    session: Session, settings: AppSettings, token: BearerToken
 ) -> Authenticated:
+    return await authenticated(session, settings, token)
+
+
+async def authenticated(
+    session: Session, settings: AppSettings, token: str | None, *, hold: bool = False
+) -> Authenticated:
+    """The caller's session, for guards that decide more than a role (see `service.authenticate`
+    for `hold`)."""
     if token is None:
         raise NotAuthenticated(
             "log in and send the access token as 'Authorization: Bearer <token>'"
         )
-    return await service.authenticate(session, settings, token)
+    return await service.authenticate(session, settings, token, hold=hold)
 
 
 CurrentAuth = Annotated[Authenticated, Depends(_authenticated)]
@@ -39,12 +51,16 @@ async def _optional_user(
 
 def _role_required(*roles: Role) -> Callable[[Authenticated], Awaitable[User]]:
     async def check(auth: CurrentAuth) -> User:
-        if auth.user.role not in roles:
-            allowed = " or ".join(role.value for role in roles)
-            raise Forbidden(f"only {allowed} accounts may do this")
-        return auth.user
+        return require_role(auth.user, *roles)
 
     return check
+
+
+def require_role(user: User, *roles: Role) -> User:
+    if user.role not in roles:
+        allowed = " or ".join(role.value for role in roles)
+        raise Forbidden(f"only {allowed} accounts may do this")
+    return user
 
 
 async def _any_user(auth: CurrentAuth) -> User:

@@ -6,7 +6,13 @@ from fastapi.responses import JSONResponse
 from boxoffice import metrics
 from boxoffice.auth.dependencies import ROLE_ERRORS, SIGNED_IN_ERRORS, CurrentAttendee, CurrentUser
 from boxoffice.bookings import idempotency, service, tickets
-from boxoffice.bookings.dependencies import Rush, TermsCacheOfApp, VisibleBooking
+from boxoffice.bookings.dependencies import (
+    BookingsWithinLimit,
+    CurrentBooker,
+    Rush,
+    TermsCacheOfApp,
+    VisibleBooking,
+)
 from boxoffice.bookings.errors import (
     AlreadyBooked,
     AlreadyCheckedIn,
@@ -30,7 +36,6 @@ from boxoffice.bookings.schemas import (
 from boxoffice.db import Session, SessionFactory
 from boxoffice.errors import DomainError, Forbidden, NotFound, problem_responses
 from boxoffice.events.dependencies import ManagedEvent
-from boxoffice.ratelimit import Limit, per_user
 from boxoffice.schemas import Page, Pagination
 from boxoffice.security import NO_STORE, no_store
 
@@ -53,7 +58,7 @@ IdempotencyKey = Annotated[
     "/bookings",
     status_code=201,
     response_model=BookingRead,
-    dependencies=[Depends(per_user(Limit.BOOKINGS))],
+    dependencies=[BookingsWithinLimit],
     responses=problem_responses(
         *ROLE_ERRORS,
         NotFound,
@@ -66,7 +71,7 @@ IdempotencyKey = Annotated[
 )
 async def create_booking(
     body: BookingCreate,
-    attendee: CurrentAttendee,
+    booker: CurrentBooker,
     session: Session,
     sessionmaker: SessionFactory,
     rush: Rush,
@@ -82,7 +87,7 @@ async def create_booking(
     async def book() -> Answer:
         try:
             booking = await service.book(
-                session, attendee, body, rush=rush, terms_cache=terms_cache
+                session, booker.user, body, held=booker.held, rush=rush, terms_cache=terms_cache
             )
         except DomainError as refusal:
             metrics.booking_outcome(refusal.code)
@@ -93,7 +98,7 @@ async def create_booking(
     answer = await idempotency.run_once(
         sessionmaker,
         session,
-        user_id=attendee.id,
+        user_id=booker.user.id,
         key=idempotency_key,
         request_fingerprint=idempotency.fingerprint("POST", "/bookings", body.model_dump()),
         action=book,

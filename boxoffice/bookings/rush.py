@@ -38,6 +38,11 @@ class RushHint:
         since = self._since.get(event_id)
         return since is not None and self._clock() - since < self._window
 
+    def reads_first(self, event_id: int, *, join_waitlist: bool) -> bool:
+        """Whether a booking should first be looked at by a read without locks: during a rush,
+        unless it asks to wait in line (rarely refused: it goes on at once)."""
+        return not join_waitlist and self.on(event_id)
+
     def noted(self, event_id: int, refusal: Refusal) -> Refusal:
         """Passes a booking's refusal through; a "sold out" starts (or prolongs) a rush."""
         if isinstance(refusal, SoldOut):

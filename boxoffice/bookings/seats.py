@@ -44,7 +44,7 @@ from boxoffice.bookings.models import (
 from boxoffice.catalogue.models import Quota, quota_ticket_types
 from boxoffice.db import RowLock, changed_one, utcnow
 from boxoffice.events import policy
-from boxoffice.events.models import Event, EventStatus, update_event
+from boxoffice.events.models import Event, EventStatus, new_catalogue_version, update_event
 
 
 def is_bookable(event: Event, now: datetime) -> bool:
@@ -272,15 +272,15 @@ async def _claims(session: AsyncSession, booking_ids: list[int]) -> dict[int, di
     return claims
 
 
-_BUMP_CATALOGUE = update_event(bindparam("event_id")).values(
-    catalogue_version=Event.catalogue_version + 1
-)
+_BUMP_CATALOGUE = update_event(bindparam("event_id")).values(catalogue_version=bindparam("version"))
 
 
 async def catalogue_changed(session: AsyncSession, event_id: int) -> None:
     """Records that the event's ticket types or quotas changed, so that no booking priced from
     what they were can take seats. Needs the event's row lock."""
-    await session.execute(_BUMP_CATALOGUE, {"event_id": event_id})
+    await session.execute(
+        _BUMP_CATALOGUE, {"event_id": event_id, "version": new_catalogue_version()}
+    )
 
 
 async def recount_quota(session: AsyncSession, quota_id: int) -> int:

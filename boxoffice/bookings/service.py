@@ -4,7 +4,7 @@ waiting list change only through the seat ledger (`seats`), which writes down th
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, exists, insert, select, update
+from sqlalchemy import Row, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,16 +46,19 @@ async def book(
     attendee: User,
     wanted: BookingCreate,
     *,
+    held: bool,
     rush: RushHint,
     terms_cache: TermsCache,
 ) -> Booking:
     """Books what `wanted` asks for, every line or nothing: confirmed, or waitlisted when asked
-    to wait, or refused. Priced from the event's terms as this process remembers them; if they
-    changed meanwhile, the ledger refuses the sale and the booking is priced again, once."""
+    to wait, or refused. `held`: the attendee's account is already held against a ban (see
+    `users.service.hold_active`); otherwise a sale holds it first. Priced from the event's terms
+    as this process remembers them; if they changed meanwhile, the ledger refuses the sale and
+    the booking is priced again."""
     terms = await terms_cache.current(session, wanted.event_id)
     for _ in range(_PRICINGS):
         try:
-            return await _book(session, attendee, wanted, terms, rush)
+            return await _book(session, attendee, wanted, terms, rush, held=held)
         except _TermsChanged:
             terms = await terms_cache.reload(session, wanted.event_id)
     raise Conflict("the event's ticket types changed while you booked; try again")
@@ -75,6 +78,8 @@ async def _book(
     wanted: BookingCreate,
     terms: Terms | None,
     rush: RushHint,
+    *,
+    held: bool,
 ) -> Booking:
     event_id = wanted.event_id
     now = utcnow()
@@ -84,19 +89,19 @@ async def _book(
         # The event, and whether the attendee already holds a booking, come first.
         found = await _look(session, attendee, event_id)
         raise _refusal(found, event_id, now) or wrong_order from None
-    if not wanted.join_waitlist and rush.on(event_id):
-        # Most attempts are refused now, and a refusal needs no lock: when the event as it
-        # stands cannot take this booking, one read says why, without the account hold and the
-        # seat UPDATE of a sale (two statements, one of them a lock of the account's row).
-        # Nothing is written either way, so a refusal that does not hold the account cannot
-        # race a ban. (One joining the waiting list is rarely refused: it goes on at once.)
+    if not held:
+        # Most attempts are refused now (rush.reads_first), and a refusal needs no lock: when
+        # the event as it stands cannot take this booking, one read says why, without the
+        # account hold and the seat UPDATE of a sale. Nothing is written either way, so a
+        # refusal that does not hold the account cannot race a ban.
         found = await _look(session, attendee, event_id)
         refusal = await _refusal_of(session, found, event_id, asked, now)
         if refusal is not None:
             raise rush.noted(event_id, refusal)
-    # The account before the event, the lock order a ban follows too: a booking racing a ban of
-    # its holder is either swept by the ban or refused.
-    await users_service.hold_active(session, attendee.id)
+        # The account before the event, the lock order a ban follows too: a booking racing a
+        # ban of its holder is either swept by the ban or refused.
+        await users_service.hold_active(session, attendee.id)
+        held = True
     # Seats first, questions later: a sale is one statement, and only a refusal asks why.
     event = await seats.take(session, event_id, asked.claim, version=asked.version, now=now)
     status = BookingStatus.CONFIRMED
@@ -158,16 +163,9 @@ async def _insert(
         "currency": asked.currency,
         "expires_at": None,
     }
-    try:
-        booking_id = (await session.execute(_INSERT_BOOKING, row)).scalar_one()
-    except IntegrityError as error:
-        # The unique index on active bookings answers "one per attendee", for an earlier booking
-        # and for a concurrent request of the same attendee alike; no SELECT first. Our seat
-        # change rolls back with this transaction.
-        raise _already_booked() from error
+    kinds = asked.ticket_types()
     tickets = [
         Ticket(
-            booking_id=booking_id,
             ticket_type_id=kind.id,
             code=new_ticket_code(),
             unit_price_minor=kind.price_minor,
@@ -175,22 +173,20 @@ async def _insert(
             # What the answer shows of the type, at hand: no need to read it.
             ticket_type=TicketType(id=kind.id, name=kind.name),
         )
-        for kind in asked.ticket_types()
+        for kind in kinds
     ]
-    await session.execute(_INSERT_TICKETS, [_ticket_row(ticket) for ticket in tickets])
+    values = [{name: getattr(t, name) for name in repository.TICKET_VALUES} for t in tickets]
+    try:
+        booking_id = await repository.insert_booking(session, row, values)
+    except IntegrityError as error:
+        # The unique index on active bookings answers "one per attendee", for an earlier booking
+        # and for a concurrent request of the same attendee alike; no SELECT first. Our seat
+        # change rolls back with this transaction.
+        raise _already_booked() from error
+    for ticket in tickets:
+        ticket.booking_id = booking_id
     # The answer's object, outside the session: nothing more will be written through it.
     return Booking(id=booking_id, **row, event=event, tickets=tickets)
-
-
-def _ticket_row(ticket: Ticket) -> dict[str, object]:
-    return {column: getattr(ticket, column) for column in _TICKET_COLUMNS}
-
-
-# A Core INSERT of the table, built once: the ORM's unit of work around a single new row was a
-# visible share of a booking's Python (the commit that made this change says how much).
-_INSERT_BOOKING = insert(Booking.metadata.tables[Booking.__tablename__]).returning(Booking.id)
-_INSERT_TICKETS = insert(Ticket.metadata.tables[Ticket.__tablename__])
-_TICKET_COLUMNS = ("booking_id", "ticket_type_id", "code", "unit_price_minor", "checked_in_at")
 
 
 def _already_booked() -> AlreadyBooked:

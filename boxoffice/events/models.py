@@ -1,8 +1,10 @@
+import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     CheckConstraint,
     ForeignKey,
@@ -20,6 +22,10 @@ from boxoffice.users.models import User
 
 if TYPE_CHECKING:
     from boxoffice.catalogue.models import TicketType
+
+
+def new_catalogue_version() -> int:
+    return secrets.randbits(62)
 
 
 class EventStatus(StrEnum):
@@ -64,10 +70,13 @@ class Event(Base):
     seats_held: Mapped[int] = mapped_column(Integer, default=0)
     waitlist_count: Mapped[int] = mapped_column(Integer, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    # Moves with every change of the event's ticket types and quotas, under its row lock. A
-    # booking's seat UPDATE is conditional on the version it priced the booking with, so a
-    # catalogue read from a cache is as good as one from the database (bookings.seats).
-    catalogue_version: Mapped[int] = mapped_column(Integer, default=0)
+    # A new random number at every change of the event's ticket types and quotas, made under its
+    # row lock. A booking's seat UPDATE is conditional on the version it priced the booking
+    # with, so a catalogue read from a cache is as good as one from the database
+    # (catalogue.terms). Random rather than counted, so that a cache cannot mistake another
+    # event that got the same id (a database restored or emptied under a running server) for
+    # the one it read.
+    catalogue_version: Mapped[int] = mapped_column(BigInteger, default=new_catalogue_version)
     status: Mapped[EventStatus] = mapped_column(StrEnumText(EventStatus), default=EventStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by the service on edits, not by seat changes: it is the "last modified" of the details.

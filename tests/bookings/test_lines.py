@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.catalogue.models import Quota, TicketType, quota_ticket_types
 from boxoffice.db import utcnow
-from boxoffice.events.models import Event
+from boxoffice.events.models import Event, new_catalogue_version
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.bookings.invariants import assert_seats_exact
@@ -43,9 +43,7 @@ async def add_quota(db: AsyncSession, event: Event, size: int, type_ids: list[in
 async def _changed(db: AsyncSession, event: Event) -> None:
     await db.flush()
     await db.execute(
-        update(Event)
-        .where(Event.id == event.id)
-        .values(catalogue_version=Event.catalogue_version + 1)
+        update(Event).where(Event.id == event.id).values(catalogue_version=new_catalogue_version())
     )
     await db.commit()
 

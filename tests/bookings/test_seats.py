@@ -47,8 +47,9 @@ async def test_seats_and_places_in_line_are_not_taken_for_an_event_that_is_not_b
     await db.execute(update(Event).where(Event.id == event.id).values(**change))
     await db.commit()
 
-    took = await seats.take(db, event.id, Claim(1), version=0, now=utcnow()) is not None
-    joined = await seats.join_waitlist(db, event.id, version=0, now=utcnow()) is not None
+    version = event.catalogue_version
+    took = await seats.take(db, event.id, Claim(1), version=version, now=utcnow()) is not None
+    joined = await seats.join_waitlist(db, event.id, version=version, now=utcnow()) is not None
     await db.commit()
 
     assert (took, joined) == (False, False)
@@ -84,9 +85,9 @@ async def test_a_change_answers_the_event_as_it_left_it_in_a_session_that_saw_it
     seen = (await db.scalars(select(Event).where(Event.id == event.id))).one()
     assert (seen.seats_booked, seen.waitlist_count) == (0, 0)  # the session holds it as it was
 
-    taken = await seats.take(db, event.id, Claim(2), version=0, now=utcnow())
+    taken = await seats.take(db, event.id, Claim(2), version=event.catalogue_version, now=utcnow())
     seats_after_take = None if taken is None else taken.seats_booked
-    joined = await seats.join_waitlist(db, event.id, version=0, now=utcnow())
+    joined = await seats.join_waitlist(db, event.id, version=event.catalogue_version, now=utcnow())
     line_after_join = None if joined is None else joined.waitlist_count
     await db.rollback()
 

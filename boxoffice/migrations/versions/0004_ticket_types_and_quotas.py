@@ -41,7 +41,7 @@ def upgrade() -> None:
             sa.Column("currency", sa.String(length=3), nullable=False, server_default="EUR")
         )
         events.add_column(
-            sa.Column("catalogue_version", sa.Integer(), nullable=False, server_default="0")
+            sa.Column("catalogue_version", sa.BigInteger(), nullable=False, server_default="0")
         )
         events.create_check_constraint(
             op.f("ck_events_held_within_capacity"),
@@ -159,7 +159,12 @@ def _create_tables() -> None:
 def _fill() -> None:
     """A type per event, a ticket per booked seat, in batches so that a large table fits."""
     connection = op.get_bind()
-    events = sa.table("events", sa.column("id", sa.Integer), sa.column("created_at", UTCDateTime))
+    events = sa.table(
+        "events",
+        sa.column("id", sa.Integer),
+        sa.column("created_at", UTCDateTime),
+        sa.column("catalogue_version", sa.BigInteger),
+    )
     types = sa.table(
         "ticket_types",
         *(
@@ -178,7 +183,14 @@ def _fill() -> None:
         ),
         sa.column("id", sa.Integer),
     )
-    for event_id, created_at in connection.execute(sa.select(events.c.id, events.c.created_at)):
+    for event_id, created_at in connection.execute(
+        sa.select(events.c.id, events.c.created_at)
+    ).all():
+        connection.execute(
+            sa.update(events)
+            .where(events.c.id == event_id)
+            .values(catalogue_version=secrets.randbits(62))
+        )
         connection.execute(
             sa.insert(types).values(
                 event_id=event_id,
