@@ -11,6 +11,9 @@ configuration, for a before/after in one run (same database schema needed). Scen
 - ceiling: `GET /healthz`, the trivial route of the same server with the same processes;
 - browse: `GET /api/v1/events?limit=20` (first page), then `GET /api/v1/events/{id}`;
 - rush: U attendees rush an event of K seats, IN_FLIGHT requests at a time, ROUNDS times;
+- rush (types): the same over an event of K seats with three ticket types and two quotas that
+  share one of them, each attendee asking for one or two lines (not for BENCH_BASELINE, whose
+  code may not know ticket types);
 - spread: the same attendees book SPREAD_PER_ATTENDEE events each, out of SPREAD_EVENTS;
 - login: logins at the production argon2 cost while one client probes `/healthz`.
 
@@ -53,7 +56,7 @@ from benchmarks.load import (
     request,
 )
 from boxoffice import migrations
-from boxoffice.catalogue.models import general_admission
+from boxoffice.catalogue.models import Quota, TicketType, general_admission
 from boxoffice.db import create_engine, create_sessionmaker, utcnow
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.notifications.models import Notification, NotificationStatus
@@ -79,6 +82,9 @@ ROUNDS = _knob("ROUNDS", 1)
 SPREAD_EVENTS = _knob("SPREAD_EVENTS", 1000)
 SPREAD_PER_ATTENDEE = _knob("SPREAD_PER_ATTENDEE", 2)
 SPREAD_SEATS = _knob("SPREAD_SEATS", 2)
+# The types rush's quotas, each over two of the three types; together more than the event.
+QUOTA_SIZE = _knob("QUOTA_SIZE", 60)
+TYPES_RUSH_PRICES = {"Adult": 2500, "Student": 1200, "Child": 800}
 LOGINS = _knob("LOGINS", 50)
 LOGINS_IN_FLIGHT = _knob("LOGINS_IN_FLIGHT", 8)
 SECRET = "bench-secret-key-" + "x" * 64
@@ -95,6 +101,8 @@ class Config:
     env: dict[str, str] = field(default_factory=dict)
     # Where the server's code comes from: `python -m` imports from its working directory.
     cwd: str | None = None
+    # Whether its code books lines of ticket types (SPEC §9): not a baseline from before them.
+    ticket_types: bool = True
 
 
 SERVE = [sys.executable, "-m", "boxoffice.cli", "serve"]
@@ -120,6 +128,8 @@ class Data:
     """Every configuration gets events of its own in each pass, so none finds seats taken."""
 
     rush_events: list[int]
+    # Each with its types' ids, in the order A, B, C (quotas: A+B and B+C).
+    types_rush_events: list[tuple[int, list[int]]]
     spread_events: list[int]
     warm_up_event: int
     crowd: list[dict[str, str]]
@@ -149,9 +159,20 @@ async def _arrange(settings: Settings, slots: int) -> list[Data]:
             )
 
         rush = [event(SEATS, f"Rush {i}") for i in range(ROUNDS * slots)]
+        types_rush = [event(SEATS, f"Festival {i}") for i in range(ROUNDS * slots)]
         spread = [event(SPREAD_SEATS, f"Concert {i}") for i in range(SPREAD_EVENTS * slots)]
         warm_up = [event(SEATS, f"Warm-up {i}") for i in range(slots)]
-        db.add_all(rush + spread + warm_up)
+        for festival in types_rush:
+            festival.ticket_types = [
+                TicketType(name=name, description="", price_minor=price, position=position)
+                for position, (name, price) in enumerate(TYPES_RUSH_PRICES.items())
+            ]
+        db.add_all(rush + types_rush + spread + warm_up)
+        await db.flush()
+        for festival in types_rush:
+            a, b, c = festival.ticket_types
+            db.add(Quota(event_id=festival.id, name="A+B", size=QUOTA_SIZE, ticket_types=[a, b]))
+            db.add(Quota(event_id=festival.id, name="B+C", size=QUOTA_SIZE, ticket_types=[b, c]))
         await db.commit()
         crowd = await make_attendees_with_headers(db, settings, ATTENDEES)
         emails = list(
@@ -161,6 +182,10 @@ async def _arrange(settings: Settings, slots: int) -> list[Data]:
     return [
         Data(
             [e.id for e in rush[ROUNDS * n : ROUNDS * (n + 1)]],
+            [
+                (e.id, [t.id for t in e.ticket_types])
+                for e in types_rush[ROUNDS * n : ROUNDS * (n + 1)]
+            ],
             [e.id for e in spread[SPREAD_EVENTS * n : SPREAD_EVENTS * (n + 1)]],
             warm_up[n].id,
             crowd,
@@ -250,6 +275,50 @@ async def _rush(url: str, settings: Settings, data: Data) -> Outcome:
     return _merged(rounds)
 
 
+async def _types_rush(url: str, settings: Settings, data: Data) -> Outcome:
+    chooser = random.Random(22)
+    rounds: list[Outcome] = []
+    for event_id, type_ids in data.types_rush_events:
+        bodies = [
+            {
+                "event_id": event_id,
+                "lines": [
+                    {"ticket_type_id": t, "quantity": chooser.randint(1, 2)}
+                    for t in chooser.sample(type_ids, chooser.randint(1, 2))
+                ],
+            }
+            for _ in data.crowd
+        ]
+        messages = [
+            request("POST", "/api/v1/bookings", h, body)
+            for h, body in zip(data.crowd, bodies, strict=True)
+        ]
+        outcome = await _load(url, messages)
+        _only(outcome, {201, 409}, "rush (types)")
+        sold = sum(
+            line["quantity"]
+            for body, status in zip(bodies, outcome.statuses, strict=True)
+            if status == 201
+            for line in body["lines"]  # type: ignore[attr-defined]
+        )
+        booked = (await _seats_booked(settings, [event_id]))[event_id]
+        taken = await _quotas_taken(settings, event_id)
+        assert sold == booked <= SEATS, "rush (types): seats not exact"
+        assert all(seats <= QUOTA_SIZE for seats in taken), "rush (types): a quota oversold"
+        rounds.append(await _with_mail_sent(settings, outcome))
+    return _merged(rounds)
+
+
+async def _quotas_taken(settings: Settings, event_id: int) -> list[int]:
+    engine = create_engine(settings)
+    async with create_sessionmaker(engine)() as db:
+        taken = (
+            await db.scalars(select(Quota.seats_taken).where(Quota.event_id == event_id))
+        ).all()
+    await engine.dispose()
+    return list(taken)
+
+
 async def _spread(url: str, settings: Settings, data: Data) -> Outcome:
     chooser = random.Random(14)
     choices = [chooser.sample(data.spread_events, SPREAD_PER_ATTENDEE) for _ in data.crowd]
@@ -329,8 +398,9 @@ class Measured:
         ordered = sorted(self.healthz_during_login)
         p99 = ordered[int(0.99 * (len(ordered) - 1))] * 1000
         summary["login"]["healthz_p99_ms"] = round(p99, 2)
-        for name in ("rush", "spread"):
-            summary[name]["confirmed"] = merged[name].statuses.count(201)
+        for name in ("rush", "rush (types)", "spread"):
+            if name in merged:
+                summary[name]["confirmed"] = merged[name].statuses.count(201)
         summary["load_average"] = [round(x, 2) for x in self.load_averages]
         return summary
 
@@ -347,7 +417,9 @@ def _merged(parts: list[Outcome]) -> Outcome:
     )
 
 
-async def _scenarios(url: str, settings: Settings, data: Data, measured: Measured) -> None:
+async def _scenarios(
+    url: str, settings: Settings, data: Data, measured: Measured, *, ticket_types: bool
+) -> None:
     listing = request("GET", "/api/v1/events?limit=20")
     details = [request("GET", f"/api/v1/events/{e}") for e in data.spread_events]
     # Warm-up, as a server that has been running is: every pooled connection open and its
@@ -363,6 +435,8 @@ async def _scenarios(url: str, settings: Settings, data: Data, measured: Measure
     browse = [details[i % len(details)] for i in range(BROWSE)]
     measured.add("browse detail", await _load(url, browse))
     measured.add("rush", await _rush(url, settings, data))
+    if ticket_types:
+        measured.add("rush (types)", await _types_rush(url, settings, data))
     measured.add("spread", await _spread(url, settings, data))
     login, healthz = await _login(url, data)
     measured.add("login", login)
@@ -388,7 +462,13 @@ async def _bench(engine_name: str, configs: list[Config]) -> list[dict[str, Any]
                 print(f"  pass {number + 1}: {config.name}", flush=True)
                 measured[config.name].load_averages.append(os.getloadavg()[0])
                 with _serving(config, env) as base_url:
-                    await _scenarios(base_url, settings, next(arranged), measured[config.name])
+                    await _scenarios(
+                        base_url,
+                        settings,
+                        next(arranged),
+                        measured[config.name],
+                        ticket_types=config.ticket_types,
+                    )
         results = []
         for config in configs:
             summary = measured[config.name].summary()
@@ -446,7 +526,7 @@ def main() -> None:
     if baseline:
         # A checkout of an earlier commit, served in the same run: before and after a change
         # on the same machine at the same time (this machine's speed drifts within minutes).
-        configs.insert(0, Config(f"baseline {baseline}", SERVE, cwd=baseline))
+        configs.insert(0, Config(f"baseline {baseline}", SERVE, cwd=baseline, ticket_types=False))
     machine = _machine()
     print(f"boxoffice bench on {machine}")
     print(

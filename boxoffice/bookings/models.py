@@ -67,8 +67,9 @@ class Booking(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # The sum of its tickets' prices, in the minor unit of `currency` (the event's when booked).
-    total_price_minor: Mapped[int] = mapped_column(Integer, default=0)
-    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    total_price_minor: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # (Both with a database default for the processes of the version before: events.models.)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
     # Until when a pending booking or an offer holds its seats (SPEC §10); NULL otherwise.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 

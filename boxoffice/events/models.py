@@ -67,16 +67,20 @@ class Event(Base):
     # Seat and waiting-list counts live on the event row, so that booking is one atomic
     # conditional UPDATE of this row.
     seats_booked: Mapped[int] = mapped_column(Integer, default=0)
-    seats_held: Mapped[int] = mapped_column(Integer, default=0)
+    # The database's defaults of the columns added with ticket types are for the processes of
+    # the version before, which go on writing events and bookings during a rolling upgrade.
+    seats_held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     waitlist_count: Mapped[int] = mapped_column(Integer, default=0)
-    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
     # A new random number at every change of the event's ticket types and quotas, made under its
     # row lock. A booking's seat UPDATE is conditional on the version it priced the booking
     # with, so a catalogue read from a cache is as good as one from the database
     # (catalogue.terms). Random rather than counted, so that a cache cannot mistake another
     # event that got the same id (a database restored or emptied under a running server) for
     # the one it read.
-    catalogue_version: Mapped[int] = mapped_column(BigInteger, default=new_catalogue_version)
+    catalogue_version: Mapped[int] = mapped_column(
+        BigInteger, default=new_catalogue_version, server_default="0"
+    )
     status: Mapped[EventStatus] = mapped_column(StrEnumText(EventStatus), default=EventStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by the service on edits, not by seat changes: it is the "last modified" of the details.

@@ -61,13 +61,8 @@ def upgrade() -> None:
             op.f("ck_bookings_seats_range"), "seats BETWEEN 1 AND 1000"
         )
     _fill()
-    # The defaults were for the rows already there; new rows get theirs from the code.
-    with op.batch_alter_table("events") as events:
-        for column in ("seats_held", "currency", "catalogue_version"):
-            events.alter_column(column, server_default=None)
-    with op.batch_alter_table("bookings") as bookings:
-        for column in ("total_price_minor", "currency"):
-            bookings.alter_column(column, server_default=None)
+    # The columns keep their database defaults: processes of the version before this one go
+    # on writing events and bookings while a rolling upgrade replaces them.
 
 
 def _create_tables() -> None:
