@@ -126,7 +126,7 @@ async def _change_capacity(session: AsyncSession, event: Event, capacity: int) -
     changed = await changed_one(
         session,
         update_event(event.id)
-        .where(Event.seats_booked <= capacity)
+        .where(Event.seats_booked + Event.seats_held <= capacity)
         .values(capacity=capacity, updated_at=utcnow()),
     )
     if not changed:
