@@ -88,7 +88,11 @@ async def _book(
     except DomainError as wrong_order:
         # The event, and whether the attendee already holds a booking, come first.
         found = await _look(session, attendee, event_id)
-        raise _refusal(found, event_id, now) or wrong_order from None
+        refusal = _refusal(found, event_id, now)
+        if refusal is None and _changed_since(found, terms):
+            # Refused by terms read before they changed: the stored ones decide.
+            raise _TermsChanged from None
+        raise refusal or wrong_order from None
     if not held:
         # Most attempts are refused now (rush.reads_first), and a refusal needs no lock: when
         # the event as it stands cannot take this booking, one read says why, without the
@@ -101,7 +105,6 @@ async def _book(
         # The account before the event, the lock order a ban follows too: a booking racing a
         # ban of its holder is either swept by the ban or refused.
         await users_service.hold_active(session, attendee.id)
-        held = True
     # Seats first, questions later: a sale is one statement, and only a refusal asks why.
     event = await seats.take(session, event_id, asked.claim, version=asked.version, now=now)
     status = BookingStatus.CONFIRMED
@@ -131,6 +134,13 @@ async def _book(
     else:
         await outbox.waitlist_joined(session, booking)
     return booking
+
+
+def _changed_since(found: Row[Event, bool, bool] | None, terms: Terms | None) -> bool:
+    """Whether the event's ticket types or quotas changed after `terms` were read."""
+    return (
+        found is not None and terms is not None and found.Event.catalogue_version != terms.version
+    )
 
 
 def _order(terms: Terms | None, wanted: BookingCreate, now: datetime) -> Order:

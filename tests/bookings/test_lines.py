@@ -354,3 +354,48 @@ async def test_a_booking_priced_before_a_price_change_pays_the_new_price(
     await _changed(db, event)
 
     assert (await book(client, db, settings, line)).json()["total_price"] == "15.00"
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["a new type", "its sale opened", "a higher maximum"],
+)
+async def test_a_refusal_read_from_terms_that_changed_meanwhile_is_priced_again(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, change: str
+) -> None:
+    """The terms this process remembers may be older than the event's: a line they refuse (a
+    type they do not know, a sale they think closed, a quantity above their maximum) is checked
+    against what is stored before it is refused."""
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
+    late = await add_type(
+        db, event, "Late", sale_starts_at=utcnow() + timedelta(hours=1), max_per_booking=2
+    )
+    # This process now remembers the event's terms as they are.
+    assert (await book(client, db, settings, {"event_id": event.id})).status_code == 201
+    quantity = 1
+    if change == "a new type":
+        late = await add_type(db, event, "Later still")
+    elif change == "its sale opened":
+        await db.execute(
+            update(TicketType).where(TicketType.id == late).values(sale_starts_at=None)
+        )
+        await _changed(db, event)
+    else:
+        await db.execute(
+            update(TicketType)
+            .where(TicketType.id == late)
+            .values(sale_starts_at=None, max_per_booking=4)
+        )
+        await _changed(db, event)
+        quantity = 3
+
+    response = await book(
+        client,
+        db,
+        settings,
+        {"event_id": event.id, "lines": [{"ticket_type_id": late, "quantity": quantity}]},
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["lines"][0]["ticket_type_id"] == late
+    await assert_seats_exact(db, event.id)
