@@ -10,6 +10,7 @@ from boxoffice.admin.router import router as admin_router
 from boxoffice.auth.router import router as auth_router
 from boxoffice.bookings.router import router as bookings_router
 from boxoffice.bookings.rush import RushHint
+from boxoffice.catalogue.router import router as catalogue_router
 from boxoffice.catalogue.terms import TermsCache
 from boxoffice.db import create_engine, create_reading_sessionmaker, create_sessionmaker
 from boxoffice.docs import install_docs
@@ -72,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
         auth_router,
         users_router,
         events_router,
+        catalogue_router,
         bookings_router,
         admin_router,
         notifications_router,

@@ -138,3 +138,9 @@ class Page(BaseModel, Generic[Item]):
     @classmethod
     def of(cls, items: Sequence[Item], total: int, page: PageParams) -> "Page[Item]":
         return cls(items=list(items), total=total, limit=page.limit, offset=page.offset)
+
+
+class Items(BaseModel, Generic[Item]):
+    """A short list that is never paged, such as an event's ticket types: `{"items": [...]}`."""
+
+    items: list[Item]

@@ -4,11 +4,12 @@ import itertools
 from datetime import timedelta
 from typing import NamedTuple
 
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.auth import passwords
 from boxoffice.auth import service as auth_service
-from boxoffice.catalogue.models import general_admission
+from boxoffice.catalogue.models import Quota, TicketType, general_admission, quota_ticket_types
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.settings import Settings
@@ -60,7 +61,10 @@ async def make_event(
     location: str = "Main Hall",
     description: str = "",
     timezone: str = "UTC",
+    currency: str = "EUR",
 ) -> Event:
+    """An event with the one ticket type every event made without types gets ("General
+    admission", free), as `events.service.create` makes it."""
     starts_at = utcnow() + starts_in
     event = Event(
         organizer_id=organizer.id,
@@ -75,10 +79,48 @@ async def make_event(
         waitlist_count=0,
         ticket_types=[general_admission()],
         status=status,
+        currency=currency,
     )
     db.add(event)
     await db.commit()
     return event
+
+
+async def make_ticket_type(db: AsyncSession, event: Event, **fields: object) -> TicketType:
+    """A ticket type of the event, after its others unless `position` says otherwise; `fields`
+    are TicketType's columns (`price_minor=1250`, `hidden=True`, ...)."""
+    values: dict[str, object] = {"name": f"Type {next(_sequence)}", "position": 100} | fields
+    ticket_type = TicketType(event_id=event.id, **values)
+    db.add(ticket_type)
+    await db.commit()
+    return ticket_type
+
+
+async def first_ticket_type(db: AsyncSession, event: Event) -> TicketType:
+    """The type `make_event` gave the event."""
+    found = await db.scalars(
+        select(TicketType).where(TicketType.event_id == event.id).order_by(TicketType.id).limit(1)
+    )
+    ticket_type = found.one()
+    await db.commit()
+    return ticket_type
+
+
+async def make_quota(
+    db: AsyncSession, event: Event, size: int, ticket_types: list[TicketType], **fields: object
+) -> Quota:
+    """A quota of the event over these types, its `seats_taken` as given (default 0): arrange
+    the bookings that hold those seats apart, or call `seats.recount_quota`."""
+    quota = Quota(event_id=event.id, name=f"Quota {next(_sequence)}", size=size, **fields)
+    db.add(quota)
+    await db.flush()
+    if ticket_types:
+        await db.execute(
+            insert(quota_ticket_types),
+            [{"quota_id": quota.id, "ticket_type_id": t.id} for t in ticket_types],
+        )
+    await db.commit()
+    return quota
 
 
 async def auth_headers(db: AsyncSession, settings: Settings, user: User) -> dict[str, str]:

@@ -60,3 +60,21 @@ async def test_a_managed_event_route_lists_what_refuses_a_change(app: FastAPI) -
 
     assert _codes(edit, 409) == {"capacity_below_booked", "event_not_editable"}
     assert _codes(edit, 404) == {"not_found"}
+
+
+async def test_catalogue_conflicts_are_listed_by_code(app: FastAPI) -> None:
+    operations = dict(_operations(app))
+    types = "/api/v1/events/{event_id}/ticket-types/{type_id}"
+    quota = "/api/v1/events/{event_id}/quotas/{quota_id}"
+
+    assert _codes(operations[f"DELETE {types}"], 409) == {
+        "event_not_editable",
+        "ticket_type_in_use",
+        "last_ticket_type",
+    }
+    assert _codes(operations[f"PATCH {quota}"], 409) == {"event_not_editable", "quota_below_taken"}
+    assert _codes(operations["POST /api/v1/events/{event_id}/quotas"], 409) == {
+        "event_not_editable",
+        "quota_below_taken",
+    }
+    assert _codes(operations["GET /api/v1/events/{event_id}/ticket-types"], 404) == {"not_found"}

@@ -28,6 +28,11 @@ MANAGES = or_(
 READABLE = and_(Event.deleted_at.is_(None), or_(Event.status != EventStatus.DRAFT, MANAGES))
 
 
+def manages(user: User | None, organizer_id: int) -> bool:
+    """`MANAGES` for an event already read (a listing's row, a guard's event), in Python."""
+    return user is not None and (user.role is Role.ADMIN or user.id == organizer_id)
+
+
 def viewer(user: User | None) -> dict[str, object]:
     """The bound parameters of `MANAGES` and `READABLE` for this viewer (None: anonymous)."""
     return {
