@@ -6,6 +6,8 @@ from fastapi import Depends, Request
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from boxoffice.catalogue.money import CURRENCIES
+
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me-in-production"
 MIN_SECRET_KEY_BYTES = 32
 
@@ -85,6 +87,9 @@ class Settings(BaseSettings):
     # A bearer token /metrics asks for; unset, /metrics answers anyone (keep it off the internet).
     metrics_token: SecretStr | None = None
 
+    # The currency of an event created without one (ISO 4217).
+    default_currency: str = "EUR"
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: str = "INFO"
 
@@ -99,6 +104,13 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("default_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in CURRENCIES:
+            raise ValueError(f"'{value}' is not an ISO 4217 currency code such as 'EUR'")
         return value
 
     @model_validator(mode="after")

@@ -20,7 +20,6 @@ from boxoffice.auth.dependencies import ROLE_ERRORS, CurrentAdmin
 from boxoffice.bookings.schemas import BookingRead
 from boxoffice.db import Session
 from boxoffice.errors import NotFound, problem_responses
-from boxoffice.events.schemas import EventRead
 from boxoffice.schemas import IdInPath, Page, Pagination
 from boxoffice.security import no_store
 from boxoffice.users.schemas import UserRead
@@ -55,15 +54,15 @@ async def list_users(
 
 
 @router.get("/users/{user_id}", responses=_ONE_USER)
-async def read_user(user_id: IdInPath, _admin: CurrentAdmin, session: Session) -> AdminUserDetail:
+async def read_user(user_id: IdInPath, admin: CurrentAdmin, session: Session) -> AdminUserDetail:
     """One user with their counts, latest bookings and latest events."""
-    detail = await service.user_detail(session, user_id)
+    detail = await service.user_detail(session, user_id, admin)
     return AdminUserDetail.of(
         detail.user,
         bookings_count=detail.bookings_count,
         events_count=detail.events_count,
         recent_bookings=[BookingRead.model_validate(b) for b in detail.recent_bookings],
-        recent_events=[EventRead.model_validate(e) for e in detail.recent_events],
+        recent_events=list(detail.recent_events),
     )
 
 

@@ -14,7 +14,8 @@ from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.db import paginate, paginate_scalars
 from boxoffice.errors import NotFound
 from boxoffice.events import service as events_service
-from boxoffice.events.models import Event, EventStatus
+from boxoffice.events.models import EventStatus
+from boxoffice.events.schemas import EventRead
 from boxoffice.schemas import PageParams
 from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
@@ -32,7 +33,7 @@ class UserOverview:
 @dataclass(frozen=True)
 class UserDetail(UserOverview):
     recent_bookings: Sequence[Booking]
-    recent_events: Sequence[Event]
+    recent_events: Sequence[EventRead]
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,14 @@ async def list_users(
     return [UserOverview(*row) for row in rows], total
 
 
-async def user_detail(session: AsyncSession, user_id: int) -> UserDetail:
+async def user_detail(session: AsyncSession, user_id: int, viewer: User) -> UserDetail:
     row = (await session.execute(repository.with_counts(repository.user(user_id)))).one_or_none()
     if row is None:
         raise NotFound(f"there is no user {user_id}")
     return UserDetail(
         *row,
         recent_bookings=await bookings_service.recent_of_user(session, user_id, RECENT),
-        recent_events=await events_service.recent_of_organizer(session, user_id, RECENT),
+        recent_events=await events_service.recent_of_organizer(session, user_id, RECENT, viewer),
     )
 
 

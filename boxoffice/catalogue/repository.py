@@ -12,7 +12,7 @@ from boxoffice.catalogue.models import Quota, TicketType, quota_ticket_types
 # a whole page of events, and no ORM object per row.
 TYPES_WITH_QUOTAS = (
     select(
-        *TicketType.__table__.columns,
+        *(column for column in TicketType.__table__.columns if column.key != "created_at"),
         quota_ticket_types.c.quota_id,
         (Quota.size - Quota.seats_taken).label("quota_left"),
     )

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.bookings import seats
 from boxoffice.catalogue import money, repository
 from boxoffice.catalogue.errors import LastTicketType, QuotaBelowTaken, TicketTypeInUse
-from boxoffice.catalogue.models import Quota, TicketType
+from boxoffice.catalogue.models import DEFAULT_TYPE_NAME, Quota, TicketType
 from boxoffice.catalogue.schemas import (
     MAX_QUOTAS,
     MAX_TICKET_TYPES,
@@ -39,8 +39,8 @@ from boxoffice.notifications import outbox
 from boxoffice.users.models import User
 
 # What an event sells when its organizer names nothing else (SPEC §9), as migration 0004 gave
-# every event that existed before ticket types.
-DEFAULT_TICKET_TYPE = TicketTypeCreate(name="General admission", price="0.00")
+# every event that existed before ticket types (catalogue.models.general_admission).
+DEFAULT_TICKET_TYPE = TicketTypeCreate(name=DEFAULT_TYPE_NAME, price="0")
 
 Loc = tuple[str | int, ...]
 # A row of the catalogue's statements: plain columns.
@@ -103,9 +103,9 @@ async def _shown(
     managed: Collection[int],
     access_code: str | None,
 ) -> dict[int, Catalogue]:
-    found: dict[int, list[TicketTypeRead]] = {event.id: [] for event in events}
     if not events:
         return {}
+    found: dict[int, list[TicketTypeRead]] = {event.id: [] for event in events}
     # With a code, every hidden type of these events is read, and the code picks them below, in
     # Python: a comparison that takes as long for a near miss and is case-sensitive on every
     # engine (MariaDB's would not be).

@@ -30,42 +30,48 @@ async def list_events(
     `mine=true` lists the caller's own events of every status instead (organizers and admins),
     and only then may `status` narrow them."""
     events, total = await service.list_events(session, filters, page, viewer)
-    return Page.of([EventRead.model_validate(row) for row in events], total, page)
+    return Page.of(events, total, page)
 
 
 @router.post("", status_code=201, responses=problem_responses(*ROLE_ERRORS))
 async def create_event(
     body: EventCreate, organizer: CurrentOrganizer, session: Session
 ) -> EventRead:
-    """Creates an event of the caller's, as a draft unless `status` is `published`."""
-    return EventRead.model_validate(await service.create(session, organizer, body))
+    """Creates an event of the caller's, as a draft unless `status` is `published`, with the
+    ticket types asked for (by default one, "General admission", free)."""
+    event = await service.create(session, organizer, body)
+    return await service.read(session, event, organizer)
 
 
 @router.get("/{event_id}", responses=problem_responses(InvalidToken, NotFound))
-async def read_event(event: VisibleEvent) -> EventRead:
+async def read_event(event: VisibleEvent, viewer: OptionalUser, session: Session) -> EventRead:
     """One event: published and cancelled ones for anyone, drafts for their organizer and admins."""
-    return EventRead.model_validate(event)
+    return await service.read(session, event, viewer)
 
 
 @router.patch(
     "/{event_id}",
     responses=problem_responses(*_MANAGED, CapacityBelowBooked, EventNotEditable),
 )
-async def edit_event(event: ManagedEvent, body: EventUpdate, session: Session) -> EventRead:
-    """Changes any of the create fields but `status`. A larger capacity serves the waiting list."""
-    return EventRead.model_validate(await service.edit(session, event, body.changes()))
+async def edit_event(
+    event: ManagedEvent, body: EventUpdate, user: CurrentOrganizer, session: Session
+) -> EventRead:
+    """Changes any of the create fields but `status`, `currency` and `ticket_types` (those have
+    routes of their own). A larger capacity serves the waiting list."""
+    edited = await service.edit(session, event, body.changes())
+    return await service.read(session, edited, user)
 
 
 @router.post("/{event_id}/publish", responses=problem_responses(*_MANAGED, InvalidTransition))
-async def publish_event(event: ManagedEvent, session: Session) -> EventRead:
+async def publish_event(event: ManagedEvent, user: CurrentOrganizer, session: Session) -> EventRead:
     """Makes a draft public and bookable; an event already published stays as it is."""
-    return EventRead.model_validate(await service.publish(session, event))
+    return await service.read(session, await service.publish(session, event), user)
 
 
 @router.post("/{event_id}/cancel", responses=problem_responses(*_MANAGED))
 async def cancel_event(event: ManagedEvent, user: CurrentOrganizer, session: Session) -> EventRead:
     """Cancels the event and every confirmed and waitlisted booking of it."""
-    return EventRead.model_validate(await service.cancel(session, event, user))
+    return await service.read(session, await service.cancel(session, event, user), user)
 
 
 @router.delete("/{event_id}", status_code=204, responses=problem_responses(*_MANAGED))

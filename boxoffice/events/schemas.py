@@ -5,6 +5,12 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from boxoffice.catalogue.schemas import (
+    MAX_TICKET_TYPES,
+    Currency,
+    TicketTypeCreate,
+    TicketTypeRead,
+)
 from boxoffice.events.models import EventStatus
 from boxoffice.schemas import (
     IdValue,
@@ -58,6 +64,18 @@ class EventFields(StrictModel):
 
 class EventCreate(EventFields):
     status: Literal[EventStatus.DRAFT, EventStatus.PUBLISHED] = EventStatus.DRAFT
+    # Given once: prices are amounts of it, and tickets are sold in it.
+    currency: Annotated[
+        Currency | None, Field(description="default: the server's BOXOFFICE_DEFAULT_CURRENCY")
+    ] = None
+    ticket_types: Annotated[
+        list[TicketTypeCreate] | None,
+        Field(
+            min_length=1,
+            max_length=MAX_TICKET_TYPES,
+            description='default: one type, "General admission", price 0',
+        ),
+    ] = None
 
 
 class EventUpdate(PatchModel):
@@ -97,6 +115,12 @@ class EventRead(BaseModel):
     waitlist_count: int = Field(description="waitlisted bookings (not seats)")
     created_at: datetime
     updated_at: datetime
+    currency: str
+    seats_held: int = Field(description="seats in pending bookings and open offers")
+    ticket_types: list[TicketTypeRead] = Field(
+        description="the types the caller may see, in display order"
+    )
+    price_from: str | None = Field(description="the lowest price of those types")
 
 
 EventSort = Literal["starts_at", "-starts_at", "created_at", "-created_at"]

@@ -9,16 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.audit import AuditAction, record
 from boxoffice.bookings import seats
-from boxoffice.catalogue.models import general_admission
+from boxoffice.catalogue import service as catalogue
 from boxoffice.db import changed_one, paginate, utcnow
 from boxoffice.errors import Forbidden, InvalidTransition, NotAuthenticated, NotFound, Unprocessable
 from boxoffice.events import policy, repository
 from boxoffice.events.errors import CapacityBelowBooked, EventNotEditable
 from boxoffice.events.models import Event, EventStatus, update_event
-from boxoffice.events.schemas import EventCreate, EventFilters
+from boxoffice.events.schemas import EventCreate, EventFilters, EventRead
 from boxoffice.notifications import outbox
 from boxoffice.schemas import PageParams
+from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
+
+_DEFAULT_CURRENCY: str = Settings.model_fields["default_currency"].default
 
 # The life cycle, in one place: draft -> published -> cancelled, and draft -> cancelled.
 _NEXT_STATUSES = {
@@ -40,17 +43,59 @@ def _check_times(starts_at: datetime, ends_at: datetime | None, *, starts_change
 
 
 async def create(session: AsyncSession, organizer: User, data: EventCreate) -> Event:
+    """A new event with its ticket types (the ones asked for, or the default one): every event
+    sells at least one."""
     _check_times(data.starts_at, data.ends_at, starts_changed=True)
     event = Event(
         organizer_id=organizer.id,
         seats_booked=0,
         waitlist_count=0,
-        ticket_types=[general_admission()],
-        **data.model_dump(),
+        currency=data.currency or _default_currency(session),
+        **data.model_dump(exclude={"currency", "ticket_types"}),
     )
     session.add(event)
     await session.flush()
+    ticket_types = data.ticket_types or [catalogue.DEFAULT_TICKET_TYPE]
+    await catalogue.create_for_event(session, event, ticket_types)
+    await session.flush()
     return await _reload(session, event.id)
+
+
+def _default_currency(session: AsyncSession) -> str:
+    """BOXOFFICE_DEFAULT_CURRENCY, from the settings the session's maker was given."""
+    settings = session.info.get("settings")
+    return settings.default_currency if settings is not None else _DEFAULT_CURRENCY
+
+
+# An event as the API shows it, but for its catalogue: each read's stored fields, by name.
+_STORED_FIELDS = tuple(
+    name for name in EventRead.model_fields if name not in ("ticket_types", "price_from")
+)
+
+
+async def shown(
+    session: AsyncSession, events: Sequence[Event | Row[Any]], viewer: User | None
+) -> list[EventRead]:
+    """Events (or rows of a listing) as this viewer sees them, each with the ticket types the
+    viewer may see: one statement reads the types of them all."""
+    catalogues = await catalogue.shown(session, events, viewer)
+    return [
+        EventRead.model_validate(_stored_fields(event) | catalogues[event.id]._asdict())
+        for event in events
+    ]
+
+
+def _stored_fields(event: Event | Row[Any]) -> dict[str, Any]:
+    if isinstance(event, Row):
+        # A listing's row holds exactly what is shown (events.repository._SHOWN), and more.
+        return event._asdict()
+    return {name: getattr(event, name) for name in _STORED_FIELDS}
+
+
+async def read(session: AsyncSession, event: Event, viewer: User | None) -> EventRead:
+    """One event as this viewer sees it."""
+    (event_read,) = await shown(session, [event], viewer)
+    return event_read
 
 
 async def get_visible(session: AsyncSession, event_id: int, viewer: User | None) -> Event:
@@ -78,8 +123,8 @@ async def _visible(session: AsyncSession, event_id: int, viewer: User | None) ->
 
 async def list_events(
     session: AsyncSession, filters: EventFilters, page: PageParams, viewer: User | None
-) -> tuple[Sequence[Row[Any]], int]:
-    """A page of events as rows of EventRead's fields, and the total."""
+) -> tuple[list[EventRead], int]:
+    """A page of events as this viewer sees them, and the total."""
     owner = None
     if filters.mine:
         if viewer is None:
@@ -93,7 +138,8 @@ async def list_events(
             errors=[{"loc": ["query", "status"], "msg": "only together with mine=true"}],
         )
     query = repository.listing(filters, now=utcnow(), owner=owner)
-    return await paginate(session, repository.shown(query), page, counting=query)
+    rows, total = await paginate(session, repository.shown(query), page, counting=query)
+    return await shown(session, rows, viewer), total
 
 
 async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) -> Event:
@@ -207,9 +253,10 @@ async def _reload(session: AsyncSession, event_id: int) -> Event:
 
 
 async def recent_of_organizer(
-    session: AsyncSession, organizer_id: int, limit: int
-) -> Sequence[Event]:
-    """The latest events someone organizes, of every status but deleted, newest first."""
+    session: AsyncSession, organizer_id: int, limit: int, viewer: User
+) -> list[EventRead]:
+    """The latest events someone organizes, of every status but deleted, newest first, as the
+    viewer sees them."""
     found = await session.scalars(
         repository.with_organizer(
             select(Event).where(Event.organizer_id == organizer_id, Event.deleted_at.is_(None))
@@ -217,4 +264,4 @@ async def recent_of_organizer(
         .order_by(Event.id.desc())
         .limit(limit)
     )
-    return found.all()
+    return await shown(session, found.all(), viewer)
