@@ -10,8 +10,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from boxoffice.catalogue import repository as catalogue_repository
 from boxoffice.db import count_of, utcnow
 from boxoffice.events import repository
+from boxoffice.events.models import Event
 from boxoffice.events.schemas import EventFilters, EventSort
 from boxoffice.users.models import Role
 from tests.factories import make_user
@@ -44,10 +46,11 @@ async def fill_events(db: AsyncSession) -> None:
         text(
             """
             INSERT INTO events (organizer_id, title, description, location, timezone,
-                                starts_at, ends_at, capacity, seats_booked, waitlist_count,
+                                starts_at, ends_at, capacity, seats_booked, seats_held,
+                                waitlist_count, currency, catalogue_version,
                                 status, created_at, updated_at, deleted_at)
             SELECT :organizer_id, 'Event ' || g, 'Description ' || g, 'Hall ' || (g % 50),
-                   'UTC', start, start + interval '2 hours', 100, g % 100, 0,
+                   'UTC', start, start + interval '2 hours', 100, g % 100, 0, 0, 'EUR', 0,
                    CASE g % 10 WHEN 0 THEN 'draft' WHEN 1 THEN 'cancelled' ELSE 'published' END,
                    start - interval '60 days', start - interval '60 days',
                    CASE WHEN g % 50 = 2 THEN start - interval '30 days' END
@@ -101,3 +104,32 @@ async def test_listing_total_is_an_index_only_scan_once_vacuumed(
     print(f"\nlisting total plan:\n{plan}")  # noqa: T201 - docs/events-listing-plan.md
     assert "Index Only Scan using ix_events_listing on events" in plan
     assert "Seq Scan on events" not in plan
+
+
+@pytest.mark.engines("postgresql")
+async def test_a_pages_ticket_types_are_found_through_their_index(db: AsyncSession) -> None:
+    await fill_events(db)
+    await db.execute(
+        text(
+            """
+            INSERT INTO ticket_types (event_id, name, description, price_minor, min_per_booking,
+                                      max_per_booking, hidden, position, created_at)
+            SELECT id, 'Type ' || n, '', 100 * n, 1, 10, n = 3, n, created_at
+            FROM events, generate_series(1, 3) AS n
+            """
+        )
+    )
+    await db.execute(text("ANALYZE ticket_types"))
+    await db.commit()
+    await analyze(db)
+    listing = repository.listing(EventFilters(), now=utcnow(), owner=None)
+    page = (await db.scalars(listing.with_only_columns(Event.id).limit(20))).all()
+    await db.commit()
+
+    plan = await plan_of(
+        db, catalogue_repository.TYPES_WITH_QUOTAS.params(event_ids=page, unfiltered_ids=[])
+    )
+
+    print(f"\npage's ticket types plan:\n{plan}")  # noqa: T201 - docs/events-listing-plan.md
+    assert "ix_ticket_types_event" in plan
+    assert "Seq Scan on ticket_types" not in plan
