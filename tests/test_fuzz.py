@@ -46,10 +46,10 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.events.models import EventStatus
+from boxoffice.events.models import Event, EventStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
-from tests.factories import auth_headers, make_event, make_user
+from tests.factories import auth_headers, make_event, make_quota, make_ticket_type, make_user
 
 # Schemathesis parametrises operations by its internal adapter types; none of them is used here.
 Operation: TypeAlias = schemathesis.APIOperation[Any, Any, Any, Any]
@@ -112,6 +112,13 @@ LOOSER_THAN_THE_RULES = {
     "GET /api/v1/events": "status filters only together with mine=true",
     "POST /api/v1/events": "blank texts, unknown time zones, past or reversed times are refused",
     "PATCH /api/v1/events/{event_id}": "blank texts, unknown time zones, past or reversed times",
+    "POST /api/v1/events/{event_id}/ticket-types": "blank names, prices finer than the currency, "
+    "a minimum above the maximum, reversed sale windows",
+    "PATCH /api/v1/events/{event_id}/ticket-types/{type_id}": "the same, and null for a field "
+    "that cannot be cleared",
+    "POST /api/v1/events/{event_id}/quotas": "blank names, ticket types of another event",
+    "PATCH /api/v1/events/{event_id}/quotas/{quota_id}": "blank names, null fields, ticket types "
+    "of another event",
 }
 
 
@@ -227,6 +234,14 @@ class Fuzzer:
             return
         if "event_id" in path:
             path["event_id"] = await self.fresh_event()
+            if {"type_id", "quota_id"} & path.keys() or "ticket_type_ids" in body:
+                type_id, quota_id = await self.fresh_catalogue(path["event_id"])
+                if "type_id" in path:
+                    path["type_id"] = type_id
+                if "quota_id" in path:
+                    path["quota_id"] = quota_id
+                if isinstance(body.get("ticket_type_ids"), list):
+                    body["ticket_type_ids"] = [type_id]
         if "event_id" in body:
             body["event_id"] = await self.fresh_event()
         if "user_id" in path:
@@ -239,6 +254,14 @@ class Fuzzer:
             organizer = self.users[Role.ORGANIZER.value]
             event = await make_event(db, organizer, capacity=100_000, status=EventStatus.PUBLISHED)
             return event.id
+
+    async def fresh_catalogue(self, event_id: int) -> tuple[int, int]:
+        """A second ticket type of the event, never booked, and a quota of it: their ids."""
+        async with self.app.state.sessionmaker() as db:
+            event = await db.get(Event, event_id)
+            assert event is not None
+            ticket_type = await make_ticket_type(db, event)
+            return ticket_type.id, (await make_quota(db, event, 10, [ticket_type])).id
 
     async def fresh_booking(self) -> tuple[int, int, str]:
         """A confirmed booking of the attendee identity, made through the API: its id, its
@@ -289,6 +312,13 @@ SEEDED_SUCCESSES = {
     "GET /api/v1/events/{event_id}/bookings": 200,
     "POST /api/v1/events/{event_id}/check-in": 200,
     "GET /api/v1/admin/users/{user_id}": 200,
+    "GET /api/v1/events/{event_id}/ticket-types": 200,
+    "PATCH /api/v1/events/{event_id}/ticket-types/{type_id}": 200,
+    "DELETE /api/v1/events/{event_id}/ticket-types/{type_id}": 204,
+    "GET /api/v1/events/{event_id}/quotas": 200,
+    "POST /api/v1/events/{event_id}/quotas": 201,
+    "PATCH /api/v1/events/{event_id}/quotas/{quota_id}": 200,
+    "DELETE /api/v1/events/{event_id}/quotas/{quota_id}": 204,
 }
 
 

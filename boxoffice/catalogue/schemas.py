@@ -35,12 +35,13 @@ Currency = Annotated[
 ]
 Name = Annotated[str, Field(max_length=100), NotBlank]
 Description = Annotated[str, Field(max_length=2000)]
-# Checked against the event's currency by the service (catalogue/money.py): the body alone does
-# not say which currency applies. A string, never a JSON number, so that no float rounds it.
+# Its shape here; its digits against the event's currency in the service (catalogue/money.py),
+# as the body alone does not say which currency applies. A string, never a JSON number, so that
+# no float rounds it.
 Price = Annotated[
     str,
     Field(
-        max_length=32,
+        pattern=r"^[0-9]{1,7}(\.[0-9]{1,3})?$",
         description="a decimal amount in the event's currency, 0 or more, with at most as many "
         "digits after the point as the currency has (EUR 2, JPY 0, BHD 3)",
         examples=["12.50"],

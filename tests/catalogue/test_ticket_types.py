@@ -260,6 +260,12 @@ async def test_a_price_is_kept_exactly_in_the_events_currency(
         ("EUR", "NaN"),
         ("EUR", "Infinity"),
         ("EUR", "1e-3"),
+        ("JPY", "1e3"),
+        ("EUR", ".5"),
+        ("EUR", "1."),
+        ("EUR", " 1.00"),
+        ("EUR", "+1.00"),
+        ("EUR", "12345678"),
         ("EUR", 12.5),
         ("EUR", 12),
     ],
@@ -281,18 +287,6 @@ async def test_a_price_that_is_not_an_amount_of_the_events_currency_is_refused(
     assert body["code"] == "validation_error"
     assert body["errors"][0]["loc"] == ["body", "price"]
     assert await count_types(db, event.id) == 1
-
-
-async def test_a_price_in_exponent_notation_is_the_exact_amount_it_names(
-    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
-) -> None:
-    organizer, headers = await signed_in(db, settings, Role.ORGANIZER)
-    event = await make_event(db, organizer, currency="JPY")
-
-    response = await client.post(types_path(event.id), headers=headers, json=new_type(price="1e3"))
-
-    assert response.status_code == 201
-    assert response.json()["price"] == "1000"
 
 
 async def count_types(db: AsyncSession, event_id: int) -> int:
