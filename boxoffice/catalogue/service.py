@@ -8,7 +8,6 @@ seats. A change that can make room (a quota created, grown, given fewer types or
 the waiting list in the same transaction.
 """
 
-import hmac
 import itertools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -18,7 +17,7 @@ from sqlalchemy import Row, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings import seats
-from boxoffice.catalogue import money, repository
+from boxoffice.catalogue import money, repository, terms
 from boxoffice.catalogue.errors import LastTicketType, QuotaBelowTaken, TicketTypeInUse
 from boxoffice.catalogue.models import DEFAULT_TYPE_NAME, Quota, TicketType
 from boxoffice.catalogue.schemas import (
@@ -107,8 +106,7 @@ async def _shown(
         return {}
     found: dict[int, list[TicketTypeRead]] = {event.id: [] for event in events}
     # With a code, every hidden type of these events is read, and the code picks them below, in
-    # Python: a comparison that takes as long for a near miss and is case-sensitive on every
-    # engine (MariaDB's would not be).
+    # Python (terms.unlocks, as for a booking): MariaDB's comparison would ignore case.
     unfiltered = set(found) if access_code is not None else set(managed)
     rows = await session.execute(
         repository.TYPES_WITH_QUOTAS,
@@ -123,7 +121,7 @@ async def _shown(
         row = type_rows[0]
         event = by_id[row.event_id]
         managing = row.event_id in managed
-        if row.hidden and not (managing or _unlocks(access_code, row.access_code)):
+        if row.hidden and not (managing or terms.unlocks(access_code, row.access_code)):
             continue
         quotas = [(r.quota_id, r.quota_left) for r in type_rows if r.quota_id is not None]
         found[row.event_id].append(_read(row, quotas, event, managing, now))
@@ -137,12 +135,6 @@ async def _shown(
         )
         for event_id, types in found.items()
     }
-
-
-def _unlocks(given: str | None, code: str | None) -> bool:
-    if given is None or code is None:
-        return False
-    return hmac.compare_digest(given.encode(), code.encode())
 
 
 def _read(
@@ -178,9 +170,7 @@ def _on_sale(row: Columns, event: EventFacts, now: datetime) -> bool:
     # carries as an Event does.
     if not seats.is_bookable(cast(Event, event), now):
         return False
-    if row.sale_starts_at is not None and now < row.sale_starts_at:
-        return False
-    return row.sale_ends_at is None or now < row.sale_ends_at
+    return terms.in_sale_window(row.sale_starts_at, row.sale_ends_at, now)
 
 
 async def list_quotas(session: AsyncSession, event_id: int) -> list[QuotaRead]:

@@ -7,6 +7,7 @@ only if the version the booking was priced with is still the event's, under the 
 lock, so terms that went stale cost a retry, never a wrong sale.
 """
 
+import hmac
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,12 +36,26 @@ class TypeTerms:
     def on_sale(self, now: datetime) -> bool:
         """Within the type's own window (the event's, published and not started, is the
         ledger's to check)."""
-        started = self.sale_starts_at is None or self.sale_starts_at <= now
-        return started and (self.sale_ends_at is None or now < self.sale_ends_at)
+        return in_sale_window(self.sale_starts_at, self.sale_ends_at, now)
 
     def open_to(self, access_code: str | None) -> bool:
         """Whether the public may buy it: hidden types only with their access code."""
-        return not self.hidden or (self.access_code is not None and access_code == self.access_code)
+        return not self.hidden or unlocks(access_code, self.access_code)
+
+
+def in_sale_window(starts_at: datetime | None, ends_at: datetime | None, now: datetime) -> bool:
+    """A type's own sale window: NULL ends mean from publication, and until the event starts."""
+    started = starts_at is None or starts_at <= now
+    return started and (ends_at is None or now < ends_at)
+
+
+def unlocks(given: str | None, access_code: str | None) -> bool:
+    """Whether a code someone gave opens a hidden type: exactly its code (case matters on every
+    engine), compared in a time that tells nothing of how close a guess came. A type without a
+    code opens to nobody."""
+    if given is None or access_code is None:
+        return False
+    return hmac.compare_digest(given.encode(), access_code.encode())
 
 
 @dataclass(frozen=True, slots=True)
