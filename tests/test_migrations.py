@@ -372,3 +372,60 @@ async def test_upgrading_a_database_with_data_from_the_first_revision_keeps_it(
         name: rows for name, (_, rows) in ROWS.items()
     }
     assert await _inspect(empty_database, _schema_differences) == []
+
+
+def _catalogue_rows(connection: Connection) -> dict[str, Any]:
+    types = connection.execute(
+        sa.text(
+            "SELECT id, event_id, name, price_minor, min_per_booking, max_per_booking, hidden,"
+            " position FROM ticket_types ORDER BY event_id"
+        )
+    ).all()
+    tickets = connection.execute(
+        sa.text(
+            "SELECT booking_id, ticket_type_id, code, unit_price_minor, checked_in_at"
+            " FROM tickets ORDER BY booking_id, id"
+        )
+    ).all()
+    events = connection.execute(
+        sa.text("SELECT id, currency, seats_held, catalogue_version FROM events ORDER BY id")
+    ).all()
+    bookings = connection.execute(
+        sa.text("SELECT id, total_price_minor, currency FROM bookings ORDER BY id")
+    ).all()
+    return {"types": types, "tickets": tickets, "events": events, "bookings": bookings}
+
+
+async def test_ticket_types_arrive_with_a_general_admission_per_event_and_a_ticket_per_seat(
+    empty_database: str,
+) -> None:
+    """Revision 0004 on the data of revision 0001: every event sells one free type, every
+    booking holds one ticket of it per seat (each with a code of its own), and every count and
+    booking code stays (the test above checks those)."""
+    settings = Settings(database_url=empty_database)
+    await asyncio.to_thread(migrations.upgrade, settings, "0001")
+    await _inspect(empty_database, _insert_rows)
+
+    await asyncio.to_thread(migrations.upgrade, settings)
+
+    found = await _inspect(empty_database, _catalogue_rows)
+    type_of = {row.event_id: row.id for row in found["types"]}
+    assert [tuple(row)[1:] for row in found["types"]] == [
+        (10, "General admission", 0, 1, 10, False, 0),
+        (11, "General admission", 0, 1, 10, False, 0),
+    ]
+    bookings = ROWS["bookings"][1]
+    assert [(t.booking_id, t.ticket_type_id, t.unit_price_minor) for t in found["tickets"]] == [
+        (b["id"], type_of[b["event_id"]], 0) for b in bookings for _ in range(b["seats"])
+    ]
+    codes = [t.code for t in found["tickets"]]
+    assert len(set(codes)) == len(codes) == sum(b["seats"] for b in bookings)
+    assert not set(codes) & {b["ticket_code"] for b in bookings}
+    checked_in = {t.booking_id for t in found["tickets"] if t.checked_in_at is not None}
+    assert checked_in == {b["id"] for b in bookings if b["checked_in_at"] is not None}
+    assert [(e.id, e.currency, e.seats_held) for e in found["events"]] == [
+        (10, "EUR", 0),
+        (11, "EUR", 0),
+    ]
+    assert len({e.catalogue_version for e in found["events"]}) == 2
+    assert [tuple(b) for b in found["bookings"]] == [(b["id"], 0, "EUR") for b in bookings]
