@@ -99,18 +99,21 @@ async function show() {
 
 /**
  * Draws the current page again with fresh data, in place: the status messages it showed stay,
- * and so does the focus (on the same control, or else on the message that tells what happened).
+ * so do the disclosures (`<details id>`) that were open, and the focus (on the same control, or
+ * else on the message that tells what happened).
  */
 export async function refresh() {
   if (!current) return;
   const messages = [...main().querySelectorAll(".status[id]")]
     .filter((line) => line.textContent)
     .map((line) => ({ id: line.id, text: line.textContent, kind: line.className }));
+  const open = [...main().querySelectorAll("details[id][open]")].map((details) => details.id);
   const active = document.activeElement;
   const focused = active instanceof HTMLElement && main().contains(active) ? identity(active) : null;
   const content = await draw(current.render, { ...current.context, flash: null });
   if (!content) return;
   main().replaceChildren(content);
+  for (const id of open) document.getElementById(id)?.setAttribute("open", "");
   const restored = [];
   for (const { id, text, kind } of messages) {
     const line = document.getElementById(id);
