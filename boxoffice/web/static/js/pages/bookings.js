@@ -1,22 +1,12 @@
-// An attendee's bookings: status, ticket code and its QR code, cancel.
+// An attendee's bookings: status, what each holds, the party's code and every ticket's QR code, cancel.
 
 import * as api from "../api.js";
 import { act, formatTime, h, heading, pager, statusBadge, statusLine } from "../dom.js";
-import { requireRole } from "./common.js";
+import { bookingDetails, requireRole } from "./common.js";
 
 const PAGE_SIZE = 10;
 
-/**
- * @typedef {object} Booking
- * @property {number} id
- * @property {number} event_id
- * @property {{title: string, starts_at: string, location: string}} event
- * @property {string} status
- * @property {number} seats
- * @property {number | null} waitlist_position
- * @property {string} ticket_code
- * @property {string | null} checked_in_at
- */
+/** @typedef {import("./common.js").Booking} Booking */
 
 /**
  * The booking's event summary has no time zone; the event itself does (unless it was deleted).
@@ -33,21 +23,6 @@ async function timeZones(bookings) {
     ),
   );
   return new Map(ids.map((id, i) => [id, zones[i]]));
-}
-
-/**
- * The QR code needs the bearer token, so it is fetched and shown as a data: URL (the CSP allows those).
- * @param {Booking} booking
- */
-async function qrCode(booking) {
-  const svg = await api.get(`/bookings/${booking.id}/ticket.svg`);
-  const url = await new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(reader.result);
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(svg);
-  });
-  return h("img", { class: "qr", src: url, width: 160, height: 160, alt: `QR code of ticket ${booking.ticket_code}` });
 }
 
 async function bookingCard(/** @type {Booking} */ booking, /** @type {string} */ zone) {
@@ -70,24 +45,19 @@ async function bookingCard(/** @type {Booking} */ booking, /** @type {string} */
   return h(
     "li",
     { class: "card booking-card" },
+    h("h2", {}, h("a", { href: `/events/${booking.event_id}` }, booking.event.title)),
+    h("p", { class: "meta" }, formatTime(booking.event.starts_at, zone), " · ", booking.event.location),
     h(
-      "div",
+      "p",
       {},
-      h("h2", {}, h("a", { href: `/events/${booking.event_id}` }, booking.event.title)),
-      h("p", { class: "meta" }, formatTime(booking.event.starts_at, zone), " · ", booking.event.location),
-      h(
-        "p",
-        {},
-        statusBadge(booking.status),
-        ` ${booking.seats} seat${plural}`,
-        booking.status === "waitlisted" ? ` · number ${booking.waitlist_position} on the waiting list` : "",
-        booking.checked_in_at ? " · checked in" : "",
-      ),
-      active && h("p", {}, "Ticket code ", h("strong", { class: "code" }, booking.ticket_code)),
-      active && cancel,
-      line,
+      statusBadge(booking.status),
+      ` ${booking.seats} seat${plural}`,
+      booking.status === "waitlisted" ? ` · number ${booking.waitlist_position} on the waiting list` : "",
+      booking.checked_in_at ? " · checked in" : "",
     ),
-    booking.status === "confirmed" ? await qrCode(booking) : null,
+    await bookingDetails(booking),
+    active && cancel,
+    line,
   );
 }
 

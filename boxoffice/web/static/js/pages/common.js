@@ -1,8 +1,44 @@
 // Pieces several pages share.
 
 import * as api from "../api.js";
-import { h, heading } from "../dom.js";
+import { formatTime, h, heading } from "../dom.js";
 import { navigate } from "../router.js";
+
+/**
+ * @typedef {object} TicketType
+ * @property {number} id
+ * @property {number} event_id
+ * @property {string} name
+ * @property {string} description
+ * @property {string} price a decimal string in the event's currency, e.g. "12.50"
+ * @property {number} min_per_booking
+ * @property {number} max_per_booking
+ * @property {string | null} sale_starts_at
+ * @property {string | null} sale_ends_at
+ * @property {boolean} hidden
+ * @property {string | null} [access_code] owner and admins only
+ * @property {number} position
+ * @property {number[]} quota_ids
+ * @property {number} seats_available
+ */
+
+/** @typedef {{ticket_type_id: number, name: string, quantity: number, unit_price: string}} Line */
+
+/**
+ * @typedef {object} Booking
+ * @property {number} id
+ * @property {number} event_id
+ * @property {{title: string, starts_at: string, location: string}} event
+ * @property {string} status
+ * @property {number} seats
+ * @property {number | null} waitlist_position
+ * @property {string} ticket_code the party's code: it admits everyone on the booking
+ * @property {string | null} checked_in_at
+ * @property {Line[]} lines
+ * @property {string} total_price
+ * @property {string} currency
+ * @property {{code: string, ticket_type_id: number, checked_in_at: string | null}[]} tickets one per seat
+ */
 
 /** `/login?next=` back to this page. */
 function logInHere() {
@@ -96,4 +132,107 @@ export function seatsLeft(event) {
   if (event.status !== "published") return event.status;
   if (event.seats_available > 0) return `${event.seats_available} of ${event.capacity} seats left`;
   return event.waitlist_count ? `sold out · ${event.waitlist_count} waiting` : "sold out";
+}
+
+/** "12.50" in EUR -> "€12.50", in the reader's locale; the amount is never turned into a float. */
+export function money(/** @type {string} */ amount, /** @type {string} */ currency) {
+  const format = new Intl.NumberFormat(undefined, { style: "currency", currency });
+  return format.format(/** @type {`${number}`} */ (amount));
+}
+
+/** A price as a person reads it: "free" for nothing. */
+export function priceText(/** @type {string} */ amount, /** @type {string} */ currency) {
+  return /^0*\.?0*$/.test(amount) ? "free" : money(amount, currency);
+}
+
+/**
+ * Σ quantity × price, added up in whole minor units ("12.50" is 1250 cents): the API gives each
+ * price with its currency's digits, so the sum is exact and goes back out as a decimal string.
+ * @param {{quantity: number, price: string}[]} items
+ */
+export function total(items) {
+  const digits = Math.max(0, ...items.map(({ price }) => (price.split(".")[1] || "").length));
+  let minor = 0;
+  for (const { quantity, price } of items) {
+    const [whole, fraction = ""] = price.split(".");
+    minor += quantity * Number(whole + fraction.padEnd(digits, "0"));
+  }
+  const text = String(minor).padStart(digits + 1, "0");
+  return digits ? `${text.slice(0, -digits)}.${text.slice(-digits)}` : text;
+}
+
+/**
+ * What an attendee can still get of a type: its seats left, or why it is not on sale now.
+ * @param {TicketType} type
+ * @param {string} timeZone the event's
+ * @returns {{onSale: boolean, text: string}}
+ */
+export function availability(type, timeZone) {
+  const now = Date.now();
+  if (type.sale_starts_at && Date.parse(type.sale_starts_at) > now) {
+    return { onSale: false, text: `on sale from ${formatTime(type.sale_starts_at, timeZone)}` };
+  }
+  if (type.sale_ends_at && Date.parse(type.sale_ends_at) <= now) return { onSale: false, text: "sale ended" };
+  if (type.seats_available <= 0) return { onSale: true, text: "sold out" };
+  return { onSale: true, text: `${type.seats_available} left` };
+}
+
+/** "2× Adult, 1× Child" */
+export function linesText(/** @type {Line[]} */ lines) {
+  return lines.map((line) => `${line.quantity}× ${line.name}`).join(", ");
+}
+
+/**
+ * A QR code needs the bearer token, so it is fetched and shown as a data: URL (the CSP allows those).
+ * @param {string} path the API's SVG
+ * @param {string} alt
+ */
+async function qrImage(path, alt) {
+  const svg = await api.get(path);
+  const url = await new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(svg);
+  });
+  return h("img", { class: "qr", src: url, width: 160, height: 160, alt });
+}
+
+/**
+ * What a booking holds: its lines and total, the party's code, and once confirmed a QR code for
+ * the whole party and one for each ticket, labelled with its type and code.
+ * @param {Booking} booking
+ */
+export async function bookingDetails(booking) {
+  const active = booking.status !== "cancelled";
+  const names = new Map(booking.lines.map((line) => [line.ticket_type_id, line.name]));
+  /** @type {HTMLElement[]} */
+  let codes = [];
+  if (booking.status === "confirmed") {
+    const party = qrImage(`/bookings/${booking.id}/ticket.svg`, `QR code of ticket ${booking.ticket_code}`).then(
+      (image) => h("figure", { class: "ticket" }, image, h("figcaption", {}, "Whole party · ", booking.ticket_code)),
+    );
+    const tickets = booking.tickets.map(async (ticket) => {
+      const name = names.get(ticket.ticket_type_id) || "Ticket";
+      const path = `/bookings/${booking.id}/tickets/${encodeURIComponent(ticket.code)}.svg`;
+      const image = await qrImage(path, `QR code of ${name} ticket ${ticket.code}`);
+      const caption = h("figcaption", {}, `${name} · `, h("span", { class: "code" }, ticket.code));
+      return h("figure", { class: "ticket" }, image, caption);
+    });
+    codes = await Promise.all([party, ...tickets]);
+  }
+  return h(
+    "div",
+    { class: "booking-details" },
+    h(
+      "ul",
+      { class: "lines", "aria-label": "Tickets booked" },
+      booking.lines.map((line) =>
+        h("li", {}, `${line.quantity}× ${line.name} `, h("span", {}, money(line.unit_price, booking.currency))),
+      ),
+    ),
+    h("p", { class: "total" }, "Total ", priceText(booking.total_price, booking.currency)),
+    active && h("p", {}, "Party code ", h("strong", { class: "code party-code" }, booking.ticket_code)),
+    codes.length > 0 && h("div", { class: "tickets", role: "group", "aria-label": "Ticket QR codes" }, codes),
+  );
 }

@@ -1,8 +1,20 @@
 // Public pages: the list of events with search and filters, and one event with booking.
 
 import * as api from "../api.js";
-import { act, field, formatTime, formValues, h, heading, pager, saveFile, statusBadge, statusLine } from "../dom.js";
-import { poll, seatsLeft } from "./common.js";
+import {
+  act,
+  field,
+  formatTime,
+  formValues,
+  h,
+  heading,
+  pager,
+  saveFile,
+  say,
+  statusBadge,
+  statusLine,
+} from "../dom.js";
+import { availability, bookingDetails, linesText, poll, priceText, seatsLeft, total } from "./common.js";
 
 const PAGE_SIZE = 10;
 const POLL_SECONDS = 15;
@@ -22,7 +34,13 @@ const POLL_SECONDS = 15;
  * @property {number} capacity
  * @property {number} seats_available
  * @property {number} waitlist_count
+ * @property {string} currency
+ * @property {TicketType[]} ticket_types the ones the caller may see, in display order
+ * @property {string | null} price_from the lowest visible price
  */
+
+/** @typedef {import("./common.js").TicketType} TicketType */
+/** @typedef {import("./common.js").Booking} Booking */
 
 // Dates in the filter are whole days in the browser's zone; the API wants instants.
 const startOfDay = (/** @type {string} */ day) => new Date(`${day}T00:00`).toISOString();
@@ -47,12 +65,20 @@ function searchForm(/** @type {URLSearchParams} */ query) {
   );
 }
 
+/** "from €12.00", or "free" when the cheapest ticket costs nothing. */
+function priceFrom(/** @type {string} */ amount, /** @type {string} */ currency) {
+  const text = priceText(amount, currency);
+  return text === "free" ? text : `from ${text}`;
+}
+
 function eventCard(/** @type {Event} */ event) {
   return h(
     "li",
     { class: "card" },
     h("h2", {}, h("a", { href: `/events/${event.id}` }, event.title)),
     h("p", { class: "meta" }, formatTime(event.starts_at, event.timezone), " · ", event.location),
+    event.price_from !== null &&
+      h("p", { class: "price" }, event.price_from && priceFrom(event.price_from, event.currency)),
     h("p", { class: "seats", "data-seats-for": event.id }, seatsLeft(event)),
   );
 }
@@ -89,10 +115,6 @@ export async function listPage({ query, onLeave }) {
   return h("section", {}, heading("Upcoming events"), searchForm(query), page.total ? list : empty, pager(page));
 }
 
-/**
- * @typedef {{event_id: number, status: string, seats: number, waitlist_position: number | null, ticket_code: string}} Booking
- */
-
 async function ownBooking(/** @type {number} */ eventId) {
   /** @type {{items: Booking[]}} */
   const mine = await api.get(`/bookings/me${api.query({ limit: 100 })}`);
@@ -100,46 +122,133 @@ async function ownBooking(/** @type {number} */ eventId) {
 }
 
 function describeBooking(/** @type {Booking} */ booking) {
+  const seats = `${booking.seats} seat${booking.seats > 1 ? "s" : ""}`;
   if (booking.status === "waitlisted") {
-    return `You are number ${booking.waitlist_position} on the waiting list for ${booking.seats} seat${booking.seats > 1 ? "s" : ""}.`;
+    return `You are number ${booking.waitlist_position} on the waiting list for ${seats}: ${linesText(booking.lines)}.`;
   }
-  return `You have ${booking.seats} seat${booking.seats > 1 ? "s" : ""} booked. Ticket code ${booking.ticket_code}.`;
+  return `You have ${seats} booked: ${linesText(booking.lines)}.`;
+}
+
+/**
+ * The event's booking, said in the live region and then shown with its tickets' QR codes.
+ * @param {HTMLElement} summary
+ * @param {HTMLElement} details
+ * @param {Booking} booking
+ */
+async function showBooking(summary, details, booking) {
+  summary.textContent = describeBooking(booking);
+  details.replaceChildren(await bookingDetails(booking));
+}
+
+/**
+ * One ticket type: what it is, costs and has left, and how many to book (none when it is not on sale).
+ * @param {TicketType} type
+ * @param {Event} event
+ * @param {string} quantity what was chosen before the list was drawn again
+ */
+function typeRow(type, event, quantity) {
+  const { onSale, text } = availability(type, event.timezone);
+  const input = h("input", {
+    name: `quantity-${type.id}`,
+    type: "number",
+    inputmode: "numeric",
+    min: 0,
+    max: type.max_per_booking,
+    step: 1,
+    value: onSale ? quantity : 0,
+    disabled: !onSale,
+    class: "quantity",
+  });
+  const limits = type.min_per_booking > 1 ? ` · ${type.min_per_booking} to ${type.max_per_booking} per booking` : "";
+  const quantityField = field(type.name, input);
+  const facts = h(
+    "p",
+    { class: "hint", id: `${input.id}-facts` },
+    h("span", { class: "price" }, priceText(type.price, event.currency)),
+    " · ",
+    h("span", { "data-left-for": type.id }, text),
+    limits,
+  );
+  input.setAttribute("aria-describedby", facts.id);
+  return h(
+    "li",
+    { class: "ticket-type" },
+    quantityField,
+    facts,
+    type.description && h("p", { class: "description" }, type.description),
+  );
 }
 
 /**
  * @param {Event} event
- * @param {HTMLElement} yourBooking where the booking made here is described
+ * @param {(booking: Booking) => Promise<void>} booked shows the booking made here
  * @param {() => Promise<void>} refreshSeats
  */
-function bookingForm(event, yourBooking, refreshSeats) {
-  const seats = h(
-    "select",
-    { name: "seats" },
-    Array.from({ length: 10 }, (_, i) => h("option", { value: i + 1 }, String(i + 1))),
-  );
+function bookingForm(event, booked, refreshSeats) {
+  let types = event.ticket_types;
+  // The access code the list was last loaded with; a booking of a hidden type sends it along.
+  let accessCode = "";
+  const list = h("ul", { class: "ticket-types", "aria-label": "Ticket types" });
+  const totalLine = h("p", { class: "total", "aria-live": "polite" });
   const button = h("button", { type: "submit", class: "primary" }, "Book");
   const line = statusLine("booking");
+  const form = h("form", { class: "booking", "aria-labelledby": "book-heading" });
+
+  /** @returns {{ticket_type_id: number, quantity: number}[]} */
+  const chosen = () => {
+    const values = formValues(form);
+    return types
+      .map((type) => ({ ticket_type_id: type.id, quantity: Number(values[`quantity-${type.id}`]) || 0 }))
+      .filter((chosenLine) => chosenLine.quantity > 0);
+  };
+  const showTotal = () => {
+    const lines = chosen();
+    const prices = new Map(types.map((type) => [type.id, type.price]));
+    const items = lines.map((l) => ({ quantity: l.quantity, price: prices.get(l.ticket_type_id) || "0" }));
+    const count = items.reduce((sum, item) => sum + item.quantity, 0);
+    totalLine.textContent = count
+      ? `${count} ticket${count > 1 ? "s" : ""} · total ${priceText(total(items), event.currency)}`
+      : "No tickets chosen yet.";
+  };
+  const drawTypes = () => {
+    const before = formValues(form);
+    // With one type on offer, one ticket of it is what most people want.
+    const preset = types.length === 1 ? "1" : "0";
+    list.replaceChildren(...types.map((type) => typeRow(type, event, before[`quantity-${type.id}`] ?? preset)));
+    showTotal();
+  };
+
   // One key per intended booking: a repeated click or a retry after a lost answer books once.
   let key = api.newKey();
-  const onsubmit = (/** @type {SubmitEvent} */ submitted) => {
+  form.addEventListener("input", showTotal);
+  form.addEventListener("submit", (submitted) => {
     submitted.preventDefault();
-    const values = formValues(/** @type {HTMLFormElement} */ (submitted.currentTarget));
+    const values = formValues(form);
+    const lines = chosen();
+    if (!lines.length) {
+      say(line, "Choose how many tickets of at least one type you want.", "error");
+      return;
+    }
     act(button, line, async () => {
-      const body = { event_id: event.id, seats: Number(values.seats), join_waitlist: "join_waitlist" in values };
+      const body = {
+        event_id: event.id,
+        lines,
+        join_waitlist: "join_waitlist" in values,
+        ...(accessCode ? { access_code: accessCode } : {}),
+      };
+      /** @type {Booking} */
       const booking = await api.post("/bookings", body, { headers: { "Idempotency-Key": key } });
       key = api.newKey();
-      yourBooking.textContent = describeBooking(booking);
-      await refreshSeats();
+      await Promise.all([booked(booking), refreshSeats()]);
       return booking.status === "waitlisted"
         ? "You joined the waiting list."
         : "Booked. Your ticket is under My bookings.";
     });
-  };
-  return h(
-    "form",
-    { class: "booking", onsubmit },
-    h("h2", {}, "Book seats"),
-    field("Seats", seats),
+  });
+  form.append(
+    h("h2", { id: "book-heading" }, "Book tickets"),
+    list,
+    totalLine,
     h(
       "label",
       { class: "check" },
@@ -148,6 +257,57 @@ function bookingForm(event, yourBooking, refreshSeats) {
     ),
     button,
     line,
+  );
+  drawTypes();
+
+  const codeInput = h("input", { name: "access_code", maxlength: 64, autocomplete: "off", spellcheck: "false" });
+  const codeButton = h("button", { type: "submit" }, "Apply code");
+  const codeLine = statusLine("access-code");
+  const onsubmit = (/** @type {SubmitEvent} */ submitted) => {
+    submitted.preventDefault();
+    const code = formValues(/** @type {HTMLFormElement} */ (submitted.currentTarget)).access_code.trim();
+    act(codeButton, codeLine, async () => {
+      /** @type {{items: TicketType[]}} */
+      const answer = await api.get(`/events/${event.id}/ticket-types${api.query({ access_code: code })}`);
+      const known = new Set(types.map((type) => type.id));
+      const unlocked = answer.items.filter((type) => !known.has(type.id));
+      types = answer.items;
+      accessCode = code;
+      drawTypes();
+      if (!code) return "";
+      if (!unlocked.length) return "This code unlocks no further tickets.";
+      return `Unlocked: ${unlocked.map((type) => type.name).join(", ")}.`;
+    });
+  };
+  const codeForm = h(
+    "form",
+    { class: "access-code", onsubmit, "aria-label": "Unlock tickets" },
+    field("Access code", codeInput, "Some tickets are sold only with a code from the organizer."),
+    codeButton,
+    codeLine,
+  );
+  return h("div", { class: "book" }, form, codeForm);
+}
+
+/** The tickets on sale, for those who do not book here (visitors, organizers). */
+function ticketList(/** @type {Event} */ event) {
+  return h(
+    "section",
+    { "aria-labelledby": "tickets-heading" },
+    h("h2", { id: "tickets-heading" }, "Tickets"),
+    h(
+      "ul",
+      { class: "ticket-list" },
+      event.ticket_types.map((type) =>
+        h(
+          "li",
+          {},
+          h("strong", {}, type.name),
+          ` · ${priceText(type.price, event.currency)} · `,
+          h("span", { "data-left-for": type.id }, availability(type, event.timezone).text),
+        ),
+      ),
+    ),
   );
 }
 
@@ -181,8 +341,17 @@ export async function eventPage({ params, onLeave }) {
   /** @type {Event} */
   const event = await api.get(`/events/${id}`);
   const seats = h("p", { class: "seats" }, seatsLeft(event));
+  /** @type {HTMLElement} */
+  let article;
+  // Seats left, of the event and of each type on show (the types an access code unlocked keep theirs).
   const refreshSeats = async () => {
-    seats.textContent = seatsLeft(await api.get(`/events/${id}`));
+    /** @type {Event} */
+    const fresh = await api.get(`/events/${id}`);
+    seats.textContent = seatsLeft(fresh);
+    for (const type of fresh.ticket_types) {
+      const left = article.querySelector(`[data-left-for="${type.id}"]`);
+      if (left) left.textContent = availability(type, fresh.timezone).text;
+    }
   };
   poll(onLeave, POLL_SECONDS, refreshSeats);
 
@@ -199,19 +368,23 @@ export async function eventPage({ params, onLeave }) {
     "Add to calendar (.ics)",
   );
 
-  const yourBooking = h("p", { class: "your-booking", role: "status", "aria-live": "polite" });
-  /** @type {Node | null | false} */
+  const summary = h("p", { class: "your-booking", role: "status", "aria-live": "polite" });
+  const details = h("div", {});
+  const booked = (/** @type {Booking} */ made) => showBooking(summary, details, made);
+  /** @type {import("../dom.js").Child} */
   let booking = bookingPart(event);
   if (!booking) {
     const existing = await ownBooking(id);
-    if (existing) yourBooking.textContent = describeBooking(existing);
+    if (existing) await booked(existing);
     booking = existing
       ? h("p", {}, h("a", { href: "/bookings" }, "See or cancel it under My bookings"))
-      : event.status === "published" && bookingForm(event, yourBooking, refreshSeats);
+      : event.status === "published" && bookingForm(event, booked, refreshSeats);
+  } else if (event.ticket_types.length) {
+    booking = [ticketList(event), booking];
   }
 
   const zone = event.timezone;
-  return h(
+  article = h(
     "article",
     { class: "event" },
     heading(event.title),
@@ -229,9 +402,11 @@ export async function eventPage({ params, onLeave }) {
     ),
     event.description && h("p", { class: "description" }, event.description),
     seats,
-    yourBooking,
+    summary,
+    details,
     booking,
     h("p", {}, calendar),
     calendarLine,
   );
+  return article;
 }
