@@ -5,6 +5,7 @@ import { h } from "./dom.js";
 import * as admin from "./pages/admin.js";
 import * as auth from "./pages/auth.js";
 import * as bookings from "./pages/bookings.js";
+import * as catalogue from "./pages/catalogue.js";
 import { failedPage } from "./pages/common.js";
 import * as events from "./pages/events.js";
 import * as organizer from "./pages/organizer.js";
@@ -17,7 +18,7 @@ if (!listed.ok) throw new Error(`pages.json: ${listed.status} ${listed.statusTex
 const PAGES = await listed.json();
 
 /** @type {Record<string, import("./router.js").Page>} */
-const renderers = { ...admin, ...auth, ...bookings, ...events, ...organizer };
+const renderers = { ...admin, ...auth, ...bookings, ...catalogue, ...events, ...organizer };
 for (const { path, page } of PAGES) {
   if (!renderers[page]) throw new Error(`pages.json: no page function ${page} for ${path}`);
   route(path, renderers[page]);

@@ -17,7 +17,7 @@ import {
 } from "../dom.js";
 import { navigate } from "../router.js";
 import { instantFromWallClock, wallClockValue, zoneNames } from "../zones.js";
-import { requireRole } from "./common.js";
+import { linesText, requireRole } from "./common.js";
 
 const PAGE_SIZE = 20;
 /** @type {api.User["role"][]} */
@@ -68,6 +68,11 @@ function eventActions(event, { editing = false } = {}) {
         { href: `/organizer/events/${event.id}/edit`, class: "button", "aria-label": `Edit: ${event.title}` },
         "Edit",
       ),
+    h(
+      "a",
+      { href: `/organizer/events/${event.id}/tickets`, class: "button", "aria-label": `Tickets: ${event.title}` },
+      "Tickets",
+    ),
     h(
       "a",
       { href: `/organizer/events/${event.id}/guests`, class: "button", "aria-label": `Guests: ${event.title}` },
@@ -141,6 +146,8 @@ function eventBody(form) {
     starts_at: values.starts_at && instantFromWallClock(values.starts_at, known),
     ends_at: values.ends_at ? instantFromWallClock(values.ends_at, known) : null,
     capacity: Number(values.capacity),
+    // Only a new event has the field: its prices are in this currency.
+    ...(values.currency ? { currency: values.currency.trim().toUpperCase() } : {}),
     ...("publish" in values ? { status: "published" } : {}),
   };
 }
@@ -193,6 +200,22 @@ function eventForm(/** @type {ManagedEvent | null} */ event) {
       }),
     ),
     !event &&
+      field(
+        "Currency",
+        h("input", {
+          name: "currency",
+          required: true,
+          minlength: 3,
+          maxlength: 3,
+          pattern: "[A-Za-z]{3}",
+          value: "EUR",
+          autocapitalize: "characters",
+          autocomplete: "off",
+          class: "short",
+        }),
+        "A three-letter code such as EUR or USD. The event starts with one free type, General admission; set prices under Tickets.",
+      ),
+    !event &&
       h(
         "label",
         { class: "check" },
@@ -238,6 +261,7 @@ export async function editEventPage({ params, flash }) {
  * @property {string} full_name
  * @property {string} email
  * @property {number} seats
+ * @property {import("./common.js").Line[]} lines
  * @property {string} status
  * @property {string} ticket_code
  * @property {string | null} checked_in_at
@@ -250,6 +274,7 @@ function guestRow(/** @type {Guest} */ guest) {
     h("th", { scope: "row" }, guest.full_name),
     h("td", {}, guest.email),
     h("td", {}, String(guest.seats)),
+    h("td", {}, linesText(guest.lines)),
     h("td", {}, statusBadge(guest.status)),
     h("td", { class: "code" }, guest.ticket_code),
     h("td", {}, guest.checked_in_at ? "yes" : "no"),
@@ -297,7 +322,7 @@ export async function guestsPage({ params, query }) {
     api.get(`/events/${id}`),
     api.get(`/events/${id}/bookings${api.query({ limit: 50, offset })}`),
   ]);
-  const headers = ["Name", "E-mail", "Seats", "Status", "Ticket code", "Checked in"];
+  const headers = ["Name", "E-mail", "Seats", "Tickets", "Status", "Ticket code", "Checked in"];
   const guests = page.total ? table("Guests", headers, page.items.map(guestRow)) : h("p", {}, "No bookings yet.");
 
   const csvLine = statusLine("csv");
@@ -316,6 +341,8 @@ export async function guestsPage({ params, query }) {
       "p",
       {},
       h("a", { href: `/organizer/events/${id}/edit` }, "Edit this event"),
+      " · ",
+      h("a", { href: `/organizer/events/${id}/tickets` }, "Tickets"),
       " · ",
       h("a", { href: "/organizer" }, "All my events"),
     ),
