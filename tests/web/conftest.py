@@ -7,8 +7,11 @@ it fails the run, like an unreachable database.
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from playwright.async_api import (
     Browser,
@@ -23,9 +26,10 @@ from playwright.async_api import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
 from tests.conftest import IN_CI, TEST_SECRET
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, auth_headers, make_user
 from tests.servers import running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -201,3 +205,24 @@ async def person(
 async def registered(db: AsyncSession, role: Role, name: str) -> User:
     slug = re.sub(r"\W+", ".", name.lower())
     return await make_user(db, role=role, full_name=name, email=f"{slug}@example.com")
+
+
+async def event_through_api(
+    base_url: str, db: AsyncSession, settings: Settings, organizer: User, **fields: Any
+) -> dict[str, Any]:
+    """A published event made by `organizer` through the API (`ticket_types`, `currency` and
+    the rest as `POST /events` takes them), a week from now."""
+    body = {
+        "location": "Main Hall",
+        "starts_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
+        "capacity": 10,
+        "status": "published",
+        **fields,
+    }
+    async with httpx.AsyncClient(base_url=base_url) as api:
+        response = await api.post(
+            "/api/v1/events", headers=await auth_headers(db, settings, organizer), json=body
+        )
+    assert response.status_code == 201, response.text
+    event: dict[str, Any] = response.json()
+    return event

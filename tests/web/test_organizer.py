@@ -1,4 +1,5 @@
-"""An organizer in a real browser: an event's whole life, the guest list and check-in."""
+"""An organizer in a real browser: an event's whole life, its ticket types and quotas, the guest
+list and check-in."""
 
 import csv
 import io
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.factories import auth_headers, make_event
-from tests.web.conftest import MakePerson, registered
+from tests.web.conftest import MakePerson, event_through_api, registered
 
 pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
@@ -54,6 +55,8 @@ async def test_organizer_creates_edits_publishes_and_cancels_an_event_and_downlo
     await page.get_by_label("Time zone").fill("Europe/Berlin")
     await page.get_by_label("Starts").fill(starts.strftime("%Y-%m-%dT%H:%M"))
     await page.get_by_label("Seats").fill("5")
+    await expect(page.get_by_label("Currency")).to_have_value("EUR")
+    await page.get_by_label("Currency").fill("chf")
     await page.get_by_role("button", name="Create event").click()
     await expect(page.get_by_text('Created "Spring concert" as draft.')).to_be_visible()
     await expect(olga.heading).to_have_text("Edit: Spring concert")
@@ -74,12 +77,13 @@ async def test_organizer_creates_edits_publishes_and_cancels_an_event_and_downlo
         event = (await api.get(f"/api/v1/events/{event_id}")).json()
     assert event["title"] == "Spring gala concert"
     assert event["timezone"] == "Europe/Berlin"
+    assert event["currency"] == "CHF"
     assert datetime.fromisoformat(event["starts_at"]) == starts.astimezone(UTC)
 
     await book_through_api(olga.base_url, db, settings, event_id, "Gus Guest", seats=3)
     await page.get_by_role("link", name="Guests: Spring gala concert").click()
     await expect(olga.heading).to_have_text("Guests: Spring gala concert")
-    await expect(page.get_by_role("row", name="Gus Guest")).to_be_visible()
+    await expect(page.get_by_role("row", name="Gus Guest")).to_contain_text("3× General admission")
     await olga.check_page("organizer-guests")
     async with page.expect_download() as download_info:
         await page.get_by_role("button", name="Download guest list (CSV)").click()
@@ -130,3 +134,104 @@ async def test_organizer_checks_an_attendee_in_by_typed_code(
     await page.get_by_role("button", name="Check in").click()
     refusal = page.locator(".inline-form .status.error")
     await expect(refusal).to_contain_text("this ticket has already been checked in")
+
+
+async def test_organizer_sells_two_types_with_a_quota_reorders_them_and_hides_one(
+    person: MakePerson, base_url: str, db: AsyncSession, settings: Settings
+) -> None:
+    organizer = await registered(db, Role.ORGANIZER, "Olga Organizer")
+    headers = await auth_headers(db, settings, organizer)
+    event = await event_through_api(base_url, db, settings, organizer, title="Summer fair")
+    event_id = event["id"]
+    general_id = event["ticket_types"][0]["id"]
+    # A seat of the default type is sold: that type can no longer be deleted.
+    await book_through_api(base_url, db, settings, event_id, "Early Bird", seats=1)
+    olga = await person()
+    page = olga.page
+    await olga.log_in(organizer.email)
+    await page.get_by_role("link", name="Tickets: Summer fair").click()
+    await expect(olga.heading).to_have_text("Tickets: Summer fair")
+    names = page.get_by_role("list", name="Ticket types").locator("h3")
+    await expect(names).to_have_text(["General admission"])
+
+    await page.locator("summary", has_text="Add a ticket type").click()
+    new_type = page.get_by_role("form", name="New ticket type")
+    added: list[str] = ["General admission"]
+    for name, price, most in (("Adult", "12.00", "10"), ("Student", "8.50", "4")):
+        await new_type.get_by_label("Name").fill(name)
+        await new_type.get_by_label("Price (EUR)").fill(price)
+        await new_type.get_by_label("Max per booking").fill(most)
+        await new_type.get_by_role("button", name="Add type").click()
+        added.append(name)
+        await expect(names).to_have_text(added)  # the page was drawn again with the new type
+        await expect(new_type.get_by_text(f'Added "{name}".')).to_be_visible()
+    await expect(page.locator(".type-card", has_text="Student")).to_contain_text("€8.50")
+
+    await page.get_by_role("button", name="Delete: General admission").click()
+    refusal = page.locator(".type-card", has_text="General admission").locator(".status.error")
+    async with httpx.AsyncClient(base_url=base_url) as api:
+        again = await api.delete(
+            f"/api/v1/events/{event_id}/ticket-types/{general_id}", headers=headers
+        )
+    assert (again.status_code, again.json()["code"]) == (409, "ticket_type_in_use")
+    await expect(refusal).to_have_text(again.json()["detail"])
+
+    await page.locator("summary", has_text="Add a quota").click()
+    new_quota = page.get_by_role("form", name="New quota")
+    await new_quota.get_by_label("Name").fill("Student places")
+    await new_quota.get_by_label("Size").fill("3")
+    await new_quota.get_by_label("Student").check()
+    await new_quota.get_by_role("button", name="Add quota").click()
+    quota = page.get_by_role("list", name="Quotas").locator(".quota-card")
+    await expect(quota).to_contain_text("Counts: Student")
+    await expect(quota.get_by_role("meter", name="0 of 3 taken")).to_have_attribute("max", "3")
+
+    await quota.locator("summary", has_text="Edit quota Student places").click()
+    edit_quota = page.get_by_role("form", name="Edit quota Student places")
+    await edit_quota.get_by_label("Size").fill("5")
+    await edit_quota.get_by_label("Adult").check()
+    await edit_quota.get_by_role("button", name="Save quota: Student places").click()
+    await expect(quota).to_contain_text("Counts: Adult, Student")
+    await expect(quota.get_by_role("meter", name="0 of 5 taken")).to_be_visible()
+
+    await page.get_by_role("button", name="Move up: Student").click()
+    await expect(names).to_have_text(["General admission", "Student", "Adult"])
+    await page.get_by_role("button", name="Move up: Student").click()
+    await expect(names).to_have_text(["Student", "General admission", "Adult"])
+    await expect(page.get_by_role("button", name="Move up: Student")).to_be_disabled()
+    await expect(page.get_by_role("button", name="Move down: Adult")).to_be_disabled()
+
+    await page.locator("summary", has_text="Edit Student").click()
+    edit_type = page.get_by_role("form", name="Edit Student")
+    await edit_type.get_by_label("Hidden").check()
+    await edit_type.get_by_label("Access code").fill("STUDENT-2027")
+    await edit_type.get_by_role("button", name="Save: Student").click()
+    await expect(names).to_have_text(["Student hidden", "General admission", "Adult"])
+    await expect(page.locator(".type-card", has_text="Student")).to_contain_text(
+        "Access code STUDENT-2027"
+    )
+    await olga.check_page("organizer-tickets")
+
+    async with httpx.AsyncClient(base_url=base_url) as api:
+        path = f"/api/v1/events/{event_id}"
+        owner_view = (await api.get(f"{path}/ticket-types", headers=headers)).json()["items"]
+        public = (await api.get(f"{path}/ticket-types")).json()["items"]
+        with_code = await api.get(f"{path}/ticket-types", params={"access_code": "STUDENT-2027"})
+        quotas = (await api.get(f"{path}/quotas", headers=headers)).json()["items"]
+    by_name = {item["name"]: item for item in owner_view}
+    assert [item["name"] for item in owner_view] == ["Student", "General admission", "Adult"]
+    assert (by_name["Adult"]["price"], by_name["Student"]["price"]) == ("12.00", "8.50")
+    assert by_name["Student"]["max_per_booking"] == 4
+    assert (by_name["Student"]["hidden"], by_name["Student"]["access_code"]) == (
+        True,
+        "STUDENT-2027",
+    )
+    assert [item["name"] for item in public] == ["General admission", "Adult"]
+    assert [item["name"] for item in with_code.json()["items"]] == [
+        "Student",
+        "General admission",
+        "Adult",
+    ]
+    assert [(q["name"], q["size"], sorted(q["ticket_type_ids"])) for q in quotas] == [
+        ("Student places", 5, sorted([by_name["Adult"]["id"], by_name["Student"]["id"]]))
+    ]
