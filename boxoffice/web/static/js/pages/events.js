@@ -77,8 +77,7 @@ function eventCard(/** @type {Event} */ event) {
     { class: "card" },
     h("h2", {}, h("a", { href: `/events/${event.id}` }, event.title)),
     h("p", { class: "meta" }, formatTime(event.starts_at, event.timezone), " · ", event.location),
-    event.price_from !== null &&
-      h("p", { class: "price" }, event.price_from && priceFrom(event.price_from, event.currency)),
+    event.price_from && h("p", { class: "price" }, priceFrom(event.price_from, event.currency)),
     h("p", { class: "seats", "data-seats-for": event.id }, seatsLeft(event)),
   );
 }
