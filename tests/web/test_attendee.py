@@ -108,7 +108,8 @@ async def test_sold_out_error_is_shown_then_the_attendee_joins_the_waiting_list(
     page = bob.page
     await bob.log_in("second.fan@example.com")
     await bob.open(f"/events/{event.id}")
-    await expect(page.get_by_text("sold out")).to_be_visible()
+    await expect(page.locator("p.seats")).to_have_text("sold out")
+    await expect(page.locator(".ticket-type")).to_contain_text("sold out")
     await page.get_by_role("button", name="Book").click()
     # The API's own detail, next to the button.
     refusal = page.locator(".booking .status.error")
@@ -262,6 +263,9 @@ async def test_an_access_code_reveals_a_hidden_type_that_is_then_booked_with_it(
     await page.get_by_role("button", name="Apply code").click()
     await expect(page.get_by_text("Unlocked: Press.")).to_be_visible()
     await expect(page.locator(".ticket-type", has_text="Press")).to_contain_text("free")
+    # The one visitor ticket preset while Visitor was the only type stays chosen.
+    await expect(page.get_by_label("Visitor")).to_have_value("1")
+    await page.get_by_label("Visitor").fill("0")
     await page.get_by_label("Press", exact=True).fill("1")
     await expect(page.locator(".booking .total")).to_have_text("1 ticket · total free")
     await pat.assert_accessible("event-access-code")

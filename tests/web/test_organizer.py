@@ -204,7 +204,7 @@ async def test_organizer_sells_two_types_with_a_quota_reorders_them_and_hides_on
     await page.locator("summary", has_text="Edit Student").click()
     edit_type = page.get_by_role("form", name="Edit Student")
     await edit_type.get_by_label("Hidden").check()
-    await edit_type.get_by_label("Access code").fill("STUDENT-2027")
+    await edit_type.get_by_label("Access code", exact=True).fill("STUDENT-2027")
     await edit_type.get_by_role("button", name="Save: Student").click()
     await expect(names).to_have_text(["Student hidden", "General admission", "Adult"])
     await expect(page.locator(".type-card", has_text="Student")).to_contain_text(
