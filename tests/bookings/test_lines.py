@@ -62,6 +62,12 @@ async def quota_taken(db: AsyncSession, quota_id: int) -> int:
     return int(taken or 0)
 
 
+def order(event_id: int, *lines: tuple[int, int], **more: object) -> dict[str, object]:
+    """A booking's body: (ticket type, quantity) lines, and anything else it carries."""
+    wanted = [{"ticket_type_id": kind, "quantity": quantity} for kind, quantity in lines]
+    return {"event_id": event_id, "lines": wanted, **more}
+
+
 async def book(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, body: dict[str, object]
 ) -> httpx.Response:
@@ -76,18 +82,7 @@ async def test_a_booking_of_several_lines_is_priced_and_ticketed_per_seat(
     adult = await add_type(db, event, "Adult", price_minor=1250)
     child = await add_type(db, event, "Child", price_minor=500)
 
-    response = await book(
-        client,
-        db,
-        settings,
-        {
-            "event_id": event.id,
-            "lines": [
-                {"ticket_type_id": adult, "quantity": 2},
-                {"ticket_type_id": child, "quantity": 1},
-            ],
-        },
-    )
+    response = await book(client, db, settings, order(event.id, (adult, 2), (child, 1)))
 
     assert response.status_code == 201, response.text
     booking = response.json()
@@ -129,11 +124,7 @@ async def test_a_hidden_type_without_its_code_does_not_exist(
     vip = await add_type(db, event, "VIP", hidden=True, access_code="SPEAKER")
 
     response = await book(
-        client,
-        db,
-        settings,
-        {"event_id": event.id, "lines": [{"ticket_type_id": vip, "quantity": 1}]}
-        | ({"access_code": code} if code else {}),
+        client, db, settings, order(event.id, (vip, 1)) | ({"access_code": code} if code else {})
     )
 
     assert response.status_code == 404
@@ -147,16 +138,7 @@ async def test_the_right_access_code_opens_a_hidden_type(
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
     vip = await add_type(db, event, "VIP", hidden=True, access_code="SPEAKER")
 
-    response = await book(
-        client,
-        db,
-        settings,
-        {
-            "event_id": event.id,
-            "lines": [{"ticket_type_id": vip, "quantity": 1}],
-            "access_code": "SPEAKER",
-        },
-    )
+    response = await book(client, db, settings, order(event.id, (vip, 1), access_code="SPEAKER"))
 
     assert response.status_code == 201
     assert response.json()["lines"][0]["name"] == "VIP"
@@ -176,12 +158,7 @@ async def test_outside_its_sale_window_a_type_is_sale_not_open(
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
     kind = await add_type(db, event, "Late", **{k: utcnow() + v for k, v in window.items()})
 
-    response = await book(
-        client,
-        db,
-        settings,
-        {"event_id": event.id, "lines": [{"ticket_type_id": kind, "quantity": 1}]},
-    )
+    response = await book(client, db, settings, order(event.id, (kind, 1)))
 
     assert response.status_code == 409
     assert (response.json()["code"], response.json()["ticket_type_id"]) == ("sale_not_open", kind)
@@ -195,12 +172,7 @@ async def test_a_quantity_outside_the_types_limits_is_422(
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
     pair = await add_type(db, event, "Pair", min_per_booking=2, max_per_booking=4)
 
-    response = await book(
-        client,
-        db,
-        settings,
-        {"event_id": event.id, "lines": [{"ticket_type_id": pair, "quantity": quantity}]},
-    )
+    response = await book(client, db, settings, order(event.id, (pair, quantity)))
 
     assert response.status_code == 422
     assert response.json()["code"] == "quantity_out_of_range"
@@ -213,12 +185,7 @@ async def test_a_type_of_another_event_is_404(
     event = await make_event(db, organizer)
     other = await first_type(db, await make_event(db, organizer))
 
-    response = await book(
-        client,
-        db,
-        settings,
-        {"event_id": event.id, "lines": [{"ticket_type_id": other, "quantity": 1}]},
-    )
+    response = await book(client, db, settings, order(event.id, (other, 1)))
 
     assert response.status_code == 404
 
@@ -252,30 +219,9 @@ async def test_a_full_quota_refuses_its_types_and_names_the_one_that_ran_out(
     adult = await add_type(db, event, "Adult")
     students = await add_quota(db, event, 2, [student])
 
-    first = await book(
-        client,
-        db,
-        settings,
-        {"event_id": event.id, "lines": [{"ticket_type_id": student, "quantity": 2}]},
-    )
-    refused = await book(
-        client,
-        db,
-        settings,
-        {
-            "event_id": event.id,
-            "lines": [
-                {"ticket_type_id": adult, "quantity": 1},
-                {"ticket_type_id": student, "quantity": 1},
-            ],
-        },
-    )
-    adults = await book(
-        client,
-        db,
-        settings,
-        {"event_id": event.id, "lines": [{"ticket_type_id": adult, "quantity": 3}]},
-    )
+    first = await book(client, db, settings, order(event.id, (student, 2)))
+    refused = await book(client, db, settings, order(event.id, (adult, 1), (student, 1)))
+    adults = await book(client, db, settings, order(event.id, (adult, 3)))
 
     assert first.status_code == 201
     assert refused.status_code == 409
@@ -299,18 +245,8 @@ async def test_a_booking_counts_against_every_quota_of_its_types_or_none(
     friday_room = await add_quota(db, event, 3, [friday, weekend])
     weekend_room = await add_quota(db, event, 5, [weekend])
 
-    two_weekends = await book(
-        client,
-        db,
-        settings,
-        {"event_id": event.id, "lines": [{"ticket_type_id": weekend, "quantity": 2}]},
-    )
-    two_fridays = await book(
-        client,
-        db,
-        settings,
-        {"event_id": event.id, "lines": [{"ticket_type_id": friday, "quantity": 2}]},
-    )
+    two_weekends = await book(client, db, settings, order(event.id, (weekend, 2)))
+    two_fridays = await book(client, db, settings, order(event.id, (friday, 2)))
 
     assert two_weekends.status_code == 201
     assert two_fridays.status_code == 409
@@ -324,7 +260,7 @@ async def test_cancelling_gives_the_quota_back_and_serves_the_line_when_all_line
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
     student = await add_type(db, event, "Student")
     students = await add_quota(db, event, 1, [student])
-    one = {"event_id": event.id, "lines": [{"ticket_type_id": student, "quantity": 1}]}
+    one = order(event.id, (student, 1))
     holder = await auth_headers(db, settings, await make_user(db))
     first = await client.post(BOOKINGS, headers=holder, json=one)
     waiting = await book(client, db, settings, one | {"join_waitlist": True})
@@ -347,7 +283,7 @@ async def test_a_booking_priced_before_a_price_change_pays_the_new_price(
     version, and the next booking is priced from what is stored."""
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
     kind = await add_type(db, event, "Adult", price_minor=1000)
-    line = {"event_id": event.id, "lines": [{"ticket_type_id": kind, "quantity": 1}]}
+    line = order(event.id, (kind, 1))
     assert (await book(client, db, settings, line)).json()["total_price"] == "10.00"
 
     await db.execute(update(TicketType).where(TicketType.id == kind).values(price_minor=1500))
@@ -389,12 +325,7 @@ async def test_a_refusal_read_from_terms_that_changed_meanwhile_is_priced_again(
         await _changed(db, event)
         quantity = 3
 
-    response = await book(
-        client,
-        db,
-        settings,
-        {"event_id": event.id, "lines": [{"ticket_type_id": late, "quantity": quantity}]},
-    )
+    response = await book(client, db, settings, order(event.id, (late, quantity)))
 
     assert response.status_code == 201, response.text
     assert response.json()["lines"][0]["ticket_type_id"] == late
