@@ -12,6 +12,8 @@ from typing import IO
 
 import httpx
 
+from boxoffice.settings import Settings
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -78,7 +80,9 @@ def _serve(
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            # As long as serve may take by its own promise: a busy machine stretches a stop,
+            # and a kill before then skips the clean-up some tests check (the metrics folder).
+            process.wait(timeout=Settings.model_fields["shutdown_grace_seconds"].default + 5)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
