@@ -1,15 +1,19 @@
 """The seat invariants, read straight from the database."""
 
+from collections import Counter
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.bookings.models import Booking, BookingStatus
+from boxoffice.bookings.models import Booking, BookingStatus, Ticket
+from boxoffice.catalogue.models import Quota, quota_ticket_types
 from boxoffice.events.models import Event
 
 
 async def assert_seats_exact(db: AsyncSession, event_id: int) -> Event:
     """seats_booked == sum(confirmed seats) <= capacity, the waiting-list count is exact, and
-    nobody waits whose seats would fit (the oldest waiting booking does not fit)."""
+    nobody waits whose seats would fit (the oldest waiting booking does not fit the event or
+    one of the quotas its tickets count against)."""
     db.expire_all()
     event = (await db.scalars(select(Event).where(Event.id == event_id))).one()
     confirmed_seats = await db.scalar(
@@ -28,5 +32,62 @@ async def assert_seats_exact(db: AsyncSession, event_id: int) -> Event:
     assert 0 <= event.seats_booked <= event.capacity
     assert event.waitlist_count == len(waiting)
     if waiting and event.status == "published":
-        assert waiting[0].seats > event.capacity - event.seats_booked, "a fitting booking waits"
+        assert not await _fits(db, event, waiting[0]), "a fitting booking waits"
     return event
+
+
+async def _fits(db: AsyncSession, event: Event, booking: Booking) -> bool:
+    if booking.seats > event.capacity - event.seats_booked:
+        return False
+    wanted = await db.execute(
+        select(Quota.id, Quota.size - Quota.seats_taken, func.count(Ticket.id))
+        .join(quota_ticket_types, quota_ticket_types.c.quota_id == Quota.id)
+        .join(Ticket, Ticket.ticket_type_id == quota_ticket_types.c.ticket_type_id)
+        .where(Ticket.booking_id == booking.id)
+        .group_by(Quota.id, Quota.size, Quota.seats_taken)
+    )
+    return all(seats <= left for _, left, seats in wanted.all())
+
+
+async def assert_quotas_exact(db: AsyncSession, event_id: int) -> dict[int, Quota]:
+    """Everything `assert_seats_exact` checks, and: each quota's seats_taken is the number of
+    tickets of confirmed bookings whose type counts against it, within its size; every
+    booking's seats are its number of tickets; no ticket code (a seat's or a party's) repeats.
+    The event's quotas by id."""
+    await assert_seats_exact(db, event_id)
+    quotas = {
+        quota.id: quota
+        for quota in (await db.scalars(select(Quota).where(Quota.event_id == event_id))).all()
+    }
+    found = await db.execute(
+        select(quota_ticket_types.c.quota_id, func.count(Ticket.id))
+        .join(Ticket, Ticket.ticket_type_id == quota_ticket_types.c.ticket_type_id)
+        .join(Booking, Booking.id == Ticket.booking_id)
+        .where(quota_ticket_types.c.quota_id.in_(quotas), Booking.status == BookingStatus.CONFIRMED)
+        .group_by(quota_ticket_types.c.quota_id)
+    )
+    held: dict[int, int] = {quota_id: seats for quota_id, seats in found.all()}  # noqa: C416
+    for quota_id, quota in quotas.items():
+        assert quota.seats_taken == held.get(quota_id, 0), (quota.name, quota.seats_taken, held)
+        assert 0 <= quota.seats_taken <= quota.size, (quota.name, quota.seats_taken, quota.size)
+
+    bookings = (
+        await db.execute(
+            select(Booking.id, Booking.seats, Booking.ticket_code).where(
+                Booking.event_id == event_id
+            )
+        )
+    ).all()
+    tickets = (
+        await db.execute(
+            select(Ticket.booking_id, Ticket.code)
+            .join(Booking, Booking.id == Ticket.booking_id)
+            .where(Booking.event_id == event_id)
+        )
+    ).all()
+    per_booking = Counter(booking_id for booking_id, _ in tickets)
+    for booking_id, seats, _ in bookings:
+        assert per_booking[booking_id] == seats, (booking_id, seats, per_booking[booking_id])
+    codes = [code for _, code in tickets] + [code for _, _, code in bookings]
+    assert len(set(codes)) == len(codes), [c for c, n in Counter(codes).items() if n > 1]
+    return quotas
