@@ -155,9 +155,7 @@ async def signed_in(
     return Caller(user, await auth_headers(db, settings, user))
 
 
-async def make_attendees_with_headers(
-    db: AsyncSession, settings: Settings, count: int
-) -> list[dict[str, str]]:
+async def make_attendees(db: AsyncSession, settings: Settings, count: int) -> list[Caller]:
     """Many logged-in attendees in one transaction, for rushes."""
     users = [
         User(
@@ -173,4 +171,14 @@ async def make_attendees_with_headers(
     await db.flush()
     pairs = [await auth_service.start_session(db, settings, user) for user in users]
     await db.commit()
-    return [{"Authorization": f"Bearer {pair.access_token}"} for pair in pairs]
+    return [
+        Caller(user, {"Authorization": f"Bearer {pair.access_token}"})
+        for user, pair in zip(users, pairs, strict=True)
+    ]
+
+
+async def make_attendees_with_headers(
+    db: AsyncSession, settings: Settings, count: int
+) -> list[dict[str, str]]:
+    """Many logged-in attendees in one transaction, for rushes: their headers."""
+    return [caller.headers for caller in await make_attendees(db, settings, count)]

@@ -8,20 +8,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from boxoffice.bookings import seats
 from boxoffice.catalogue.models import Quota, quota_ticket_types
+from boxoffice.events.models import EventStatus
 from boxoffice.notifications import outbox
 
-# What the API answers a shrink below the seats already taken (409).
+# What the API answers a shrink below the seats already taken, and any edit of a cancelled
+# event (409 both).
 QUOTA_BELOW_TAKEN = "quota_below_taken"
+EVENT_NOT_EDITABLE = "event_not_editable"
 DONE = "done"
 
 
 async def resize_quota(
     sessionmaker: async_sessionmaker[AsyncSession], event_id: int, quota_id: int, size: int
 ) -> str:
-    """Sets the quota's size: DONE, or QUOTA_BELOW_TAKEN (nothing changed) when its confirmed
-    seats would not fit. A larger size serves the waiting list."""
+    """Sets the quota's size: DONE, or (nothing changed) QUOTA_BELOW_TAKEN when its confirmed
+    seats would not fit, EVENT_NOT_EDITABLE when the event is cancelled. A larger size serves
+    the waiting list."""
     async with sessionmaker() as session, session.begin():
-        await seats.lock_event(session, event_id)
+        event = await seats.lock_event(session, event_id)
+        if event is None or event.status is EventStatus.CANCELLED:
+            return EVENT_NOT_EDITABLE
         before, taken = (
             await session.execute(select(Quota.size, Quota.seats_taken).where(Quota.id == quota_id))
         ).one()
