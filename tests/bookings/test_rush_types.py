@@ -27,7 +27,7 @@ from boxoffice.notifications.models import Notification, NotificationKind
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.bookings.invariants import assert_quotas_exact
-from tests.bookings.test_rush import http, outcomes, post_all
+from tests.bookings.test_rush import outcomes, post_all
 from tests.factories import (
     make_attendees,
     make_event,
@@ -177,7 +177,11 @@ async def test_rush_of_lines_against_quotas_cancels_edits_and_bans_stays_exact(
 
     race = Race()
     progress = Progress()
-    async with http() as client:
+    # A connection per request: the racing requests wait their turn, and a kept-alive connection
+    # left idle that long may be closed by the server (its keep-alive timeout) just as it is
+    # used again, which a client sees as "server disconnected", not as an answer.
+    fresh = httpx.Limits(max_connections=RUSH + 50, max_keepalive_connections=0)
+    async with httpx.AsyncClient(limits=fresh, timeout=120) as client:
 
         async def book(i: int, caller: Person, body: dict[str, Any]) -> None:
             try:
