@@ -257,6 +257,9 @@ async def _refusal_of(
     if event.catalogue_version != asked.version:
         raise _TermsChanged
     quota_room = await seats.room(session, asked.claim) if asked.claim.quotas else {}
+    if quota_room.keys() != asked.claim.quotas.keys():
+        # A quota was deleted after the event was read (no lock is held here): changed terms.
+        raise _TermsChanged
     return _sold_out(event, asked, quota_room)
 
 

@@ -2,12 +2,16 @@
 booking and quotas, through the API; counts checked against the database after each."""
 
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.bookings import service
+from boxoffice.catalogue import service as catalogue
 from boxoffice.catalogue.models import Quota, TicketType, quota_ticket_types
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event, new_catalogue_version
@@ -329,4 +333,44 @@ async def test_a_refusal_read_from_terms_that_changed_meanwhile_is_priced_again(
 
     assert response.status_code == 201, response.text
     assert response.json()["lines"][0]["ticket_type_id"] == late
+    await assert_seats_exact(db, event.id)
+
+
+@pytest.mark.engines("postgresql", "mariadb")
+async def test_a_quota_deleted_while_a_refusal_is_explained_prices_the_booking_again(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A booking the ledger refused reads the event, then its quotas, to say why; a quota
+    deleted in between (each statement reads what is committed when it starts, and a refused
+    booking holds no lock of the event) belongs to terms that changed: the booking is priced
+    again, never a server error."""
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
+    adult = await add_type(db, event, "Adult")
+    adults = await add_quota(db, event, 1, [adult])
+    one = order(event.id, (adult, 1))
+    assert (await book(client, db, settings, one)).json()["status"] == "confirmed"
+    waiting = await book(client, db, settings, one | {"join_waitlist": True})
+    assert waiting.json()["status"] == "waitlisted"
+    looked = service._look
+
+    async def look_then_delete_the_quota(*args: Any) -> Any:
+        found = await looked(*args)
+        if not deleted:
+            deleted.append(adults)
+            async with app.state.sessionmaker() as other, other.begin():
+                await catalogue.remove_quota(other, event.id, adults)
+        return found
+
+    deleted: list[int] = []
+    monkeypatch.setattr(service, "_look", look_then_delete_the_quota)
+
+    response = await book(client, db, settings, one)
+
+    assert deleted == [adults]
+    # Deleting the quota promoted the booking in line; then this one fits.
+    assert (response.status_code, response.json()["status"]) == (201, "confirmed"), response.text
     await assert_seats_exact(db, event.id)
