@@ -251,3 +251,40 @@ async def test_terms_that_changed_since_the_booking_was_priced_take_nothing(
     taken = await seats.take(db, event.id, fresh.claim, version=fresh.version, now=utcnow())
     await db.rollback()
     assert taken is not None
+
+
+async def test_every_booking_the_line_serves_is_counted_in_each_of_its_quotas(
+    db: AsyncSession,
+) -> None:
+    """Two waiting bookings on one quota, both promoted at once: the quota counts both (the
+    claims of a promotion add up), and the room left after the first decides the second."""
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
+    student = await make_ticket_type(db, event, name="Student")
+    students = await make_quota(db, event, 5, [student])
+    holder = await booked(db, event, {student: 5})
+    first = await booked(db, event, {student: 2}, wait=True)
+    second = await booked(db, event, {student: 3}, wait=True)
+
+    await seats.lock_event(db, event.id)
+    await seats.release(db, holder)
+    promoted = await seats.serve_waitlist(db, event.id)
+    await db.commit()
+
+    assert promoted == [first, second]
+    assert await counts(db, event, students) == (5, 0, 5)
+    await assert_quotas_exact(db, event.id)
+
+
+async def test_a_quota_recounted_over_types_nobody_booked_has_nothing_taken(
+    db: AsyncSession,
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
+    quiet = await make_ticket_type(db, event, name="Quiet")
+    quota = await make_quota(db, event, 0, [quiet])
+
+    await seats.lock_event(db, event.id)
+    taken = await seats.recount_quota(db, quota.id)
+    await db.commit()
+
+    assert taken == 0
+    assert await counts(db, event, quota) == (0, 0, 0)

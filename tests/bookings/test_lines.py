@@ -108,6 +108,7 @@ async def test_seats_book_the_first_type_open_to_the_caller(
     general = await first_type(db, event)
     await db.execute(update(TicketType).where(TicketType.id == general).values(position=20))
     await db.commit()
+    # Both at position 10: the hidden one, made first, comes first for whoever has its code.
     vip = await add_type(db, event, "VIP", price_minor=9900, hidden=True, access_code="SPEAKER")
     cheap = await add_type(db, event, "Early bird", price_minor=100)
 
@@ -117,7 +118,25 @@ async def test_seats_book_the_first_type_open_to_the_caller(
     )
 
     assert public.json()["lines"][0]["ticket_type_id"] == cheap
-    assert with_code.json()["lines"][0]["ticket_type_id"] in (vip, cheap)
+    assert with_code.json()["lines"][0]["ticket_type_id"] == vip
+
+
+async def test_seats_of_an_event_whose_every_type_is_hidden_are_404(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
+    general = await first_type(db, event)
+    await db.execute(
+        update(TicketType).where(TicketType.id == general).values(hidden=True, access_code="STAFF")
+    )
+    await _changed(db, event)
+
+    response = await book(client, db, settings, {"event_id": event.id, "seats": 1})
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == (
+        "this event sells no ticket type you can book; ask for `lines` with a type"
+    )
 
 
 @pytest.mark.parametrize("code", [None, "WRONG"])
@@ -133,6 +152,7 @@ async def test_a_hidden_type_without_its_code_does_not_exist(
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+    assert response.json()["detail"] == f"this event has no ticket type {vip}"
     await assert_seats_exact(db, event.id)
 
 
