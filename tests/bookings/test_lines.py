@@ -186,6 +186,9 @@ async def test_outside_its_sale_window_a_type_is_sale_not_open(
 
     assert response.status_code == 409
     assert (response.json()["code"], response.json()["ticket_type_id"]) == ("sale_not_open", kind)
+    assert response.json()["detail"].startswith(
+        "Late goes on sale at " if "sale_starts_at" in window else "the sale of Late has ended"
+    )
     await assert_seats_exact(db, event.id)
 
 
@@ -199,7 +202,24 @@ async def test_a_quantity_outside_the_types_limits_is_422(
     response = await book(client, db, settings, order(event.id, (pair, quantity)))
 
     assert response.status_code == 422
-    assert response.json()["code"] == "quantity_out_of_range"
+    problem = response.json()
+    assert (problem["code"], problem["ticket_type_id"]) == ("quantity_out_of_range", pair)
+    assert problem["detail"] == f"Pair: between 2 and 4 per booking, {quantity} asked"
+    assert problem["errors"] == [{"loc": ["body", "lines"], "msg": "quantity out of range"}]
+    await assert_seats_exact(db, event.id)
+
+
+@pytest.mark.parametrize("quantity", [2, 4])
+async def test_a_quantity_at_the_types_limits_is_booked(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, quantity: int
+) -> None:
+    event = await make_event(db, await make_user(db, role=Role.ORGANIZER), capacity=10)
+    pair = await add_type(db, event, "Pair", min_per_booking=2, max_per_booking=4)
+
+    response = await book(client, db, settings, order(event.id, (pair, quantity)))
+
+    assert response.status_code == 201
+    assert response.json()["seats"] == quantity
 
 
 async def test_a_type_of_another_event_is_404(
