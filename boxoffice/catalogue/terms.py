@@ -60,7 +60,6 @@ def unlocks(given: str | None, access_code: str | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Terms:
-    event_id: int
     version: int
     currency: str
     # In display order (`position`, then id).
@@ -126,7 +125,6 @@ async def load(session: AsyncSession, event_id: int) -> Terms | None:
         for type_id, row in first_rows.items()
     )
     return Terms(
-        event_id=event_id,
         version=rows[0].catalogue_version,
         currency=rows[0].currency,
         types=types,
