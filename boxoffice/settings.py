@@ -22,6 +22,11 @@ class EmailBackend(StrEnum):
     SMTP = "smtp"
 
 
+class PaymentProviderName(StrEnum):
+    MANUAL = "manual"
+    STRIPE = "stripe"
+
+
 class Settings(BaseSettings):
     """Every setting of the service; the only place that reads the environment."""
 
@@ -90,6 +95,19 @@ class Settings(BaseSettings):
     # The currency of an event created without one (ISO 4217).
     default_currency: str = "EUR"
 
+    # Comma-separated payment providers buyers may choose from: manual, stripe (SPEC §10).
+    payment_providers: Annotated[list[PaymentProviderName], NoDecode] = [
+        PaymentProviderName.MANUAL
+    ]
+    stripe_secret_key: SecretStr | None = None
+    # Shown to the checkout page, which loads Stripe.js with it.
+    stripe_publishable_key: str | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    # Another Stripe API server (a test server such as localstripe); unset: Stripe's own.
+    stripe_api_base: str | None = None
+    # How often the worker ends holds past their end and sends the refunds decided.
+    hold_sweep_seconds: float = Field(default=5, gt=0)
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: str = "INFO"
 
@@ -99,7 +117,7 @@ class Settings(BaseSettings):
     # empty: nobody's (the peer's address is the client's).
     forwarded_allow_ips: Annotated[list[str], NoDecode] = []
 
-    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
+    @field_validator("cors_origins", "forwarded_allow_ips", "payment_providers", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -112,6 +130,17 @@ class Settings(BaseSettings):
         if value not in CURRENCIES:
             raise ValueError(f"'{value}' is not an ISO 4217 currency code such as 'EUR'")
         return value
+
+    @model_validator(mode="after")
+    def _stripe_configured(self) -> Self:
+        if PaymentProviderName.STRIPE in self.payment_providers and not (
+            self.stripe_secret_key and self.stripe_webhook_secret
+        ):
+            raise ValueError(
+                "BOXOFFICE_PAYMENT_PROVIDERS names stripe: set BOXOFFICE_STRIPE_SECRET_KEY and "
+                "BOXOFFICE_STRIPE_WEBHOOK_SECRET"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:

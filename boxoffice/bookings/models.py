@@ -28,32 +28,54 @@ MAX_SEATS = 1000
 
 
 class BookingStatus(StrEnum):
+    PENDING = "pending"
+    OFFERED = "offered"
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"
 
 
-ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
-# The bookings whose seats count against the event and its quotas (§10 adds pending, offered).
-HOLDING_STATUSES = (BookingStatus.CONFIRMED,)
+# Bookings that are still something: each attendee holds at most one per event.
+ACTIVE_STATUSES = (
+    BookingStatus.PENDING,
+    BookingStatus.OFFERED,
+    BookingStatus.CONFIRMED,
+    BookingStatus.WAITLISTED,
+)
+# The bookings whose seats count against the event and its quotas.
+HOLDING_STATUSES = (BookingStatus.PENDING, BookingStatus.OFFERED, BookingStatus.CONFIRMED)
+# Seats held until `expires_at` (in the event's `seats_held`, not `seats_booked`).
+HOLD_STATUSES = (BookingStatus.PENDING, BookingStatus.OFFERED)
+ENDED_STATUSES = (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
 
 
 class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (
-        CheckConstraint("status IN ('confirmed', 'waitlisted', 'cancelled')", name="status_known"),
+        CheckConstraint(
+            "status IN ('pending', 'offered', 'confirmed', 'waitlisted', 'cancelled', 'expired')",
+            name="status_known",
+        ),
         CheckConstraint(f"seats BETWEEN 1 AND {MAX_SEATS}", name="seats_range"),
-        # `active` is TRUE while the booking is confirmed or waitlisted and NULL once cancelled.
+        # `active` is TRUE while the booking is active and NULL once cancelled or expired.
         # NULLs never collide in a unique index, so this is "one active booking per attendee and
         # event" on every engine, MariaDB included, which has no partial indexes.
         CheckConstraint(
-            "(status = 'cancelled' AND active IS NULL)"
-            " OR (status <> 'cancelled' AND active IS NOT NULL)",
+            "(status IN ('cancelled', 'expired') AND active IS NULL)"
+            " OR (status NOT IN ('cancelled', 'expired') AND active IS NOT NULL)",
             name="active_matches_status",
+        ),
+        # A hold (pending, offered) always has its end.
+        CheckConstraint(
+            "status NOT IN ('pending', 'offered') OR expires_at IS NOT NULL",
+            name="hold_has_expiry",
         ),
         UniqueConstraint("event_id", "user_id", "active", name="uq_bookings_one_active"),
         Index("ix_bookings_event_status", "event_id", "status", "id"),
         Index("ix_bookings_user", "user_id", "id"),
+        # The sweep of holds past their end, across events.
+        Index("ix_bookings_expiry", "status", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -34,6 +34,13 @@ class EventStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class WaitlistMode(StrEnum):
+    # Freed seats confirm the oldest waiting booking that fits at once (free events).
+    PROMOTE = "promote"
+    # Freed seats are held for the oldest waiting booking as an offer it accepts or lets go.
+    OFFER = "offer"
+
+
 class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
@@ -49,6 +56,10 @@ class Event(Base):
             name="held_within_capacity",
         ),
         CheckConstraint("waitlist_count >= 0", name="waitlist_count_not_negative"),
+        CheckConstraint("hold_minutes BETWEEN 1 AND 120", name="hold_minutes_range"),
+        CheckConstraint("manual_payment_days BETWEEN 1 AND 60", name="manual_payment_days_range"),
+        CheckConstraint("offer_hours BETWEEN 1 AND 336", name="offer_hours_range"),
+        CheckConstraint("waitlist_mode IN ('promote', 'offer')", name="waitlist_mode_known"),
         # The public listing: published, not deleted, ordered by start time.
         Index("ix_events_listing", "status", "deleted_at", "starts_at", "id"),
         Index("ix_events_organizer", "organizer_id", "starts_at", "id"),
@@ -82,6 +93,16 @@ class Event(Base):
         BigInteger, default=new_catalogue_version, server_default="0"
     )
     status: Mapped[EventStatus] = mapped_column(StrEnumText(EventStatus), default=EventStatus.DRAFT)
+    # Holds and payments (SPEC §10); database defaults for the processes of the version before.
+    hold_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    manual_payment_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    offer_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    # As chosen; an event with a paid ticket type always offers (`waitlist_offers`).
+    waitlist_mode: Mapped[WaitlistMode] = mapped_column(
+        StrEnumText(WaitlistMode), default=WaitlistMode.PROMOTE, server_default="promote"
+    )
+    # Until when holders may cancel (and be refused their refund after); NULL: the start.
+    cancellation_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by the service on edits, not by seat changes: it is the "last modified" of the details.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -96,6 +117,10 @@ class Event(Base):
     @property
     def seats_available(self) -> int:
         return self.capacity - self.seats_booked - self.seats_held
+
+    @property
+    def cancellable_until(self) -> datetime:
+        return self.cancellation_deadline or self.starts_at
 
     @property
     def organizer_name(self) -> str:
