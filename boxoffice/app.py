@@ -19,6 +19,9 @@ from boxoffice.events.router import router as events_router
 from boxoffice.notifications import worker as notification_worker
 from boxoffice.notifications.router import router as notifications_router
 from boxoffice.observability import BodySizeLimitMiddleware, RequestContextMiddleware
+from boxoffice.payments import sweeper
+from boxoffice.payments.registry import providers_for
+from boxoffice.payments.router import router as payments_router
 from boxoffice.ratelimit import Limit, RateLimiter, per_address
 from boxoffice.security import install_security
 from boxoffice.settings import Settings
@@ -40,7 +43,10 @@ def create_app(settings: Settings) -> FastAPI:
         gc.collect()
         gc.freeze()
         # The notification worker runs in every server process unless turned off.
-        async with notification_worker.in_background(settings, app.state.sessionmaker):
+        async with (
+            notification_worker.in_background(settings, app.state.sessionmaker),
+            sweeper.in_background(settings, app.state.sessionmaker, app.state.payment_providers),
+        ):
             yield
         await engine.dispose()
 
@@ -61,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings)
     app.state.rush_hint = RushHint()
     app.state.terms_cache = TermsCache()
+    app.state.payment_providers = providers_for(settings)
 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -75,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
         events_router,
         catalogue_router,
         bookings_router,
+        payments_router,
         admin_router,
         notifications_router,
     ):

@@ -25,6 +25,8 @@ from boxoffice.errors import DomainError
 from boxoffice.metrics import MULTIPROC_DIR_VARIABLE
 from boxoffice.notifications.worker import Worker
 from boxoffice.observability import configure_logging
+from boxoffice.payments import sweeper
+from boxoffice.payments.registry import providers_for
 from boxoffice.settings import Environment, Settings
 
 T = TypeVar("T")
@@ -113,7 +115,8 @@ def _metrics_shared_by(workers: int) -> Iterator[None]:
 
 @cli.command()
 def worker() -> None:
-    """Send the notifications (and prune old rows) until SIGTERM or Ctrl-C."""
+    """Send the notifications, end holds past their end, send refunds (and prune old rows)
+    until SIGTERM or Ctrl-C."""
     settings = _settings()
     configure_logging(settings.log_level)
     if settings.is_sqlite:
@@ -128,8 +131,12 @@ async def _work(settings: Settings) -> None:
     for stopping in (signal.SIGTERM, signal.SIGINT):
         # The batch under way is sent and recorded; then the worker ends.
         loop.add_signal_handler(stopping, stop.set)
+    sessionmaker = create_sessionmaker(engine, settings)
     try:
-        await Worker(settings, create_sessionmaker(engine, settings)).run(stop)
+        await asyncio.gather(
+            Worker(settings, sessionmaker).run(stop),
+            sweeper.run(settings, sessionmaker, providers_for(settings), stop),
+        )
     finally:
         await engine.dispose()
 

@@ -55,6 +55,11 @@ CODE_STATUSES: Mapping[str, frozenset[int]] = {
     "ticket_type_in_use": frozenset({409}),
     "last_ticket_type": frozenset({409}),
     "quota_below_taken": frozenset({409}),
+    "booking_not_pending": frozenset({409}),
+    "offer_expired": frozenset({409}),
+    "payment_not_allowed": frozenset({409}),
+    "cancellation_closed": frozenset({409}),
+    "invalid_signature": frozenset({400}),
     "validation_error": frozenset({422}),
     "idempotency_key_reused": frozenset({422}),
     "rate_limited": frozenset({429}),
@@ -67,8 +72,9 @@ class DomainError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
     # A few failures must keep what the transaction did before them (a reused refresh token
-    # revokes its family and still answers 401); the session dependency commits for those.
-    keeps_changes: ClassVar[bool] = False
+    # revokes its family and still answers 401; holds reclaimed before a sale is refused stay
+    # reclaimed); the session dependency commits for those. A class or one error may say so.
+    keeps_changes: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Checked where an error is defined, so that a wrong status fails at import, not in a

@@ -96,9 +96,12 @@ class Settings(BaseSettings):
     default_currency: str = "EUR"
 
     # Comma-separated payment providers buyers may choose from: manual, stripe (SPEC §10).
-    payment_providers: Annotated[list[PaymentProviderName], NoDecode] = [
-        PaymentProviderName.MANUAL
-    ]
+    payment_providers: Annotated[list[PaymentProviderName], NoDecode] = [PaymentProviderName.MANUAL]
+    # What the buyer who chose `manual` is told (bank details, the desk's hours); the booking's
+    # reference and deadline are added.
+    manual_payment_instructions: str = (
+        "Pay by bank transfer to the organizer, or in cash at the desk, before the deadline."
+    )
     stripe_secret_key: SecretStr | None = None
     # Shown to the checkout page, which loads Stripe.js with it.
     stripe_publishable_key: str | None = None

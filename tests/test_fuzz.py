@@ -117,6 +117,8 @@ LOOSER_THAN_THE_RULES = {
     "PATCH /api/v1/events/{event_id}/ticket-types/{type_id}": "the same, and null for a field "
     "that cannot be cleared",
     "POST /api/v1/events/{event_id}/quotas": "blank names, ticket types of another event",
+    "POST /api/v1/bookings/{booking_id}/payments": "an Idempotency-Key used before for another "
+    "booking or provider is a 422 idempotency_key_reused",
     "PATCH /api/v1/events/{event_id}/quotas/{quota_id}": "blank names, null fields, ticket types "
     "of another event",
 }

@@ -4,7 +4,7 @@ the rush hint and the terms cache the app keeps."""
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from boxoffice.auth.dependencies import BearerToken, CurrentUser, authenticated, require_role
 from boxoffice.bookings import service
@@ -17,6 +17,16 @@ from boxoffice.ratelimit import Limit, hit_for_user
 from boxoffice.schemas import IdInPath
 from boxoffice.settings import AppSettings
 from boxoffice.users.models import Role, User
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="repeat a request safely: the same key and body within 24 h acts once",
+    ),
+]
 
 
 async def _visible_booking(booking_id: IdInPath, user: CurrentUser, session: Session) -> Booking:

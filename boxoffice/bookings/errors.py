@@ -41,3 +41,15 @@ class SaleNotOpen(Conflict):
 
 class QuantityOutOfRange(Unprocessable):
     code = "quantity_out_of_range"
+
+
+class BookingNotPending(Conflict):
+    code = "booking_not_pending"
+
+
+class OfferExpired(Conflict):
+    code = "offer_expired"
+
+
+class CancellationClosed(Conflict):
+    code = "cancellation_closed"

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from boxoffice import metrics
@@ -9,6 +9,7 @@ from boxoffice.bookings import idempotency, service, tickets
 from boxoffice.bookings.dependencies import (
     BookingsWithinLimit,
     CurrentBooker,
+    IdempotencyKey,
     Rush,
     TermsCacheOfApp,
     VisibleBooking,
@@ -17,9 +18,12 @@ from boxoffice.bookings.errors import (
     AlreadyBooked,
     AlreadyCheckedIn,
     BookingNotConfirmed,
+    BookingNotPending,
+    CancellationClosed,
     EventNotBookable,
     EventStarted,
     IdempotencyKeyReused,
+    OfferExpired,
     RequestInProgress,
     SoldOut,
 )
@@ -42,16 +46,6 @@ from boxoffice.security import NO_STORE, no_store
 router = APIRouter(tags=["bookings"], dependencies=[Depends(no_store)])
 
 SVG = "image/svg+xml"
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        description="repeat a request safely: the same key and body within 24 h books once",
-    ),
-]
 
 
 @router.post(
@@ -160,14 +154,35 @@ async def seat_ticket_qr_code(
 
 @router.delete(
     "/bookings/{booking_id}",
-    responses=problem_responses(*SIGNED_IN_ERRORS, Forbidden, NotFound, EventStarted),
+    responses=problem_responses(
+        *SIGNED_IN_ERRORS, Forbidden, NotFound, EventStarted, CancellationClosed
+    ),
 )
 async def cancel_booking(
     booking: VisibleBooking, user: CurrentUser, session: Session
 ) -> BookingRead:
-    """Cancels a booking (its holder or an admin): its seats go back to the pool and the waiting
-    list is served. Cancelling it again answers the same."""
+    """Cancels a booking (its holder or an admin): its seats go back to the pool, the waiting
+    list is served, and what was paid is refunded in full. Cancelling it again answers the same.
+    A holder may cancel a paid booking only before the event's `cancellation_deadline`."""
     return BookingRead.model_validate(await service.cancel(session, booking, user))
+
+
+OFFER_ERRORS = (*SIGNED_IN_ERRORS, Forbidden, NotFound, OfferExpired, BookingNotPending)
+
+
+@router.post("/bookings/{booking_id}/accept", responses=problem_responses(*OFFER_ERRORS))
+async def accept_offer(booking: VisibleBooking, user: CurrentUser, session: Session) -> BookingRead:
+    """Takes the seats a waiting-list offer holds (its holder): confirmed if free, else
+    `pending` until paid."""
+    return BookingRead.model_validate(await service.accept_offer(session, booking, user))
+
+
+@router.post("/bookings/{booking_id}/decline", responses=problem_responses(*OFFER_ERRORS))
+async def decline_offer(
+    booking: VisibleBooking, user: CurrentUser, session: Session
+) -> BookingRead:
+    """Lets a waiting-list offer go (its holder): the seats pass to the next in line at once."""
+    return BookingRead.model_validate(await service.decline_offer(session, booking, user))
 
 
 @router.get(

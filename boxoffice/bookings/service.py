@@ -2,11 +2,11 @@
 waiting list change only through the seat ledger (`seats`), which writes down the lock order."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Row, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from boxoffice.audit import AuditAction, record
 from boxoffice.bookings import orders, repository, seats
@@ -14,22 +14,33 @@ from boxoffice.bookings.errors import (
     AlreadyBooked,
     AlreadyCheckedIn,
     BookingNotConfirmed,
+    BookingNotPending,
+    CancellationClosed,
     EventNotBookable,
     EventStarted,
+    OfferExpired,
     SoldOut,
 )
-from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Ticket
+from boxoffice.bookings.models import (
+    ACTIVE_STATUSES,
+    ENDED_STATUSES,
+    Booking,
+    BookingStatus,
+    Ticket,
+)
 from boxoffice.bookings.orders import Order
 from boxoffice.bookings.rush import RushHint
 from boxoffice.bookings.schemas import BookingCreate
 from boxoffice.bookings.tickets import new_ticket_code, normalize
 from boxoffice.catalogue.models import TicketType
 from boxoffice.catalogue.terms import Terms, TermsCache, TypeTerms
-from boxoffice.db import changed_one, paginate, paginate_scalars, utcnow
+from boxoffice.db import changed_one, paginate, paginate_scalars, transaction, utcnow
 from boxoffice.errors import Conflict, DomainError, Forbidden, NotFound
 from boxoffice.events import policy
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.notifications import outbox
+from boxoffice.payments import refunds
+from boxoffice.payments.models import RefundReason
 from boxoffice.schemas import PageParams
 from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
@@ -100,40 +111,132 @@ async def _book(
         # refusal that does not hold the account cannot race a ban.
         found = await _look(session, attendee, event_id)
         refusal = await _refusal_of(session, found, event_id, asked, now)
-        if refusal is not None:
+        if refusal is not None and not await _may_free(session, found, refusal, now):
             raise rush.noted(event_id, refusal)
         # The account before the event, the lock order a ban follows too: a booking racing a
         # ban of its holder is either swept by the ban or refused.
         await users_service.hold_active(session, attendee.id)
-    # Seats first, questions later: a sale is one statement, and only a refusal asks why.
-    event = await seats.take(session, event_id, asked.claim, version=asked.version, now=now)
-    status = BookingStatus.CONFIRMED
+    # Seats first, questions later: a sale is one statement, and only a refusal asks why. A
+    # priced booking holds its seats until it is paid.
+    hold = asked.total_minor > 0
+    event = await seats.take(
+        session, event_id, asked.claim, version=asked.version, now=now, hold=hold
+    )
+    reclaimed = False
+    # Why not, as the event stands now; read again below only if something may have changed.
+    found = await _look(session, attendee, event_id) if event is None else None
+    if event is None and await _holds_expired(session, found, now):
+        # Expired holds never stop a sale: they go first, then the seats are asked for again.
+        await reclaim(session, event_id, now)
+        reclaimed = True
+        event = await seats.take(
+            session, event_id, asked.claim, version=asked.version, now=now, hold=hold
+        )
+        found = None if event is not None else await _look(session, attendee, event_id)
+    status = BookingStatus.PENDING if hold else BookingStatus.CONFIRMED
     if event is None and wanted.join_waitlist:
         event = await seats.join_waitlist(session, event_id, version=asked.version, now=now)
         status = BookingStatus.WAITLISTED
+        if event is None:
+            found = await _look(session, attendee, event_id)
     if event is None:
-        # Why, as the event stands now.
-        found = await _look(session, attendee, event_id)
         refusal = await _refusal_of(session, found, event_id, asked, utcnow())
-        raise rush.noted(event_id, refusal or _lost_race(found))
+        refusal = rush.noted(event_id, refusal or _lost_race(found))
+        # The holds ended above stay ended, whatever this booking's fate.
+        refusal.keeps_changes = reclaimed
+        raise refusal
 
-    booking = await _insert(session, attendee, event, asked, status, now)
+    expires_at = now + timedelta(minutes=event.hold_minutes) if hold else None
+    booking = await _insert(session, attendee, event, asked, status, now, expires_at)
     if status is BookingStatus.CONFIRMED:
         await outbox.booking_confirmed(session, booking)
         # Everything the answer shows is at hand: no need to read the booking back.
         return booking
+    if status is BookingStatus.PENDING:
+        await outbox.booking_pending(session, booking)
+        return booking
     # Seats freed between our failed take and joining the line must not sit idle.
-    promoted = await seats.serve_waitlist(session, event_id)
-    # This booking, confirmed at once if it was among them, was never in line: its holder hears
-    # "confirmed" below, not "promoted".
-    await outbox.waitlist_promoted(session, [i for i in promoted if i != booking.id])
+    served = await seats.serve_waitlist(session, event_id)
+    # This booking, served at once if it was among them, was never in line: its holder hears
+    # "confirmed" or "offered" below, not "promoted".
+    await _tell_served(session, served, but=booking.id)
     # Its place in line, or its promotion just now, is the database's to tell.
     booking = await get(session, booking.id)
     if booking.status is BookingStatus.CONFIRMED:
         await outbox.booking_confirmed(session, booking)
+    elif booking.status is BookingStatus.OFFERED:
+        await outbox.waitlist_offered(session, [booking.id])
     else:
         await outbox.waitlist_joined(session, booking)
     return booking
+
+
+async def reclaim(session: AsyncSession, event_id: int, now: datetime) -> list[int]:
+    """Ends the event's holds past their end and passes their seats on to the waiting list,
+    telling everyone concerned; the ids of the bookings that expired."""
+    await seats.lock_event(session, event_id)
+    expired = await seats.reclaim_expired(session, event_id, now)
+    if expired:
+        await outbox.bookings_expired(session, expired)
+        await serve_waitlist(session, event_id)
+    return expired
+
+
+async def sweep_expired_holds(
+    sessionmaker: async_sessionmaker[AsyncSession], now: datetime, limit: int = 50
+) -> int:
+    """Ends the holds past their end, event by event, each in a transaction of its own; how
+    many bookings expired. Any number of workers may: each event's sweep holds its row lock."""
+    async with transaction(sessionmaker) as session:
+        events = await seats.events_with_expired_holds(session, now, limit)
+    expired = 0
+    for event_id in events:
+        async with transaction(sessionmaker) as session:
+            expired += len(await reclaim(session, event_id, now))
+    return expired
+
+
+async def holds_active_booking(session: AsyncSession, user_id: int, event_id: int) -> bool:
+    found = await session.scalar(
+        select(
+            exists().where(
+                Booking.event_id == event_id,
+                Booking.user_id == user_id,
+                Booking.active.is_(True),
+            )
+        )
+    )
+    return bool(found)
+
+
+async def serve_waitlist(session: AsyncSession, event_id: int) -> None:
+    """Gives freed seats to the waiting list and tells those served. Needs the event's row lock."""
+    await _tell_served(session, await seats.serve_waitlist(session, event_id))
+
+
+async def _tell_served(session: AsyncSession, served: seats.Served, *, but: int = 0) -> None:
+    await outbox.waitlist_promoted(session, [i for i in served.promoted if i != but])
+    await outbox.waitlist_offered(session, [i for i in served.offered if i != but])
+
+
+async def _may_free(
+    session: AsyncSession, found: Row[Event, bool, bool] | None, refusal: DomainError, now: datetime
+) -> bool:
+    """Whether a sold-out refusal read without locks may be wrong because holds past their end
+    still count: then the sale goes the locked way, which reclaims them."""
+    return isinstance(refusal, SoldOut) and await _holds_expired(session, found, now)
+
+
+async def _holds_expired(
+    session: AsyncSession, found: Row[Event, bool, bool] | None, now: datetime
+) -> bool:
+    """Whether the event holds seats past their end. Free events seldom hold seats, so their
+    refusals (most of a rush) pay for no more than the read they made anyway."""
+    return (
+        found is not None
+        and found.Event.seats_held > 0
+        and await seats.has_expired_holds(session, found.Event.id, now)
+    )
 
 
 def _changed_since(found: Row[Event, bool, bool] | None, terms: Terms | None) -> bool:
@@ -157,6 +260,7 @@ async def _insert(
     asked: Order,
     status: BookingStatus,
     now: datetime,
+    expires_at: datetime | None,
 ) -> Booking:
     """The booking and its tickets, one per seat; the booking as the answer shows it."""
     row = {
@@ -171,7 +275,7 @@ async def _insert(
         "checked_in_at": None,
         "total_price_minor": asked.total_minor,
         "currency": asked.currency,
-        "expires_at": None,
+        "expires_at": expires_at,
     }
     kinds = asked.ticket_types()
     tickets = [
@@ -347,13 +451,18 @@ async def recent_of_user(session: AsyncSession, user_id: int, limit: int) -> Seq
 
 
 async def cancel(session: AsyncSession, booking: Booking, actor: User) -> Booking:
-    """Cancels a booking its holder or an admin can see; the booking as it is afterwards."""
+    """Cancels a booking its holder or an admin can see, refunding what was paid; the booking as
+    it is afterwards."""
     if actor.role is not Role.ADMIN and booking.user_id != actor.id:
         raise Forbidden("only the booking's holder or an admin may cancel it")
-    if booking.status is BookingStatus.CANCELLED:
+    if booking.status in ENDED_STATUSES:
         return booking
-    if booking.event.starts_at <= utcnow():
+    now = utcnow()
+    if booking.event.starts_at <= now:
         raise EventStarted("the event has started; its bookings can no longer be cancelled")
+    paid = booking.status is BookingStatus.CONFIRMED and booking.total_price_minor > 0
+    if paid and actor.role is not Role.ADMIN and booking.event.cancellable_until <= now:
+        raise CancellationClosed("the event's cancellation deadline has passed")
     if await _release(session, booking.id, booking.event_id) and booking.user_id != actor.id:
         await record(
             session,
@@ -367,7 +476,8 @@ async def cancel(session: AsyncSession, booking: Booking, actor: User) -> Bookin
 
 
 async def cancel_upcoming_of_user(session: AsyncSession, user_id: int) -> list[int]:
-    """A banned user's bookings for events still to come; their seats go to the waiting lists."""
+    """A banned user's bookings for events still to come, refunded; their seats go to the
+    waiting lists."""
     upcoming = await session.execute(
         select(Booking.id, Booking.event_id)
         .join(Event, Event.id == Booking.event_id)
@@ -383,16 +493,58 @@ async def cancel_upcoming_of_user(session: AsyncSession, user_id: int) -> list[i
 
 
 async def _release(session: AsyncSession, booking_id: int, event_id: int) -> bool:
-    """Cancels the booking if it is still active, serves the waiting list, and tells both its
-    holder and those promoted; whether it was still active."""
+    """Cancels the booking if it is still active, refunds it, serves the waiting list, and
+    tells its holder and those served; whether it was still active."""
     await seats.lock_event(session, event_id)
     released = await seats.release(session, booking_id)
     if released is None:
         return False
-    promoted = await seats.serve_waitlist(session, event_id)
+    await refunds.refund_booking(session, released, RefundReason.CANCELLED)
+    await serve_waitlist(session, event_id)
     await outbox.booking_cancelled(session, released)
-    await outbox.waitlist_promoted(session, promoted)
     return True
+
+
+async def accept_offer(session: AsyncSession, booking: Booking, holder: User) -> Booking:
+    """The holder takes the seats offered: confirmed if free, else pending until paid."""
+    offer = await _current_offer(session, booking, holder)
+    event = offer.event
+    if offer.total_price_minor == 0:
+        await seats.settle_hold(session, offer)
+        accepted = await get(session, offer.id)
+        await outbox.booking_confirmed(session, accepted)
+        return accepted
+    until = min(utcnow() + timedelta(minutes=event.hold_minutes), event.starts_at)
+    await seats.settle_hold(session, offer, pending_until=until)
+    accepted = await get(session, offer.id)
+    await outbox.booking_pending(session, accepted)
+    return accepted
+
+
+async def decline_offer(session: AsyncSession, booking: Booking, holder: User) -> Booking:
+    """The holder lets the seats offered go: they pass to the next in line at once."""
+    offer = await _current_offer(session, booking, holder)
+    await _release(session, offer.id, offer.event_id)
+    return await get(session, offer.id)
+
+
+async def _current_offer(session: AsyncSession, booking: Booking, holder: User) -> Booking:
+    """The booking, still an open offer, with the event's row lock held and expired holds
+    reclaimed (this offer's among them if its time is up)."""
+    if booking.user_id != holder.id:
+        raise Forbidden("only the booking's holder may answer its offer")
+    await reclaim(session, booking.event_id, utcnow())
+    current = await get(session, booking.id)
+    refusal: DomainError | None = None
+    if current.status is BookingStatus.EXPIRED:
+        refusal = OfferExpired("this offer has ended; its seats went to the next in line")
+    elif current.status is not BookingStatus.OFFERED:
+        refusal = BookingNotPending(f"this booking is {current.status.value}; it holds no offer")
+    if refusal is not None:
+        # The holds that ended above (this offer's, maybe) stay ended.
+        refusal.keeps_changes = True
+        raise refusal
+    return current
 
 
 async def guest_list(

@@ -17,6 +17,7 @@ from sqlalchemy import Row, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings import seats
+from boxoffice.bookings import service as bookings
 from boxoffice.catalogue import money, repository, terms
 from boxoffice.catalogue.errors import LastTicketType, QuotaBelowTaken, TicketTypeInUse
 from boxoffice.catalogue.models import DEFAULT_TYPE_NAME, Quota, TicketType
@@ -34,7 +35,6 @@ from boxoffice.errors import NotFound, Unprocessable
 from boxoffice.events import policy
 from boxoffice.events.errors import EventNotEditable
 from boxoffice.events.models import Event, EventStatus
-from boxoffice.notifications import outbox
 from boxoffice.users.models import User
 
 # What an event sells when its organizer names nothing else (SPEC §9), as migration 0004 gave
@@ -403,8 +403,7 @@ async def _resize(session: AsyncSession, quota_id: int, size: int) -> None:
 async def _quotas_changed(session: AsyncSession, event_id: int, *, made_room: bool) -> None:
     await seats.catalogue_changed(session, event_id)
     if made_room:
-        promoted = await seats.serve_waitlist(session, event_id)
-        await outbox.waitlist_promoted(session, promoted)
+        await bookings.serve_waitlist(session, event_id)
 
 
 async def _one_quota(session: AsyncSession, event_id: int, quota_id: int) -> QuotaRead:

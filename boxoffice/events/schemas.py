@@ -11,7 +11,7 @@ from boxoffice.catalogue.schemas import (
     TicketTypeCreate,
     TicketTypeRead,
 )
-from boxoffice.events.models import EventStatus
+from boxoffice.events.models import EventStatus, WaitlistMode
 from boxoffice.schemas import (
     IdValue,
     InputModel,
@@ -48,6 +48,24 @@ Capacity = Annotated[int, Field(ge=1, le=MAX_CAPACITY)]
 EARLIEST_EVENT_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_EVENT_TIME = datetime(3000, 1, 1, tzinfo=UTC)
 EventTime = Annotated[AwareDatetime, instant_between(EARLIEST_EVENT_TIME, LATEST_EVENT_TIME)]
+HoldMinutes = Annotated[
+    int, Field(ge=1, le=120, description="how long an unpaid booking holds its seats")
+]
+ManualPaymentDays = Annotated[
+    int, Field(ge=1, le=60, description="how long a booking paid by transfer holds its seats")
+]
+OfferHours = Annotated[
+    int, Field(ge=1, le=336, description="how long a waiting-list offer holds its seats")
+]
+WaitlistModeField = Annotated[
+    WaitlistMode,
+    Field(
+        description="promote: confirm at once; offer: hold for the holder to accept (paid: always)"
+    ),
+]
+CancellationDeadline = Annotated[
+    EventTime, Field(description="until when holders may cancel paid bookings; null: the start")
+]
 
 
 class EventFields(StrictModel):
@@ -60,6 +78,11 @@ class EventFields(StrictModel):
     starts_at: EventTime
     ends_at: EventTime | None = None
     capacity: Capacity
+    hold_minutes: HoldMinutes = 15
+    manual_payment_days: ManualPaymentDays = 3
+    offer_hours: OfferHours = 24
+    waitlist_mode: WaitlistModeField = WaitlistMode.PROMOTE
+    cancellation_deadline: CancellationDeadline | None = None
 
 
 class EventCreate(EventFields):
@@ -94,6 +117,11 @@ class EventUpdate(PatchModel):
     starts_at: EventTime | None = None
     ends_at: EventTime | None = None
     capacity: Capacity | None = None
+    hold_minutes: HoldMinutes | None = None
+    manual_payment_days: ManualPaymentDays | None = None
+    offer_hours: OfferHours | None = None
+    waitlist_mode: WaitlistModeField | None = None
+    cancellation_deadline: CancellationDeadline | None = None
 
 
 class EventRead(BaseModel):
@@ -121,6 +149,11 @@ class EventRead(BaseModel):
         description="the types the caller may see, in display order"
     )
     price_from: str | None = Field(description="the lowest price of those types")
+    hold_minutes: int
+    manual_payment_days: int
+    offer_hours: int
+    waitlist_mode: WaitlistMode
+    cancellation_deadline: datetime | None
 
 
 EventSort = Literal["starts_at", "-starts_at", "created_at", "-created_at"]

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.audit import AuditAction, record
 from boxoffice.bookings import seats
+from boxoffice.bookings import service as bookings
 from boxoffice.catalogue import service as catalogue
 from boxoffice.db import changed_one, paginate, utcnow
 from boxoffice.errors import Forbidden, InvalidTransition, NotAuthenticated, NotFound, Unprocessable
@@ -17,6 +18,7 @@ from boxoffice.events.errors import CapacityBelowBooked, EventNotEditable
 from boxoffice.events.models import Event, EventStatus, update_event
 from boxoffice.events.schemas import EventCreate, EventFilters, EventRead
 from boxoffice.notifications import outbox
+from boxoffice.payments import refunds
 from boxoffice.schemas import PageParams
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
@@ -161,7 +163,7 @@ async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) 
     if isinstance(capacity, int) and capacity != previous_capacity:
         await _change_capacity(session, event, capacity)
         if capacity > previous_capacity:
-            await outbox.waitlist_promoted(session, await seats.serve_waitlist(session, event.id))
+            await bookings.serve_waitlist(session, event.id)
     edited = await _reload(session, event.id)
     await outbox.event_changed(session, edited, changed)
     return edited
@@ -195,6 +197,7 @@ async def cancel(session: AsyncSession, event: Event, actor: User) -> Event:
         # The status change holds the event's row lock, as the ledger requires. The holders are
         # told first: the message goes to every booking that is still active.
         await outbox.event_cancelled(session, event.id)
+        await refunds.refund_event(session, event.id)
         await seats.release_all(session, event.id)
         await _audit(session, actor, AuditAction.EVENT_CANCELLED, cancelled)
     return cancelled
@@ -205,7 +208,7 @@ async def delete(session: AsyncSession, event: Event, actor: User) -> None:
     # The row lock first, so that no booking lands between looking at the seats and hiding the
     # event; a racing delete waits here and then finds nothing to delete (404).
     current = await _locked(session, event.id)
-    if current.seats_booked or current.waitlist_count:
+    if current.seats_booked or current.seats_held or current.waitlist_count:
         await cancel(session, current, actor)
     await session.execute(update_event(event.id).values(deleted_at=utcnow(), updated_at=utcnow()))
     await _audit(session, actor, AuditAction.EVENT_DELETED, current)

@@ -74,6 +74,8 @@ class RefundReason(StrEnum):
     EVENT_CANCELLED = "event_cancelled"
     # The money came after the booking's hold ended and its seats were gone.
     LATE_PAYMENT = "late_payment"
+    # A second payment of a booking already paid (two tabs, two cards).
+    DUPLICATE = "duplicate"
 
 
 class Refund(Base):
@@ -86,7 +88,8 @@ class Refund(Base):
             "status IN ('requested', 'succeeded', 'owed', 'failed')", name="status_known"
         ),
         CheckConstraint(
-            "reason IN ('cancelled', 'event_cancelled', 'late_payment')", name="reason_known"
+            "reason IN ('cancelled', 'event_cancelled', 'late_payment', 'duplicate')",
+            name="reason_known",
         ),
         # One refund per payment: refunding is in full.
         UniqueConstraint("payment_id", name="uq_refunds_payment"),

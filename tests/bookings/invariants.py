@@ -5,20 +5,32 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.bookings.models import Booking, BookingStatus, Ticket
+from boxoffice.bookings.models import (
+    HOLD_STATUSES,
+    HOLDING_STATUSES,
+    Booking,
+    BookingStatus,
+    Ticket,
+)
 from boxoffice.catalogue.models import Quota, quota_ticket_types
 from boxoffice.events.models import Event
 
 
 async def assert_seats_exact(db: AsyncSession, event_id: int) -> Event:
-    """seats_booked == sum(confirmed seats) <= capacity, the waiting-list count is exact, and
-    nobody waits whose seats would fit (the oldest waiting booking does not fit the event or
-    one of the quotas its tickets count against)."""
+    """seats_booked == sum(confirmed seats), seats_held == sum(pending and offered seats), both
+    within the capacity, the waiting-list count is exact, and nobody waits whose seats would fit
+    (the oldest waiting booking does not fit the event or one of the quotas its tickets count
+    against)."""
     db.expire_all()
     event = (await db.scalars(select(Event).where(Event.id == event_id))).one()
     confirmed_seats = await db.scalar(
         select(func.coalesce(func.sum(Booking.seats), 0)).where(
             Booking.event_id == event_id, Booking.status == BookingStatus.CONFIRMED
+        )
+    )
+    held_seats = await db.scalar(
+        select(func.coalesce(func.sum(Booking.seats), 0)).where(
+            Booking.event_id == event_id, Booking.status.in_(HOLD_STATUSES)
         )
     )
     waiting = (
@@ -29,7 +41,8 @@ async def assert_seats_exact(db: AsyncSession, event_id: int) -> Event:
         )
     ).all()
     assert event.seats_booked == confirmed_seats
-    assert 0 <= event.seats_booked <= event.capacity
+    assert event.seats_held == held_seats
+    assert 0 <= event.seats_booked + event.seats_held <= event.capacity
     assert event.waitlist_count == len(waiting)
     if waiting and event.status == "published":
         assert not await _fits(db, event, waiting[0]), "a fitting booking waits"
@@ -37,7 +50,7 @@ async def assert_seats_exact(db: AsyncSession, event_id: int) -> Event:
 
 
 async def _fits(db: AsyncSession, event: Event, booking: Booking) -> bool:
-    if booking.seats > event.capacity - event.seats_booked:
+    if booking.seats > event.seats_available:
         return False
     wanted = await db.execute(
         select(Quota.id, Quota.size - Quota.seats_taken, func.count(Ticket.id))
@@ -51,9 +64,9 @@ async def _fits(db: AsyncSession, event: Event, booking: Booking) -> bool:
 
 async def assert_quotas_exact(db: AsyncSession, event_id: int) -> dict[int, Quota]:
     """Everything `assert_seats_exact` checks, and: each quota's seats_taken is the number of
-    tickets of confirmed bookings whose type counts against it, within its size; every
-    booking's seats are its number of tickets; no ticket code (a seat's or a party's) repeats.
-    The event's quotas by id."""
+    tickets of confirmed, pending and offered bookings whose type counts against it, within its
+    size; every booking's seats are its number of tickets; no ticket code (a seat's or a
+    party's) repeats. The event's quotas by id."""
     await assert_seats_exact(db, event_id)
     quotas = {
         quota.id: quota
@@ -63,7 +76,7 @@ async def assert_quotas_exact(db: AsyncSession, event_id: int) -> dict[int, Quot
         select(quota_ticket_types.c.quota_id, func.count(Ticket.id))
         .join(Ticket, Ticket.ticket_type_id == quota_ticket_types.c.ticket_type_id)
         .join(Booking, Booking.id == Ticket.booking_id)
-        .where(quota_ticket_types.c.quota_id.in_(quotas), Booking.status == BookingStatus.CONFIRMED)
+        .where(quota_ticket_types.c.quota_id.in_(quotas), Booking.status.in_(HOLDING_STATUSES))
         .group_by(quota_ticket_types.c.quota_id)
     )
     held: dict[int, int] = {quota_id: seats for quota_id, seats in found.all()}  # noqa: C416

@@ -132,7 +132,7 @@ async def test_the_line_stops_at_the_first_booking_a_quota_cannot_take(db: Async
     behind = await booked(db, event, {adult: 1}, wait=True)
 
     await seats.lock_event(db, event.id)
-    nobody = await seats.serve_waitlist(db, event.id)
+    nobody = (await seats.serve_waitlist(db, event.id)).promoted
     await db.commit()
     # The adult behind fits the event, and no quota of its own is full: it still waits.
     assert nobody == []
@@ -140,7 +140,7 @@ async def test_the_line_stops_at_the_first_booking_a_quota_cannot_take(db: Async
 
     await seats.lock_event(db, event.id)
     released = await seats.release(db, holder)
-    promoted = await seats.serve_waitlist(db, event.id)
+    promoted = (await seats.serve_waitlist(db, event.id)).promoted
     await db.commit()
 
     assert released is not None
@@ -167,7 +167,7 @@ async def test_the_line_stops_at_the_event_too_whatever_the_quotas_have(
 
     await seats.lock_event(db, event.id)
     await seats.release(db, holder)
-    promoted = await seats.serve_waitlist(db, event.id)
+    promoted = (await seats.serve_waitlist(db, event.id)).promoted
     await db.commit()
 
     assert promoted == [first]
@@ -267,7 +267,7 @@ async def test_every_booking_the_line_serves_is_counted_in_each_of_its_quotas(
 
     await seats.lock_event(db, event.id)
     await seats.release(db, holder)
-    promoted = await seats.serve_waitlist(db, event.id)
+    promoted = (await seats.serve_waitlist(db, event.id)).promoted
     await db.commit()
 
     assert promoted == [first, second]

@@ -136,7 +136,7 @@ async def test_nobody_is_promoted_once_the_event_has_started(db: AsyncSession) -
     await db.commit()
 
     await seats.lock_event(db, event.id)
-    promoted = await seats.serve_waitlist(db, event.id)
+    promoted = (await seats.serve_waitlist(db, event.id)).promoted
     await db.commit()
 
     assert promoted == []
@@ -176,7 +176,7 @@ async def test_the_ledger_says_what_it_changed_and_writes_no_message(db: AsyncSe
     await seats.lock_event(db, event.id)
     released = await seats.release(db, holder.id)
     released_id = None if released is None else released.id
-    promoted = await seats.serve_waitlist(db, event.id)
+    promoted = (await seats.serve_waitlist(db, event.id)).promoted
     written = (await db.scalars(select(Notification.id))).all()
     await db.commit()
 

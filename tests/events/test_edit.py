@@ -22,6 +22,7 @@ async def test_owner_and_admin_change_every_editable_field(
     event = await make_event(db, owner, status=EventStatus.PUBLISHED, capacity=10)
     headers = owner_headers if role is Role.ORGANIZER else (await signed_in(db, settings, role))[1]
     starts_at, ends_at = in_days(20), in_days(20, hours=3)
+    deadline = in_days(19)
     changes = {
         "title": "Jazz Night, second set",
         "description": "Now with a trio",
@@ -30,6 +31,11 @@ async def test_owner_and_admin_change_every_editable_field(
         "starts_at": starts_at.isoformat(),
         "ends_at": ends_at.isoformat(),
         "capacity": 25,
+        "hold_minutes": 30,
+        "manual_payment_days": 5,
+        "offer_hours": 12,
+        "waitlist_mode": "offer",
+        "cancellation_deadline": deadline.isoformat(),
     }
     assert set(changes) == set(EventFields.model_fields)
 
@@ -38,7 +44,8 @@ async def test_owner_and_admin_change_every_editable_field(
     assert response.status_code == 200, response.text
     read = response.json()
     assert (parse_time(read["starts_at"]), parse_time(read["ends_at"])) == (starts_at, ends_at)
-    times = ("starts_at", "ends_at")
+    assert parse_time(read["cancellation_deadline"]) == deadline
+    times = ("starts_at", "ends_at", "cancellation_deadline")
     assert {k: read[k] for k in changes if k not in times} == {
         k: v for k, v in changes.items() if k not in times
     }
