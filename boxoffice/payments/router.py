@@ -16,11 +16,27 @@ from boxoffice.errors import Forbidden, NotFound, problem_responses
 from boxoffice.payments import service
 from boxoffice.payments.dependencies import EnabledProviders
 from boxoffice.payments.errors import InvalidSignature, PaymentNotAllowed
-from boxoffice.payments.schemas import CallbackReceived, PaymentCreate, PaymentList, PaymentRead
+from boxoffice.payments.schemas import (
+    CallbackReceived,
+    PaymentCreate,
+    PaymentList,
+    PaymentRead,
+    ProvidersRead,
+)
 from boxoffice.security import NO_STORE, no_store
-from boxoffice.settings import PaymentProviderName
+from boxoffice.settings import AppSettings, PaymentProviderName
 
 router = APIRouter(tags=["payments"], dependencies=[Depends(no_store)])
+
+
+@router.get("/payments/providers")
+async def payment_providers(providers: EnabledProviders, settings: AppSettings) -> ProvidersRead:
+    """The ways to pay this server offers, and what a browser needs for them."""
+    stripe = PaymentProviderName.STRIPE in providers
+    return ProvidersRead(
+        providers=sorted(providers),
+        stripe_publishable_key=settings.stripe_publishable_key if stripe else None,
+    )
 
 
 @router.post(

@@ -41,3 +41,10 @@ class PaymentList(BaseModel):
 
 class CallbackReceived(BaseModel):
     received: bool = True
+
+
+class ProvidersRead(BaseModel):
+    providers: Annotated[list[str], Field(description="the providers a buyer may choose")]
+    stripe_publishable_key: Annotated[
+        str | None, Field(description="for Stripe.js, when stripe is enabled")
+    ] = None
