@@ -75,7 +75,7 @@ def _serve(
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(process, log, base_url, startup_seconds)
+        wait_until_answering(process, log, f"{base_url}/healthz", startup_seconds)
         yield process, base_url
     finally:
         process.terminate()
@@ -94,9 +94,10 @@ def running_servers(env: dict[str, str], count: int) -> Iterator[list[str]]:
         yield [stack.enter_context(running_server(env)) for _ in range(count)]
 
 
-def _wait_until_healthy(
-    process: subprocess.Popen[bytes], log: IO[bytes], base_url: str, seconds: float
+def wait_until_answering(
+    process: subprocess.Popen[bytes], log: IO[bytes], url: str, seconds: float
 ) -> None:
+    """Until a GET of `url` answers 200; the process's output in the error if it exits first."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -104,9 +105,9 @@ def _wait_until_healthy(
             output = log.read().decode(errors="replace")
             raise RuntimeError(f"server exited with {process.returncode}: {output[-2000:]}")
         try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"server at {base_url} not healthy within {seconds} s")
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
