@@ -123,23 +123,24 @@ async def _book(
         session, event_id, asked.claim, version=asked.version, now=now, hold=hold
     )
     reclaimed = False
-    # Why not, as the event stands now; read again below only if something may have changed.
-    found = await _look(session, attendee, event_id) if event is None else None
-    if event is None and await _holds_expired(session, found, now):
-        # Expired holds never stop a sale: they go first, then the seats are asked for again.
-        await reclaim(session, event_id, now)
-        reclaimed = True
-        event = await seats.take(
-            session, event_id, asked.claim, version=asked.version, now=now, hold=hold
-        )
-        found = None if event is not None else await _look(session, attendee, event_id)
+    found = None
+    if event is None and not wanted.join_waitlist:
+        # Why not, as the event stands now. Expired holds never stop a sale: they go first, and
+        # the seats are asked for again. (One that waits in line is served from the line.)
+        found = await _look(session, attendee, event_id)
+        if await _holds_expired(session, found, now):
+            await reclaim(session, event_id, now)
+            reclaimed = True
+            event = await seats.take(
+                session, event_id, asked.claim, version=asked.version, now=now, hold=hold
+            )
+            found = None
     status = BookingStatus.PENDING if hold else BookingStatus.CONFIRMED
     if event is None and wanted.join_waitlist:
         event = await seats.join_waitlist(session, event_id, version=asked.version, now=now)
         status = BookingStatus.WAITLISTED
-        if event is None:
-            found = await _look(session, attendee, event_id)
     if event is None:
+        found = found or await _look(session, attendee, event_id)
         refusal = await _refusal_of(session, found, event_id, asked, utcnow())
         refusal = rush.noted(event_id, refusal or _lost_race(found))
         # The holds ended above stay ended, whatever this booking's fate.
@@ -155,7 +156,10 @@ async def _book(
     if status is BookingStatus.PENDING:
         await outbox.booking_pending(session, booking)
         return booking
-    # Seats freed between our failed take and joining the line must not sit idle.
+    # Seats freed between our failed take and joining the line, or held past their end, must
+    # not sit idle. (Joining took the event's row lock.)
+    if event.seats_held and await seats.has_expired_holds(session, event_id, now):
+        await outbox.bookings_expired(session, await seats.reclaim_expired(session, event_id, now))
     served = await seats.serve_waitlist(session, event_id)
     # This booking, served at once if it was among them, was never in line: its holder hears
     # "confirmed" or "offered" below, not "promoted".

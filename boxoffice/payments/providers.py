@@ -46,6 +46,10 @@ class Callback:
     status: PaymentStatus
 
 
+class ProviderUnavailable(Exception):
+    """The provider refused or could not be reached; nothing was started."""
+
+
 class InvalidCallback(Exception):
     """A callback that is not the provider's: unsigned, badly signed, stale or malformed."""
 

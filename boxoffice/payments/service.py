@@ -25,7 +25,7 @@ from boxoffice.bookings import service as bookings
 from boxoffice.bookings.errors import BookingNotPending
 from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.db import changed_one, transaction, utcnow
-from boxoffice.errors import Forbidden
+from boxoffice.errors import Forbidden, ServiceUnavailable
 from boxoffice.notifications import outbox
 from boxoffice.payments import refunds
 from boxoffice.payments.errors import InvalidSignature, PaymentNotAllowed
@@ -38,7 +38,7 @@ from boxoffice.payments.models import (
     RefundReason,
     RefundStatus,
 )
-from boxoffice.payments.providers import Charge, InvalidCallback, Provider
+from boxoffice.payments.providers import Charge, InvalidCallback, Provider, ProviderUnavailable
 from boxoffice.settings import PaymentProviderName
 from boxoffice.users.models import Role, User
 
@@ -87,7 +87,10 @@ async def start(
         idempotency_key=f"booking-{booking.id}-{idempotency_key or secrets.token_hex(12)}",
     )
     # No lock is held yet: the provider may take its time.
-    started = await provider.start(charge)
+    try:
+        started = await provider.start(charge)
+    except ProviderUnavailable as error:
+        raise ServiceUnavailable(f"{provider_name} cannot take payments now; try again") from error
     if provider_name == PaymentProviderName.MANUAL:
         await _hold_for_transfer(session, booking, now)
     payment = Payment(

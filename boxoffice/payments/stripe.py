@@ -1,8 +1,8 @@
 """Card payments through Stripe (SPEC §10): a PaymentIntent per payment, confirmed by the
 payer's browser with its client secret, reported back by signed webhooks.
 
-Errors from Stripe's API (`stripe.StripeError`: refused, unreachable) reach the caller as they
-are; no call here runs inside a transaction.
+Stripe refusing or unreachable is `ProviderUnavailable` when a payment starts; a refund's error
+reaches the caller (the refund sender) as it is. No call here runs inside a transaction.
 """
 
 from collections.abc import Mapping
@@ -11,7 +11,13 @@ from typing import Self
 import stripe
 
 from boxoffice.payments.models import PaymentStatus
-from boxoffice.payments.providers import Callback, Charge, InvalidCallback, Started
+from boxoffice.payments.providers import (
+    Callback,
+    Charge,
+    InvalidCallback,
+    ProviderUnavailable,
+    Started,
+)
 from boxoffice.settings import Settings
 
 _OUTCOMES = {
@@ -50,7 +56,16 @@ class StripeProvider:
         await self._http.close_async()  # type: ignore[no-untyped-call]  # untyped in stripe
 
     async def start(self, charge: Charge) -> Started:
-        intent = await self._client.v1.payment_intents.create_async(
+        try:
+            intent = await self._create_intent(charge)
+        except stripe.StripeError as error:
+            raise ProviderUnavailable(str(error)) from error
+        return Started(
+            status=PaymentStatus.PENDING, provider_id=intent.id, client_secret=intent.client_secret
+        )
+
+    async def _create_intent(self, charge: Charge) -> stripe.PaymentIntent:
+        return await self._client.v1.payment_intents.create_async(
             {
                 "amount": charge.amount_minor,
                 "currency": charge.currency.lower(),
@@ -63,9 +78,6 @@ class StripeProvider:
                 },
             },
             {"idempotency_key": charge.idempotency_key},
-        )
-        return Started(
-            status=PaymentStatus.PENDING, provider_id=intent.id, client_secret=intent.client_secret
         )
 
     def callback(self, body: bytes, headers: Mapping[str, str]) -> Callback | None:
