@@ -23,6 +23,7 @@ from boxoffice.payments import sweeper
 from boxoffice.payments.registry import providers_for
 from boxoffice.payments.router import router as payments_router
 from boxoffice.ratelimit import Limit, RateLimiter, per_address
+from boxoffice.sales.router import router as sales_router
 from boxoffice.security import install_security
 from boxoffice.settings import Settings
 from boxoffice.users.router import router as users_router
@@ -83,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
         catalogue_router,
         bookings_router,
         payments_router,
+        sales_router,
         admin_router,
         notifications_router,
     ):

@@ -321,6 +321,8 @@ SEEDED_SUCCESSES = {
     "POST /api/v1/events/{event_id}/quotas": 201,
     "PATCH /api/v1/events/{event_id}/quotas/{quota_id}": 200,
     "DELETE /api/v1/events/{event_id}/quotas/{quota_id}": 204,
+    "GET /api/v1/events/{event_id}/sales": 200,
+    "GET /api/v1/events/{event_id}/sales/{chart}.svg": 200,
 }
 
 
