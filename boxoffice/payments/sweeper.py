@@ -6,9 +6,9 @@ lock, and each refund carries its own idempotency key."""
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,18 +21,6 @@ from boxoffice.settings import Settings
 logger = logging.getLogger("boxoffice.payments")
 
 
-@dataclass(frozen=True)
-class Swept:
-    expired: int
-    refunds_sent: int
-
-
-async def sweep_once(sessionmaker: async_sessionmaker[AsyncSession], providers: Providers) -> Swept:
-    expired = await bookings.sweep_expired_holds(sessionmaker, utcnow())
-    sent = await service.send_refunds(sessionmaker, providers)
-    return Swept(expired, sent)
-
-
 async def run(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -40,15 +28,22 @@ async def run(
     stop: asyncio.Event,
 ) -> None:
     while not stop.is_set():
-        try:
-            swept = await sweep_once(sessionmaker, providers)
-            if swept.expired or swept.refunds_sent:
-                logger.info("swept", extra={"swept": vars(swept)})
-        except Exception:
-            # A database or provider that is away for a while must not end the sweeper.
-            logger.exception("hold and refund sweep failed")
+        # Apart, so that one failing (a database that is away, a provider that is down) does
+        # not hold up the other.
+        await _step("holds expired", bookings.sweep_expired_holds(sessionmaker, utcnow()))
+        await _step("refunds sent", service.send_refunds(sessionmaker, providers))
         with suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), settings.hold_sweep_seconds)
+
+
+async def _step(what: str, work: Coroutine[Any, Any, int]) -> None:
+    try:
+        done = await work
+    except Exception:
+        logger.exception("sweep failed: %s", what)
+        return
+    if done:
+        logger.info("swept", extra={"swept": {what: done}})
 
 
 @asynccontextmanager
