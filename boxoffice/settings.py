@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     email_from: str = "boxoffice <no-reply@boxoffice.invalid>"
+    # Where people reach the web UI (scheme, host and any path prefix): messages link to its
+    # pages, such as a booking's, to pay for it or accept an offer.
+    public_url: str = "http://localhost:8000"
     smtp_timeout_seconds: float = Field(default=30, gt=0)
     reminder_lead_minutes: int = Field(default=1440, ge=1)
     email_max_attempts: int = Field(default=5, ge=1)
@@ -133,6 +136,14 @@ class Settings(BaseSettings):
         if value not in CURRENCIES:
             raise ValueError(f"'{value}' is not an ISO 4217 currency code such as 'EUR'")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"'{value}' is not an http:// or https:// address")
+        # Links are made by appending a path that starts with "/".
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _stripe_configured(self) -> Self:

@@ -16,14 +16,21 @@ class NotificationKind(StrEnum):
     EVENT_CANCELLED = "event_cancelled"
     EVENT_CHANGED = "event_changed"
     REMINDER = "reminder"
+    # Holds and payments (SPEC §10).
+    BOOKING_PENDING = "booking_pending"
+    BOOKING_EXPIRED = "booking_expired"
+    WAITLIST_OFFER = "waitlist_offer"
+    PAYMENT_RECEIVED = "payment_received"
+    PAYMENT_REFUNDED = "payment_refunded"
 
 
 class NotificationStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
-    # A reminder that is no longer wanted (its booking or event was cancelled, or its moment
-    # passed when the event moved). Never sent, never listed as a failure.
+    # A message no longer wanted when its turn came (a reminder whose booking or event was
+    # cancelled, or whose moment passed when the event moved; a hold or an offer that ended
+    # first: worker.still_wanted). Never sent, never listed as a failure.
     CANCELLED = "cancelled"
 
 
@@ -57,7 +64,9 @@ class Notification(Base):
     __table_args__ = (
         CheckConstraint(
             "kind IN ('booking_confirmed', 'waitlist_joined', 'waitlist_promoted',"
-            " 'booking_cancelled', 'event_cancelled', 'event_changed', 'reminder')",
+            " 'booking_cancelled', 'event_cancelled', 'event_changed', 'reminder',"
+            " 'booking_pending', 'booking_expired', 'waitlist_offer', 'payment_received',"
+            " 'payment_refunded')",
             name="kind_known",
         ),
         CheckConstraint(
@@ -76,7 +85,8 @@ class Notification(Base):
     event_id: Mapped[int | None] = mapped_column(Integer, default=None)
     booking_id: Mapped[int | None] = mapped_column(Integer, default=None)
     # Facts of the moment the message was written that the rows it is rendered from will not
-    # tell later (a waiting-list position, which fields of an event changed), as JSON.
+    # tell later (a waiting-list position, which fields of an event changed, the payment or
+    # refund a receipt is about), as JSON.
     payload: Mapped[dict[str, Any] | None] = mapped_column(
         JSONText(separators=(",", ":")), default=None
     )

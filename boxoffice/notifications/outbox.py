@@ -12,7 +12,9 @@ start moves, one UPDATE moves every pending reminder of the event (or drops them
 moment has already passed: the `event_changed` message, sent at once, tells the new start), and
 when the new moment is in the future, one INSERT ... SELECT gives a reminder to each confirmed
 booking that has none pending (a booking made after the old moment, a reminder dropped or
-already sent for the old start).
+already sent for the old start). A booking that pays for its seats (pending, or expired and
+taken again by a late payment) is confirmed with `payment_received`, which gives it its reminder
+as `booking_confirmed` does; a pending booking or an open offer has none.
 """
 
 from collections.abc import Collection, Sequence
@@ -31,6 +33,7 @@ from boxoffice.notifications.models import (
     NotificationKind,
     NotificationStatus,
 )
+from boxoffice.payments.models import Payment, Refund
 from boxoffice.settings import Settings
 
 _DEFAULT_LEAD_MINUTES: int = Settings.model_fields["reminder_lead_minutes"].default
@@ -45,12 +48,8 @@ def reminder_lead(session: AsyncSession) -> timedelta:
 
 async def booking_confirmed(session: AsyncSession, booking: Booking) -> None:
     """A booking was confirmed on creation: the confirmation, and its reminder if still due."""
-    rows = [_row(NotificationKind.BOOKING_CONFIRMED, booking)]
-    starts_at = await _starts_at(session, booking.event_id)
-    moment = starts_at - reminder_lead(session)
-    if moment > utcnow():
-        rows.append(_row(NotificationKind.REMINDER, booking, due_at=moment))
-    await _write(session, rows)
+    confirmation = _row(NotificationKind.BOOKING_CONFIRMED, booking)
+    await _write(session, [confirmation, *await _reminder(session, booking)])
 
 
 async def waitlist_joined(session: AsyncSession, booking: Booking) -> None:
@@ -90,16 +89,17 @@ async def waitlist_promoted(session: AsyncSession, booking_ids: Sequence[int]) -
 
 
 async def booking_cancelled(session: AsyncSession, booking: Booking) -> None:
-    """A confirmed or waitlisted booking was cancelled by its holder or an admin (not by its
-    event's cancellation: that is `event_cancelled`). Its reminder is dropped."""
+    """An active booking (pending, offered, confirmed, waitlisted) was cancelled by its holder
+    or an admin (not by its event's cancellation: that is `event_cancelled`). Its reminder is
+    dropped. A refund, if it was paid, is `payment_refunded`'s to tell."""
     await _write(session, [_row(NotificationKind.BOOKING_CANCELLED, booking)])
     await _drop_reminders(session, Notification.booking_id == booking.id)
 
 
 async def event_cancelled(session: AsyncSession, event_id: int) -> None:
     """The event is being cancelled or deleted. Call it BEFORE its bookings are cancelled: it
-    writes one message per confirmed or waitlisted booking, in one statement, and drops every
-    pending reminder of the event in another."""
+    writes one message per active booking (holds and offers too: their seats go as well), in
+    one statement, and drops every pending reminder of the event in another."""
     await session.execute(
         _from_bookings(
             NotificationKind.EVENT_CANCELLED,
@@ -115,7 +115,8 @@ async def event_changed(
 ) -> None:
     """The event was edited; `event` holds its new values and `changed_fields` names the fields
     whose value really changed. Only a new start, end, place or time zone is news: then every
-    confirmed or waitlisted holder gets `event_changed`, and a new start moves the reminders."""
+    holder of an active booking gets `event_changed` (one still to pay or accept wants to know
+    what it is paying for), and a new start moves the reminders."""
     noteworthy = sorted(NOTEWORTHY_FIELDS.keys() & changed_fields)
     if not noteworthy:
         return
@@ -129,6 +130,69 @@ async def event_changed(
     )
     if "starts_at" in noteworthy:
         await _move_reminders(session, event.id, event.starts_at - reminder_lead(session))
+
+
+async def booking_pending(session: AsyncSession, booking: Booking) -> None:
+    """A booking holds its seats until `expires_at`, waiting for payment (made so, or an offer
+    accepted): what to pay, by when, and where. The amount, lines and deadline are read when
+    the message is sent, so a hold lengthened meanwhile (manual payment) shows its new end."""
+    await _write(session, [_row(NotificationKind.BOOKING_PENDING, booking)])
+
+
+async def bookings_expired(session: AsyncSession, booking_ids: Collection[int]) -> None:
+    """Holds (pending bookings, offers) ended unpaid or unaccepted and their seats went back:
+    one message per booking, in one statement."""
+    if booking_ids:
+        await session.execute(
+            _from_bookings(NotificationKind.BOOKING_EXPIRED, Booking.id.in_(booking_ids))
+        )
+
+
+async def waitlist_offered(session: AsyncSession, booking_ids: Collection[int]) -> None:
+    """Waitlisted bookings were offered their seats until their `expires_at`: one message per
+    booking, in one statement, with the deadline and where to accept or decline."""
+    if booking_ids:
+        await session.execute(
+            _from_bookings(NotificationKind.WAITLIST_OFFER, Booking.id.in_(booking_ids))
+        )
+
+
+async def payment_received(session: AsyncSession, booking: Booking, payment: Payment) -> None:
+    """`payment` confirmed `booking`, which is confirmed now (call this after its status is
+    set): the receipt, which is its confirmation, and its reminder if still due."""
+    details = {
+        "amount_minor": payment.amount_minor,
+        "currency": payment.currency,
+        "provider": payment.provider,
+        "reference": payment.reference,
+    }
+    rows = [_row(NotificationKind.PAYMENT_RECEIVED, booking, payload=details)]
+    if booking.status is BookingStatus.CONFIRMED:
+        rows += await _reminder(session, booking)
+    await _write(session, rows)
+
+
+async def payment_refunded(session: AsyncSession, booking: Booking, refund: Refund) -> None:
+    """`refund` gives back a payment for `booking`: how much, why, and who pays it back."""
+    payment = await session.get(Payment, refund.payment_id)
+    if payment is None:
+        raise LookupError(f"there is no payment {refund.payment_id}")
+    details = {
+        "amount_minor": refund.amount_minor,
+        "currency": refund.currency,
+        "reason": str(refund.reason),
+        "provider": payment.provider,
+        "reference": payment.reference,
+    }
+    await _write(session, [_row(NotificationKind.PAYMENT_REFUNDED, booking, payload=details)])
+
+
+async def _reminder(session: AsyncSession, booking: Booking) -> list[dict[str, object]]:
+    """The reminder row of a booking confirmed just now; none once its moment has passed."""
+    moment = await _starts_at(session, booking.event_id) - reminder_lead(session)
+    if moment <= utcnow():
+        return []
+    return [_row(NotificationKind.REMINDER, booking, due_at=moment)]
 
 
 async def _move_reminders(session: AsyncSession, event_id: int, moment: datetime) -> None:

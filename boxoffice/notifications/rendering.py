@@ -10,16 +10,19 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from boxoffice.bookings.models import Booking
+from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.bookings.tickets import qr_svg
+from boxoffice.catalogue.money import to_decimal_string
 from boxoffice.events.calendar import calendar_file
 from boxoffice.events.models import Event
 from boxoffice.notifications.models import NOTEWORTHY_FIELDS, Notification, NotificationKind
-from boxoffice.settings import Settings
+from boxoffice.payments.models import RefundReason
+from boxoffice.settings import PaymentProviderName, Settings
 from boxoffice.users.models import User
 
 KIND_HEADER = "X-Boxoffice-Kind"
@@ -32,16 +35,31 @@ _SUBJECTS = {
     NotificationKind.EVENT_CANCELLED: "Event cancelled: {title}",
     NotificationKind.EVENT_CHANGED: "Event changed: {title}",
     NotificationKind.REMINDER: "Reminder: {title} starts {starts}",
+    NotificationKind.BOOKING_PENDING: "Pay to confirm your booking: {title}",
+    NotificationKind.BOOKING_EXPIRED: "Booking expired, seats released: {title}",
+    NotificationKind.WAITLIST_OFFER: "Seats offered to you from the waiting list: {title}",
+    NotificationKind.PAYMENT_RECEIVED: "Payment received, booking confirmed: {title}",
+    NotificationKind.PAYMENT_REFUNDED: "Payment refunded: {title}",
 }
-_WITH_CALENDAR = {
+# The messages that confirm seats (a paid booking's receipt confirms it) carry the event as a
+# calendar file, and its tickets, a QR code per seat, while the booking is confirmed.
+_CONFIRMING = {
     NotificationKind.BOOKING_CONFIRMED,
     NotificationKind.WAITLIST_PROMOTED,
-    NotificationKind.EVENT_CHANGED,
+    NotificationKind.PAYMENT_RECEIVED,
 }
+_WITH_CALENDAR = {*_CONFIRMING, NotificationKind.EVENT_CHANGED}
 
-
-# The messages that confirm seats carry their tickets: a QR code per seat.
-_WITH_TICKETS = {NotificationKind.BOOKING_CONFIRMED, NotificationKind.WAITLIST_PROMOTED}
+_PROVIDERS = {
+    PaymentProviderName.MANUAL: "bank transfer or cash at the desk",
+    PaymentProviderName.STRIPE: "card, through Stripe",
+}
+_REFUND_REASONS = {
+    RefundReason.CANCELLED: "your booking was cancelled",
+    RefundReason.EVENT_CANCELLED: "the event was cancelled",
+    RefundReason.LATE_PAYMENT: "your payment came after your hold ended and the seats were gone",
+    RefundReason.DUPLICATE: "the booking had already been paid for",
+}
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,37 @@ def local_time(moment: datetime, zone_name: str) -> str:
     return f"{local:%A %d %B %Y, %H:%M} ({zone_name})"
 
 
+def booking_url(settings: Settings, booking_id: int) -> str:
+    """The booking's page in the web UI: where its holder pays, or accepts an offer."""
+    return f"{settings.public_url}/bookings/{booking_id}"
+
+
+@dataclass(frozen=True)
+class _Payment:
+    """A payment or its refund, as its message shows it: from the notification's payload."""
+
+    amount: str
+    currency: str
+    provider: str
+    manual: bool
+    reference: str
+    reason: str | None
+
+
+def _payment(payload: dict[str, Any]) -> _Payment | None:
+    if "amount_minor" not in payload:
+        return None
+    provider, reason = payload["provider"], payload.get("reason")
+    return _Payment(
+        amount=to_decimal_string(payload["amount_minor"], payload["currency"]),
+        currency=payload["currency"],
+        provider=_PROVIDERS.get(provider, provider),
+        manual=provider == PaymentProviderName.MANUAL,
+        reference=payload["reference"],
+        reason=None if reason is None else _REFUND_REASONS[RefundReason(reason)],
+    )
+
+
 def message_id(notification_id: int, settings: Settings) -> str:
     # The same for every attempt at one notification, so that a message sent twice around a
     # worker's crash is recognisable as one by mail clients.
@@ -84,17 +133,30 @@ def _one_line(text: str) -> str:
 
 def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = None) -> EmailMessage:
     notification, user, event = outgoing.notification, outgoing.user, outgoing.event
+    booking = outgoing.booking
     kind = notification.kind
     payload = notification.payload or {}
     starts = local_time(event.starts_at, event.timezone)
+    # Only a confirmed booking's codes admit anyone: a hold's, an offer's or a cancelled
+    # booking's are not shown.
+    confirmed = booking is not None and booking.status is BookingStatus.CONFIRMED
     context = {
         "user": user,
         "event": event,
-        "booking": outgoing.booking,
+        "booking": booking,
+        "confirmed": confirmed,
         "starts": starts,
         "ends": None if event.ends_at is None else local_time(event.ends_at, event.timezone),
         "position": payload.get("position"),
         "changed": [NOTEWORTHY_FIELDS.get(f, f) for f in payload.get("changed", [])],
+        # Until when a hold or an offer keeps its seats.
+        "deadline": (
+            None
+            if booking is None or booking.expires_at is None
+            else local_time(booking.expires_at, event.timezone)
+        ),
+        "booking_url": None if booking is None else booking_url(settings, booking.id),
+        "payment": _payment(payload),
     }
     subject = _SUBJECTS[kind].format(
         title=_one_line(event.title), starts=starts, position=payload.get("position")
@@ -118,8 +180,8 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
     if kind not in _WITH_CALENDAR:
         return _multipart(message, "alternative", text)
     attached = [_calendar_part(calendar_file(event), f"event-{event.id}.ics")]
-    if outgoing.booking is not None and kind in _WITH_TICKETS:
-        attached += [_ticket_part(ticket.code) for ticket in outgoing.booking.tickets]
+    if booking is not None and confirmed and kind in _CONFIRMING:
+        attached += [_ticket_part(ticket.code) for ticket in booking.tickets]
     return _multipart(
         message, "mixed", [_multipart(EmailMessage(), "alternative", text), *attached]
     )

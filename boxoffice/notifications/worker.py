@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from boxoffice import housekeeping
-from boxoffice.bookings.models import BookingStatus
+from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.db import transaction, utcnow
 from boxoffice.events.models import EventStatus
 from boxoffice.notifications import repository
@@ -41,7 +41,7 @@ class Outcome:
     attempts_before: int
     error: str | None = None
     message_id: str | None = None
-    # A reminder that is no longer wanted (its booking or event was cancelled meanwhile).
+    # A message no longer wanted when its turn came (_still_wanted): never sent.
     dropped: bool = False
 
     @property
@@ -141,7 +141,7 @@ class Worker:
 
     async def _attempt(self, item: Outgoing) -> Outcome:
         notification = item.notification
-        if notification.kind is NotificationKind.REMINDER and not _still_wanted(item):
+        if not _still_wanted(item, self.clock()):
             return Outcome(notification.id, notification.attempts, dropped=True)
         try:
             message = render(item, self.settings, now=self.clock())
@@ -196,14 +196,42 @@ class Worker:
             await repository.release(session, token)
 
 
-def _still_wanted(item: Outgoing) -> bool:
+def _still_wanted(item: Outgoing, now: datetime) -> bool:
+    """Whether a message is worth sending now. Most tell of something that happened, and go out
+    whatever happened since (a receipt stays a receipt when the booking is cancelled later).
+    Those that ask for something, or describe a state, go only while it still holds; each way
+    out of that state writes its own message, which tells the news instead."""
     booking, event = item.booking, item.event
-    return (
-        booking is not None
-        and booking.status is BookingStatus.CONFIRMED
-        and event.status is EventStatus.PUBLISHED
-        and event.deleted_at is None
-    )
+    match item.notification.kind:
+        case NotificationKind.REMINDER:
+            return (
+                _is(booking, BookingStatus.CONFIRMED)
+                and event.status is EventStatus.PUBLISHED
+                and event.deleted_at is None
+            )
+        # "Pay by ..." or "accept by ..." once the hold or offer has ended (paid, accepted,
+        # expired, cancelled; or past its end and not swept yet) would ask for what can no
+        # longer be given.
+        case NotificationKind.BOOKING_PENDING:
+            return _holds(booking, BookingStatus.PENDING, now)
+        case NotificationKind.WAITLIST_OFFER:
+            return _holds(booking, BookingStatus.OFFERED, now)
+        # A late payment may have taken the seats again meanwhile: its receipt tells that, and
+        # "your seats were released" would be wrong.
+        case NotificationKind.BOOKING_EXPIRED:
+            return _is(booking, BookingStatus.EXPIRED)
+        case _:
+            return True
+
+
+def _is(booking: Booking | None, status: BookingStatus) -> bool:
+    return booking is not None and booking.status is status
+
+
+def _holds(booking: Booking | None, status: BookingStatus, now: datetime) -> bool:
+    if booking is None or booking.status is not status:
+        return False
+    return booking.expires_at is not None and booking.expires_at > now
 
 
 @asynccontextmanager

@@ -30,4 +30,6 @@ def smtp_settings(database_url: str, smtp_server: SmtpServer) -> Settings:
         smtp_timeout_seconds=10,
         email_from="boxoffice <tickets@boxoffice.test>",
         email_max_attempts=3,
+        # With a path and a trailing slash: links must still come out with one slash.
+        public_url="https://tickets.example.org/box/",
     )

@@ -5,11 +5,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from boxoffice.bookings.models import Booking, BookingStatus
+from boxoffice.bookings.models import ENDED_STATUSES, Booking, BookingStatus, Ticket
 from boxoffice.bookings.tickets import new_ticket_code
+from boxoffice.catalogue.models import TicketType
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event
 from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
+from boxoffice.payments.models import (
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
+)
 from boxoffice.users.models import User
 from tests.factories import make_user
 
@@ -21,25 +29,79 @@ async def make_booking(
     *,
     status: BookingStatus = BookingStatus.CONFIRMED,
     seats: int = 1,
+    lines: list[tuple[TicketType, int]] | None = None,
+    expires_at: datetime | None = None,
 ) -> Booking:
-    """A booking row as the booking rules leave it (seat counts are not the point here)."""
+    """A booking row as the booking rules leave it (seat counts are not the point here); with
+    `lines`, its tickets of those types at their prices, and its seats and total from them."""
     holder = user or await make_user(db)
     booking = Booking(
         event_id=event.id,
         user_id=holder.id,
-        seats=seats,
+        seats=sum(quantity for _, quantity in lines) if lines else seats,
         status=BookingStatus.CONFIRMED,
         active=True,
         ticket_code=new_ticket_code(),
         created_at=utcnow(),
+        total_price_minor=sum(t.price_minor * quantity for t, quantity in lines or []),
+        currency=event.currency,
+        expires_at=expires_at,
     )
     db.add(booking)
     await db.flush()
+    db.add_all(
+        Ticket(
+            booking_id=booking.id,
+            ticket_type_id=ticket_type.id,
+            code=new_ticket_code(),
+            unit_price_minor=ticket_type.price_minor,
+        )
+        for ticket_type, quantity in lines or []
+        for _ in range(quantity)
+    )
     # Written in a second step: an explicit NULL would give way to the column's default.
     booking.status = status
-    booking.active = None if status is BookingStatus.CANCELLED else True
+    booking.active = None if status in ENDED_STATUSES else True
     await db.commit()
     return booking
+
+
+async def make_payment(
+    db: AsyncSession,
+    booking: Booking,
+    *,
+    provider: str = "stripe",
+    reference: str = "pi_3Pq0AbCdEf",
+    status: PaymentStatus = PaymentStatus.CONFIRMED,
+) -> Payment:
+    """A payment of the booking's total, as the payment rules leave it."""
+    payment = Payment(
+        booking_id=booking.id,
+        provider=provider,
+        amount_minor=booking.total_price_minor,
+        currency=booking.currency,
+        status=status,
+        reference=reference,
+        confirmed_at=utcnow() if status is PaymentStatus.CONFIRMED else None,
+    )
+    db.add(payment)
+    await db.commit()
+    return payment
+
+
+async def make_refund(db: AsyncSession, payment: Payment, reason: RefundReason) -> Refund:
+    """The refund of a whole payment, as decided (owed by the organizer for a manual one)."""
+    refund = Refund(
+        payment_id=payment.id,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        reason=reason,
+        status=RefundStatus.OWED if payment.provider == "manual" else RefundStatus.REQUESTED,
+    )
+    payment.status = PaymentStatus.REFUNDED
+    db.add(refund)
+    await db.commit()
+    return refund
 
 
 async def outbox(

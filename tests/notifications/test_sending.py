@@ -19,16 +19,18 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings.models import BookingStatus
+from boxoffice.db import utcnow
 from boxoffice.notifications import outbox
 from boxoffice.notifications.backends import ConsoleBackend
 from boxoffice.notifications.models import NotificationKind, NotificationStatus
 from boxoffice.notifications.worker import Worker
+from boxoffice.payments.models import RefundReason
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.conftest import IN_CI
-from tests.factories import make_event, make_user
+from tests.factories import make_event, make_ticket_type, make_user
 from tests.notifications.smtp import Mailbox, SmtpServer
-from tests.notifications.support import Clock, make_booking
+from tests.notifications.support import Clock, make_booking, make_payment, make_refund
 from tests.notifications.support import outbox as read_outbox
 from tests.servers import free_port
 
@@ -162,23 +164,40 @@ async def test_every_kind_is_sent_with_a_calendar_file_where_the_spec_wants_one(
     event = await make_event(
         db, await make_user(db, role=Role.ORGANIZER), starts_in=timedelta(days=3)
     )
-    booking = await make_booking(db, event)
+    paid = await make_ticket_type(db, event, price_minor=2000)
+    booking = await make_booking(db, event, lines=[(paid, 1)])
     waiting = await make_booking(db, event, status=BookingStatus.WAITLISTED)
+    held = utcnow() + timedelta(minutes=15)
+    pending = await make_booking(db, event, status=BookingStatus.PENDING, expires_at=held)
+    offered = await make_booking(db, event, status=BookingStatus.OFFERED, expires_at=held)
+    expired = await make_booking(db, event, status=BookingStatus.EXPIRED)
+    payment = await make_payment(db, booking)
+    refund = await make_refund(db, payment, RefundReason.EVENT_CANCELLED)
     await outbox.booking_confirmed(db, booking)
     await outbox.waitlist_joined(db, waiting)
     await outbox.waitlist_promoted(db, [booking.id])
+    await outbox.booking_pending(db, pending)
+    await outbox.waitlist_offered(db, [offered.id])
+    await outbox.bookings_expired(db, [expired.id])
+    await outbox.payment_received(db, booking, payment)
     await outbox.event_changed(db, event, {"location"})
     await outbox.booking_cancelled(db, waiting)
+    await outbox.payment_refunded(db, booking, refund)
     await outbox.event_cancelled(db, event.id)
     await db.commit()
     clock = Clock()
 
-    await _worker(app, smtp_settings, clock).run_once()
+    sent = await _worker(app, smtp_settings, clock).run_once()
 
-    kinds = {m["X-Boxoffice-Kind"]: m for m in mailbox.wait_for(7)}
+    kinds = {m["X-Boxoffice-Kind"]: m for m in mailbox.wait_for(sent)}
     assert set(kinds) == {k.value for k in NotificationKind} - {"reminder"}
     with_calendar = {k for k, m in kinds.items() if "text/calendar" in _parts(m)}
-    assert with_calendar == {"booking_confirmed", "waitlist_promoted", "event_changed"}
+    assert with_calendar == {
+        "booking_confirmed",
+        "waitlist_promoted",
+        "payment_received",
+        "event_changed",
+    }
     assert all(event.title in m["Subject"] for m in kinds.values())
     changed = _parts(kinds["event_changed"])["text/plain"].get_content()
     assert "the place" in changed

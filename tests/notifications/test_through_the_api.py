@@ -11,16 +11,25 @@ import httpx
 import icalendar
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.bookings.models import Booking
 from boxoffice.bookings.tickets import qr_svg
+from boxoffice.catalogue.models import TicketType
 from boxoffice.db import utcnow
-from boxoffice.notifications.models import NotificationKind, NotificationStatus
+from boxoffice.events.models import Event
+from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
 from boxoffice.notifications.outbox import reminder_lead
 from boxoffice.notifications.worker import Worker
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
-from tests.factories import make_attendees_with_headers, make_event, signed_in
+from tests.factories import (
+    first_ticket_type,
+    make_attendees_with_headers,
+    make_event,
+    signed_in,
+)
 from tests.notifications.smtp import Mailbox
 from tests.notifications.support import close_to
 from tests.notifications.support import outbox as read_outbox
@@ -38,12 +47,18 @@ class Post:
     mailbox: Mailbox
 
     async def deliver(self) -> None:
-        """Runs a worker until nothing due is left; the mailbox then holds what it sent."""
+        """Runs a worker until nothing due is left; the mailbox then holds what it sent (a
+        message no longer wanted when its turn came is dropped, not sent)."""
         worker = Worker(self.settings, self.app.state.sessionmaker, name="api-test-worker")
-        sent = 0
-        while claimed := await worker.run_once():
-            sent += claimed
-        self.mailbox.wait_for(sent)
+        before, arrived = await self._sent(), len(self.mailbox.messages)
+        while await worker.run_once():
+            pass
+        self.mailbox.wait_for(arrived + await self._sent() - before)
+
+    async def _sent(self) -> int:
+        async with self.app.state.sessionmaker() as session:
+            sent = select(func.count()).where(Notification.status == NotificationStatus.SENT)
+            return int(await session.scalar(sent) or 0)
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -242,3 +257,146 @@ async def test_a_ban_tells_the_holder_of_each_cancelled_booking_and_drops_their_
     assert post.kinds() == {"booking_cancelled": 2}
     assert all("banned@example.com" in str(m["To"]) for m in post.messages)
     assert await read_outbox(db, NotificationKind.REMINDER, NotificationStatus.PENDING) == []
+
+
+async def _priced(db: AsyncSession, event: Event, price_minor: int) -> None:
+    """The event's one ticket type now costs that much."""
+    kind = await first_ticket_type(db, event)
+    await db.execute(
+        update(TicketType).where(TicketType.id == kind.id).values(price_minor=price_minor)
+    )
+    await db.commit()
+
+
+def _text_of(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content()).replace("\r\n", "\n")
+
+
+async def test_a_paid_booking_is_asked_to_pay_then_gets_its_receipt_and_reminder(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
+) -> None:
+    organizer, organizer_headers = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer, starts_in=timedelta(days=5))
+    await _priced(db, event, 2500)
+    ann = await signed_in(db, settings, Role.ATTENDEE, email="ann@example.com")
+
+    booked = await client.post(
+        BOOKINGS, headers=ann.headers, json={"event_id": event.id, "seats": 2}
+    )
+    await post.deliver()
+    path = f"{BOOKINGS}/{booked.json()['id']}"
+    await client.post(f"{path}/payments", headers=ann.headers, json={"provider": "manual"})
+    paid = await client.post(f"{path}/mark-paid", headers=organizer_headers)
+    await post.deliver()
+
+    assert (booked.json()["status"], paid.json()["status"]) == ("pending", "confirmed")
+    assert [m["X-Boxoffice-Kind"] for m in post.messages] == [
+        "booking_pending",
+        "payment_received",
+    ]
+    asking, receipt = (_text_of(m) for m in post.messages)
+    assert "payment of 50.00 EUR" in asking
+    assert f"/bookings/{booked.json()['id']}\n" in asking
+    assert "Paid:      50.00 EUR\n" in receipt
+    assert f"Reference: BOX-{booked.json()['id']}\n" in receipt
+    assert "2× General admission at 25.00 EUR\n" in receipt
+    assert booked.json()["ticket_code"] in receipt
+    (reminder,) = await read_outbox(db, NotificationKind.REMINDER)
+    assert (reminder.booking_id, reminder.status) == (
+        booked.json()["id"],
+        NotificationStatus.PENDING,
+    )
+    assert close_to(reminder.due_at, event.starts_at - reminder_lead(db))
+
+
+async def test_a_booking_paid_before_its_request_to_pay_went_out_gets_only_the_receipt(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
+) -> None:
+    organizer, organizer_headers = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer)
+    await _priced(db, event, 2500)
+    ann = await signed_in(db, settings, Role.ATTENDEE)
+
+    booked = await client.post(BOOKINGS, headers=ann.headers, json={"event_id": event.id})
+    await client.post(f"{BOOKINGS}/{booked.json()['id']}/mark-paid", headers=organizer_headers)
+    await post.deliver()
+
+    assert post.kinds() == {"payment_received": 1}
+    (request,) = await read_outbox(db, NotificationKind.BOOKING_PENDING)
+    assert request.status is NotificationStatus.CANCELLED
+
+
+async def test_a_late_payment_for_seats_gone_tells_of_the_expiry_and_the_refund(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
+) -> None:
+    organizer, organizer_headers = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer, capacity=1)
+    await _priced(db, event, 2500)
+    late = await signed_in(db, settings, Role.ATTENDEE)
+    other = await signed_in(db, settings, Role.ATTENDEE)
+    held = await client.post(BOOKINGS, headers=late.headers, json={"event_id": event.id})
+    await db.execute(
+        update(Booking)
+        .where(Booking.id == held.json()["id"])
+        .values(expires_at=utcnow() - timedelta(seconds=1))
+    )
+    await db.commit()
+    await client.post(BOOKINGS, headers=other.headers, json={"event_id": event.id})
+    await post.deliver()
+    post.messages.clear()
+
+    answer = await client.post(
+        f"{BOOKINGS}/{held.json()['id']}/mark-paid", headers=organizer_headers
+    )
+    await post.deliver()
+
+    assert answer.json()["status"] == "expired"
+    told = await read_outbox(db)
+    expired = [n for n in told if n.kind is NotificationKind.BOOKING_EXPIRED]
+    assert [(n.booking_id, n.status) for n in expired] == [
+        (held.json()["id"], NotificationStatus.SENT)
+    ]
+    (refunded,) = post.messages
+    assert refunded["X-Boxoffice-Kind"] == "payment_refunded"
+    text = _text_of(refunded)
+    assert "your payment came after your hold ended and the seats were gone" in text
+    assert "the organizer of the event pays the money back to you" in text
+
+
+async def test_seats_coming_back_to_a_paid_event_are_offered_and_accepting_asks_for_payment(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
+) -> None:
+    organizer, organizer_headers = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer, capacity=1)
+    await _priced(db, event, 2500)
+    first = await signed_in(db, settings, Role.ATTENDEE)
+    second = await signed_in(db, settings, Role.ATTENDEE, email="second@example.com")
+    taken = await client.post(BOOKINGS, headers=first.headers, json={"event_id": event.id})
+    await client.post(f"{BOOKINGS}/{taken.json()['id']}/mark-paid", headers=organizer_headers)
+    waiting = await client.post(
+        BOOKINGS, headers=second.headers, json={"event_id": event.id, "join_waitlist": True}
+    )
+    await post.deliver()
+    post.messages.clear()
+
+    await client.delete(f"{BOOKINGS}/{taken.json()['id']}", headers=first.headers)
+    await post.deliver()
+    offers = [m for m in post.messages if m["X-Boxoffice-Kind"] == "waitlist_offer"]
+    accepted = await client.post(
+        f"{BOOKINGS}/{waiting.json()['id']}/accept", headers=second.headers
+    )
+    await post.deliver()
+
+    assert sorted(str(m["X-Boxoffice-Kind"]) for m in post.messages) == [
+        "booking_cancelled",
+        "booking_pending",
+        "payment_refunded",
+        "waitlist_offer",
+    ]
+    (offer,) = offers
+    assert "second@example.com" in str(offer["To"])
+    assert "Accepting asks you to pay 25.00 EUR next" in _text_of(offer)
+    assert f"/bookings/{waiting.json()['id']}\n" in _text_of(offer)
+    assert accepted.json()["status"] == "pending"

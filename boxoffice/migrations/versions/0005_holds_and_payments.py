@@ -15,6 +15,10 @@ import sqlalchemy as sa
 from alembic import op
 
 from boxoffice.db import UTCDateTime
+from boxoffice.migrations.notification_kinds_0005 import (
+    downgrade_notification_kinds,
+    upgrade_notification_kinds,
+)
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -71,6 +75,7 @@ def upgrade() -> None:
         )
         bookings.create_index("ix_bookings_expiry", ["status", "expires_at"])
     _create_tables()
+    upgrade_notification_kinds()
 
 
 def _create_tables() -> None:
@@ -138,6 +143,7 @@ def _create_tables() -> None:
 
 
 def downgrade() -> None:
+    downgrade_notification_kinds()
     op.drop_table("provider_events")
     op.drop_table("refunds")
     op.drop_table("payments")
