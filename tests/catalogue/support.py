@@ -118,11 +118,14 @@ async def booking_status(db: AsyncSession, booking_id: int) -> BookingStatus:
     return status
 
 
-async def promotions_told(db: AsyncSession, booking_id: int) -> int:
+async def promotions_told(
+    db: AsyncSession, booking_id: int, kind: NotificationKind = NotificationKind.WAITLIST_PROMOTED
+) -> int:
+    """How often the booking's holder was told it left the line: promoted, or (`kind`)
+    offered the seats."""
     told = await db.scalar(
         select(func.count(Notification.id)).where(
-            Notification.booking_id == booking_id,
-            Notification.kind == NotificationKind.WAITLIST_PROMOTED,
+            Notification.booking_id == booking_id, Notification.kind == kind
         )
     )
     await db.commit()

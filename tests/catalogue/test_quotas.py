@@ -9,6 +9,7 @@ from boxoffice.bookings.models import BookingStatus
 from boxoffice.catalogue.models import Quota, TicketType
 from boxoffice.catalogue.schemas import QuotaRead
 from boxoffice.events.models import Event, EventStatus
+from boxoffice.notifications.models import NotificationKind
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
 from tests.catalogue.support import (
@@ -389,8 +390,9 @@ async def test_a_quota_that_makes_room_serves_the_waiting_list(
     response = await client.patch(box.path(quota.id), headers=box.headers, json=change)
 
     assert response.status_code == 200, response.text
-    assert await booking_status(db, waiting) is BookingStatus.CONFIRMED
-    assert await promotions_told(db, waiting) == 1
+    # Students pay: the freed seats are offered, not confirmed (SPEC §10).
+    assert await booking_status(db, waiting) is BookingStatus.OFFERED
+    assert await promotions_told(db, waiting, NotificationKind.WAITLIST_OFFER) == 1
 
 
 async def test_a_deleted_quota_serves_the_waiting_list(
@@ -404,8 +406,9 @@ async def test_a_deleted_quota_serves_the_waiting_list(
     assert response.status_code == 204
     assert await count_quotas(db, box.event.id) == 0
     assert await stored(db, TicketType, box.student.id) is not None
-    assert await booking_status(db, waiting) is BookingStatus.CONFIRMED
-    assert await promotions_told(db, waiting) == 1
+    # Students pay: the freed seats are offered, not confirmed (SPEC §10).
+    assert await booking_status(db, waiting) is BookingStatus.OFFERED
+    assert await promotions_told(db, waiting, NotificationKind.WAITLIST_OFFER) == 1
     assert await catalogue_version(db, box.event.id) != version
 
 

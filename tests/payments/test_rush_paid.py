@@ -104,7 +104,7 @@ async def test_a_paid_rush_never_keeps_money_for_seats_not_given(
 
     async with httpx.AsyncClient(limits=fresh, timeout=120) as client:
 
-        def server(i: int) -> str:
+        def server_of(i: int) -> str:
             return paying_servers[i % len(paying_servers)]
 
         async def buy(i: int, buyer: Buyer) -> None:
@@ -115,7 +115,7 @@ async def test_a_paid_rush_never_keeps_money_for_seats_not_given(
             }
             try:
                 answer = await client.post(
-                    f"{server(i)}/api/v1/bookings", headers=buyer.headers, json=body
+                    f"{server_of(i)}/api/v1/bookings", headers=buyer.headers, json=body
                 )
                 answers.append(answer)
             finally:
@@ -129,7 +129,7 @@ async def test_a_paid_rush_never_keeps_money_for_seats_not_given(
                 await end_hold(db_lock, db, buyer.booking_id)
                 return
             started = await client.post(
-                f"{server(i + 1)}/api/v1/bookings/{buyer.booking_id}/payments",
+                f"{server_of(i + 1)}/api/v1/bookings/{buyer.booking_id}/payments",
                 headers=buyer.headers,
                 json={"provider": "stripe"},
             )
@@ -230,6 +230,7 @@ async def check_money(db: AsyncSession, localstripe: str, event_id: int, paid: l
     by_intent: dict[str, Any] = {row.Payment.provider_id: row for row in rows}
     confirmed_paid: Counter[int] = Counter()
     for buyer in paid:
+        assert buyer.intent_id is not None
         row = by_intent[buyer.intent_id]
         intent = await stripe_object(localstripe, f"/v1/payment_intents/{buyer.intent_id}")
         assert intent["status"] == "succeeded"
