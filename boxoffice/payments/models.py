@@ -104,6 +104,8 @@ class Refund(Base):
     status: Mapped[RefundStatus] = mapped_column(StrEnumText(RefundStatus))
     provider_id: Mapped[str | None] = mapped_column(String(255), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Until when one worker is sending it (`payments.service.send_refunds`).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_error: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,6 +46,9 @@ logger = logging.getLogger("boxoffice.payments")
 
 Providers = Mapping[str, Provider]
 
+# How long a worker that claimed a refund has to send it: longer than a provider's call may
+# take (Stripe's client gives up after 80 s).
+REFUND_LEASE = timedelta(minutes=2)
 # After this many failed calls a refund is `failed` and needs a person (logged, and shown).
 MAX_REFUND_ATTEMPTS = 8
 
@@ -271,17 +274,22 @@ async def callback(
 
 
 async def send_refunds(
-    sessionmaker: async_sessionmaker[AsyncSession], providers: Providers, limit: int = 20
+    sessionmaker: async_sessionmaker[AsyncSession],
+    providers: Providers,
+    *,
+    lease: timedelta = REFUND_LEASE,
+    limit: int = 20,
 ) -> int:
-    """Sends the refunds decided and not yet sent, each in a transaction of its own, outside
-    any lock; how many were sent. Any number of workers may: each refund's call carries the
-    refund's own idempotency key, so the provider refunds once."""
+    """Sends the refunds decided and not yet sent, outside any lock; how many were sent. Any
+    number of workers may: each refund is claimed for `lease` before it is sent, so one worker
+    sends it; if that worker dies mid-call, another sends it after the lease, with the same
+    idempotency key, which a provider honours by refunding once."""
     async with transaction(sessionmaker) as session:
         due = (
             await session.execute(
                 select(Refund.id, Payment.provider, Payment.provider_id, Refund.amount_minor)
                 .join(Payment, Payment.id == Refund.payment_id)
-                .where(Refund.status == RefundStatus.REQUESTED)
+                .where(Refund.status == RefundStatus.REQUESTED, _unclaimed(utcnow()))
                 .order_by(Refund.id)
                 .limit(limit)
             )
@@ -291,6 +299,8 @@ async def send_refunds(
         provider = providers.get(provider_name)
         if provider is None:
             logger.warning("refund waits: provider %s is not enabled", provider_name)
+            continue
+        if not await _claim_refund(sessionmaker, refund_id, lease):
             continue
         try:
             refunded_as = await provider.refund(provider_id, amount_minor, f"refund-{refund_id}")
@@ -306,11 +316,33 @@ async def send_refunds(
                     status=RefundStatus.SUCCEEDED,
                     provider_id=refunded_as,
                     attempts=Refund.attempts + 1,
+                    claimed_until=None,
                     completed_at=utcnow(),
                 )
             )
         sent += 1
     return sent
+
+
+def _unclaimed(now: datetime) -> ColumnElement[bool]:
+    return or_(Refund.claimed_until.is_(None), Refund.claimed_until < now)
+
+
+async def _claim_refund(
+    sessionmaker: async_sessionmaker[AsyncSession], refund_id: int, lease: timedelta
+) -> bool:
+    now = utcnow()
+    async with transaction(sessionmaker) as session:
+        return await changed_one(
+            session,
+            update(Refund)
+            .where(
+                Refund.id == refund_id,
+                Refund.status == RefundStatus.REQUESTED,
+                _unclaimed(now),
+            )
+            .values(claimed_until=now + lease),
+        )
 
 
 async def _record_refund_failure(
@@ -319,6 +351,8 @@ async def _record_refund_failure(
     async with transaction(sessionmaker) as session:
         refund = await session.get_one(Refund, refund_id)
         refund.attempts += 1
+        # Tried again at the next sweep.
+        refund.claimed_until = None
         refund.last_error = f"{type(error).__name__}: {error}"[:500]
         if refund.attempts >= MAX_REFUND_ATTEMPTS:
             refund.status = RefundStatus.FAILED

@@ -115,6 +115,7 @@ def _create_tables() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("provider_id", sa.String(length=255), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("claimed_until", UTCDateTime(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("completed_at", UTCDateTime(), nullable=True),
