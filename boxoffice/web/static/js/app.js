@@ -9,6 +9,7 @@ import * as catalogue from "./pages/catalogue.js";
 import { failedPage } from "./pages/common.js";
 import * as events from "./pages/events.js";
 import * as organizer from "./pages/organizer.js";
+import * as sales from "./pages/sales.js";
 import { afterShow, fallback, navigate, refresh, route, start } from "./router.js";
 
 // Fetched rather than imported as a JSON module, which older browsers cannot load at all.
@@ -18,7 +19,7 @@ if (!listed.ok) throw new Error(`pages.json: ${listed.status} ${listed.statusTex
 const PAGES = await listed.json();
 
 /** @type {Record<string, import("./router.js").Page>} */
-const renderers = { ...admin, ...auth, ...bookings, ...catalogue, ...events, ...organizer };
+const renderers = { ...admin, ...auth, ...bookings, ...catalogue, ...events, ...organizer, ...sales };
 for (const { path, page } of PAGES) {
   if (!renderers[page]) throw new Error(`pages.json: no page function ${page} for ${path}`);
   route(path, renderers[page]);

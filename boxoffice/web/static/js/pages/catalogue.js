@@ -342,6 +342,8 @@ export async function ticketsPage({ params, flash }) {
       `Prices in ${event.currency} · ${event.seats_booked} of ${event.capacity} seats sold · `,
       h("a", { href: `/organizer/events/${id}/edit` }, "Edit this event"),
       " · ",
+      h("a", { href: `/organizer/events/${id}/sales` }, "Sales"),
+      " · ",
       h("a", { href: "/organizer" }, "All my events"),
     ),
     h("h2", {}, "Ticket types"),

@@ -75,6 +75,11 @@ function eventActions(event, { editing = false } = {}) {
     ),
     h(
       "a",
+      { href: `/organizer/events/${event.id}/sales`, class: "button", "aria-label": `Sales: ${event.title}` },
+      "Sales",
+    ),
+    h(
+      "a",
       { href: `/organizer/events/${event.id}/guests`, class: "button", "aria-label": `Guests: ${event.title}` },
       "Guests",
     ),
@@ -343,6 +348,8 @@ export async function guestsPage({ params, query }) {
       h("a", { href: `/organizer/events/${id}/edit` }, "Edit this event"),
       " · ",
       h("a", { href: `/organizer/events/${id}/tickets` }, "Tickets"),
+      " · ",
+      h("a", { href: `/organizer/events/${id}/sales` }, "Sales"),
       " · ",
       h("a", { href: "/organizer" }, "All my events"),
     ),
