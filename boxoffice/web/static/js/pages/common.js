@@ -30,6 +30,7 @@ import { navigate } from "../router.js";
  * @property {number} event_id
  * @property {{title: string, starts_at: string, location: string}} event
  * @property {string} status
+ * @property {string | null} expires_at until when a pending booking or an offer holds its seats
  * @property {number} seats
  * @property {number | null} waitlist_position
  * @property {string} ticket_code the party's code: it admits everyone on the booking
@@ -39,6 +40,22 @@ import { navigate } from "../router.js";
  * @property {string} currency
  * @property {{code: string, ticket_type_id: number, checked_in_at: string | null}[]} tickets one per seat
  */
+
+/** A booking's checkout: a page of a document of its own (see router.js). */
+export function checkoutPath(/** @type {number} */ bookingId) {
+  return `/bookings/${bookingId}/checkout`;
+}
+
+/**
+ * Whether a booking's hold is over: expired, or pending or offered past its end, which the
+ * server says as soon as it sweeps (within seconds) but never sells against meanwhile.
+ * @param {Booking} booking
+ */
+export function holdEnded(booking) {
+  if (booking.status === "expired") return true;
+  const holding = booking.status === "pending" || booking.status === "offered";
+  return holding && booking.expires_at !== null && Date.parse(booking.expires_at) <= Date.now();
+}
 
 /** `/login?next=` back to this page. */
 function logInHere() {
@@ -140,9 +157,14 @@ export function money(/** @type {string} */ amount, /** @type {string} */ curren
   return format.format(/** @type {`${number}`} */ (amount));
 }
 
+/** Whether a decimal string is nothing: "0.00", "0". */
+export function isFree(/** @type {string} */ amount) {
+  return /^0*\.?0*$/.test(amount);
+}
+
 /** A price as a person reads it: "free" for nothing. */
 export function priceText(/** @type {string} */ amount, /** @type {string} */ currency) {
-  return /^0*\.?0*$/.test(amount) ? "free" : money(amount, currency);
+  return isFree(amount) ? "free" : money(amount, currency);
 }
 
 /**
@@ -204,7 +226,8 @@ async function qrImage(path, alt) {
  * @param {Booking} booking
  */
 export async function bookingDetails(booking) {
-  const active = booking.status !== "cancelled";
+  // A hold's code admits nobody until it is paid or accepted: its payment reference is what matters then.
+  const active = booking.status === "confirmed" || booking.status === "waitlisted";
   const names = new Map(booking.lines.map((line) => [line.ticket_type_id, line.name]));
   /** @type {HTMLElement[]} */
   let codes = [];
