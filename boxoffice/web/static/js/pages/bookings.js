@@ -1,8 +1,10 @@
-// An attendee's bookings: status, what each holds, the party's code and every ticket's QR code, cancel.
+// An attendee's bookings: status, what each holds, the party's code and every ticket's QR code,
+// cancel; a pending booking's way to its checkout, a waiting-list offer to accept or decline.
 
 import * as api from "../api.js";
 import { act, formatTime, h, heading, pager, statusBadge, statusLine } from "../dom.js";
-import { bookingDetails, requireRole } from "./common.js";
+import { navigate } from "../router.js";
+import { bookingDetails, checkoutPath, holdEnded, isFree, requireRole } from "./common.js";
 
 const PAGE_SIZE = 10;
 
@@ -25,8 +27,70 @@ async function timeZones(bookings) {
   return new Map(ids.map((id, i) => [id, zones[i]]));
 }
 
+/**
+ * Accept and Decline for a waiting-list offer; accepting one with a price goes on to its checkout.
+ * @param {Booking} booking
+ * @param {HTMLElement} line
+ */
+function offerActions(booking, line) {
+  const title = booking.event.title;
+  const free = isFree(booking.total_price);
+  const accept = async () => {
+    await api.post(`/bookings/${booking.id}/accept`);
+    if (!free) await navigate(checkoutPath(booking.id));
+    return free ? "Offer accepted: your booking is confirmed." : "Offer accepted: on to the checkout.";
+  };
+  const decline = async () => {
+    await api.post(`/bookings/${booking.id}/decline`);
+    return "Offer declined: the seats go to the next in line.";
+  };
+  const acceptButton = h(
+    "button",
+    {
+      type: "button",
+      class: "primary",
+      "aria-label": `Accept: ${title}`,
+      // A paid offer's page is left for the checkout: nothing to draw again here.
+      onclick: () => act(acceptButton, line, accept, { andRefresh: free }),
+    },
+    "Accept",
+  );
+  const declineButton = h(
+    "button",
+    {
+      type: "button",
+      class: "danger",
+      "aria-label": `Decline: ${title}`,
+      onclick: () => {
+        if (confirm(`Decline the seats offered for ${title}? They go to the next in line.`)) {
+          act(declineButton, line, decline, { andRefresh: true });
+        }
+      },
+    },
+    "Decline",
+  );
+  return h("div", { class: "row-actions" }, acceptButton, declineButton);
+}
+
+/**
+ * Where a hold stands: until when it lasts, or that it has ended.
+ * @param {Booking} booking
+ * @param {string} zone
+ */
+function holdLine(booking, zone) {
+  if (holdEnded(booking)) return h("p", { class: "deadline-line" }, "The hold has ended: the seats went back on sale.");
+  if (!booking.expires_at) return null;
+  const until = formatTime(booking.expires_at, zone);
+  if (booking.status === "pending") return h("p", { class: "deadline-line" }, "Pay by ", h("strong", {}, until));
+  if (booking.status === "offered") {
+    return h("p", { class: "deadline-line" }, "Seats offered to you until ", h("strong", {}, until));
+  }
+  return null;
+}
+
 async function bookingCard(/** @type {Booking} */ booking, /** @type {string} */ zone) {
-  const active = booking.status !== "cancelled";
+  const ended = holdEnded(booking);
+  const status = ended ? "expired" : booking.status;
   const line = statusLine(`booking-${booking.id}`);
   const cancelBooking = () => {
     if (!confirm(`Cancel your booking for ${booking.event.title}?`)) return;
@@ -41,6 +105,11 @@ async function bookingCard(/** @type {Booking} */ booking, /** @type {string} */
     );
   };
   const cancel = h("button", { type: "button", class: "danger", onclick: cancelBooking }, "Cancel booking");
+  const pay = h(
+    "a",
+    { href: checkoutPath(booking.id), class: "button primary", "aria-label": `Pay: ${booking.event.title}` },
+    "Pay",
+  );
   const plural = booking.seats > 1 ? "s" : "";
   return h(
     "li",
@@ -50,13 +119,16 @@ async function bookingCard(/** @type {Booking} */ booking, /** @type {string} */
     h(
       "p",
       {},
-      statusBadge(booking.status),
+      statusBadge(status),
       ` ${booking.seats} seat${plural}`,
       booking.status === "waitlisted" ? ` · number ${booking.waitlist_position} on the waiting list` : "",
       booking.checked_in_at ? " · checked in" : "",
     ),
+    holdLine(booking, zone),
     await bookingDetails(booking),
-    active && cancel,
+    status === "offered" && offerActions(booking, line),
+    ["pending", "confirmed", "waitlisted"].includes(status) &&
+      h("div", { class: "row-actions" }, status === "pending" && pay, cancel),
     line,
   );
 }
