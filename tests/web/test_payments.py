@@ -1,6 +1,6 @@
-"""Holds, payments and waiting-list offers in a real browser (SPEC §10): the checkout with its
-countdown and the manual provider, the organizer recording the money, a hold that runs out,
-offers accepted and declined, the event form's hold fields, and the checkout's own
+"""Holds, payments and waiting-list offers in a real browser (SPEC §10): a booking's page with
+its checkout, countdown and the manual provider, the organizer recording the money, a hold that
+runs out, offers accepted and declined, the event form's hold fields, and the booking page's own
 Content-Security-Policy. With stripe enabled, the server talks to localstripe and the browser
 to a stand-in for Stripe.js: no test reaches Stripe."""
 
@@ -37,7 +37,8 @@ from tests.web.conftest import MakePerson, event_through_api, registered
 pytestmark = pytest.mark.engines("sqlite", "postgresql")
 
 ADULT = {"name": "Adult", "price": "12.00"}
-CHECKOUT_URL = re.compile(r"/bookings/(\d+)/checkout$")
+# A booking's page (the checkout while it is pending), not the API's /api/v1/bookings/{id}.
+BOOKING_PAGE = re.compile(r"^http://[^/]+/bookings/(\d+)$")
 STRIPE_HOSTS = ("js.stripe.com", "api.stripe.com", "hooks.stripe.com")
 STRIPE_JS = "https://js.stripe.com/v3/"
 PUBLISHABLE_KEY = "pk_test_boxoffice"
@@ -103,14 +104,14 @@ async def test_attendee_pays_by_transfer_and_is_confirmed_once_the_organizer_mar
     await expect(page.locator(".booking .total")).to_have_text("2 tickets · total €24.00")
     await expect(hold_note).to_be_visible()
 
-    # The checkout is a document of its own, here under the strict policy: stripe is not enabled.
-    async with page.expect_response(CHECKOUT_URL) as checkout_document:
+    # The booking's page is a document of its own, here under the strict policy: no stripe.
+    async with page.expect_response(BOOKING_PAGE) as checkout_document:
         await page.get_by_role("button", name="Book").click()
     assert (await checkout_document.value).headers[
         "content-security-policy"
     ] == CONTENT_SECURITY_POLICY
     await expect(ann.heading).to_have_text("Checkout: Harbour gala")
-    found = CHECKOUT_URL.search(page.url)
+    found = BOOKING_PAGE.search(page.url)
     assert found
     booking_id = int(found.group(1))
     await expect(page.get_by_role("heading", name="Amount due €24.00")).to_be_visible()
@@ -214,27 +215,30 @@ async def test_a_hold_that_runs_out_is_announced_and_the_booking_shows_expired(
     await expect(card.get_by_role("button", name="Cancel booking")).to_have_count(0)
 
 
-async def test_offers_are_accepted_into_the_checkout_or_declined_from_my_bookings(
+async def test_offers_are_accepted_into_the_checkout_or_declined(
     person: MakePerson, base_url: str, db: AsyncSession, settings: Settings
 ) -> None:
     organizer = await registered(db, Role.ORGANIZER, "Olga Organizer")
     event = await event_through_api(
-        base_url, db, settings, organizer, title="Small room", capacity=2, ticket_types=[ADULT]
+        base_url, db, settings, organizer, title="Small room", capacity=3, ticket_types=[ADULT]
     )
     first = await registered(db, Role.ATTENDEE, "Fay First")
     yes = await registered(db, Role.ATTENDEE, "Yan Yes")
     no = await registered(db, Role.ATTENDEE, "Nia No")
-    taken = await book_through_api(base_url, db, settings, first, event["id"], seats=2)
-    for waiting in (yes, no):
+    linked = await registered(db, Role.ATTENDEE, "Lou Link")
+    taken = await book_through_api(base_url, db, settings, first, event["id"], seats=3)
+    offers = {}
+    for waiting in (yes, no, linked):
         booking = await book_through_api(
             base_url, db, settings, waiting, event["id"], seats=1, join_waitlist=True
         )
         assert booking["status"] == "waitlisted"
+        offers[waiting.id] = booking["id"]
     async with httpx.AsyncClient(base_url=base_url) as api:
         cancelled = await api.delete(
             f"/api/v1/bookings/{taken['id']}", headers=await auth_headers(db, settings, first)
         )
-    assert cancelled.status_code == 200, cancelled.text  # both seats are offered, one each
+    assert cancelled.status_code == 200, cancelled.text  # the seats are offered, one each
 
     yan = await person()
     await yan.log_in(yes.email)
@@ -244,7 +248,7 @@ async def test_offers_are_accepted_into_the_checkout_or_declined_from_my_booking
     await expect(card).to_contain_text("Seats offered to you until")
     await yan.check_page("my-bookings-offer")
     await yan.page.get_by_role("button", name="Accept: Small room").click()
-    await expect(yan.page).to_have_url(CHECKOUT_URL)
+    await expect(yan.page).to_have_url(BOOKING_PAGE)
     await expect(yan.heading).to_have_text("Checkout: Small room")
     await expect(yan.page.get_by_role("heading", name="Amount due €12.00")).to_be_visible()
     await expect(yan.page.get_by_role("timer")).to_have_text(re.compile(r"^1[45] minutes"))
@@ -258,6 +262,20 @@ async def test_offers_are_accepted_into_the_checkout_or_declined_from_my_booking
     await expect(card.locator(".badge")).to_have_text("cancelled")
     await expect(card).to_contain_text("Offer declined: the seats go to the next in line.")
     await expect(nia.page.get_by_role("button", name="Accept: Small room")).to_have_count(0)
+
+    # The offer's message links to the booking's page: the offer is answered there too.
+    lou = await person()
+    await lou.log_in(linked.email)
+    await lou.open(f"/bookings/{offers[linked.id]}")
+    await expect(lou.heading).to_have_text("Booking: Small room")
+    await expect(lou.page.get_by_text("Accept, then pay €12.00.")).to_be_visible()
+    await lou.check_page("booking-offer")
+    await lou.page.get_by_role("button", name="Accept: Small room").click()
+    await expect(lou.heading).to_have_text("Checkout: Small room")
+    await expect(lou.page.locator("#status-checkout")).to_have_text(
+        "Offer accepted: pay to keep the seats."
+    )
+    await expect(lou.page.get_by_role("group", name="How to pay")).to_be_visible()
 
 
 async def test_organizer_sets_how_long_holds_last_and_what_the_waiting_list_does(
@@ -311,7 +329,7 @@ async def test_organizer_sets_how_long_holds_last_and_what_the_waiting_list_does
     ) == (30, 5, 48, "offer", None)
 
 
-# -- the checkout's Content-Security-Policy ----------------------------------------------------
+# -- the booking page's Content-Security-Policy ------------------------------------------------
 
 
 @pytest.fixture
@@ -330,7 +348,7 @@ async def stripe_app(database_url: str) -> AsyncIterator[FastAPI]:
     await app.state.engine.dispose()
 
 
-async def test_only_the_checkout_lets_stripe_in_and_only_where_stripe_is_enabled(
+async def test_only_the_booking_page_lets_stripe_in_and_only_where_stripe_is_enabled(
     stripe_app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     transport = httpx.ASGITransport(app=stripe_app)
@@ -339,11 +357,9 @@ async def test_only_the_checkout_lets_stripe_in_and_only_where_stripe_is_enabled
             path: (await http.get(path.replace("{id}", "42"))).headers["content-security-policy"]
             for path in page_paths()
         }
-    manual_only = (await client.get("/bookings/42/checkout")).headers["content-security-policy"]
+    manual_only = (await client.get("/bookings/42")).headers["content-security-policy"]
 
-    checkout = dict(
-        part.split(" ", 1) for part in policies.pop("/bookings/{id}/checkout").split("; ")
-    )
+    checkout = dict(part.split(" ", 1) for part in policies.pop("/bookings/{id}").split("; "))
     assert checkout["script-src"] == "'self' https://js.stripe.com"
     assert checkout["frame-src"] == "https://js.stripe.com https://hooks.stripe.com"
     assert checkout["connect-src"] == "'self' https://api.stripe.com"
@@ -356,7 +372,7 @@ async def test_only_the_checkout_lets_stripe_in_and_only_where_stripe_is_enabled
     assert manual_only == CONTENT_SECURITY_POLICY
 
 
-# -- Stripe: the checkout alone loads Stripe.js and confirms the card ---------------------------
+# -- Stripe: the booking page alone loads Stripe.js and confirms the card -----------------------
 
 
 @pytest.fixture(scope="module")
@@ -407,7 +423,7 @@ async def test_with_stripe_the_checkout_alone_loads_stripe_js_and_confirms_the_c
     await page.route(STRIPE_JS, stand_in)
     await cora.log_in(attendee.email)
     await cora.open(f"/events/{event['id']}")
-    async with page.expect_response(CHECKOUT_URL) as checkout_document:
+    async with page.expect_response(BOOKING_PAGE) as checkout_document:
         await page.get_by_role("button", name="Book").click()
     policy = (await checkout_document.value).headers["content-security-policy"]
     assert policy == CHECKOUT_CONTENT_SECURITY_POLICY
@@ -442,7 +458,7 @@ async def test_with_stripe_the_checkout_alone_loads_stripe_js_and_confirms_the_c
     await expect(page.locator("#status-checkout")).to_have_text(
         "Paid: your booking is confirmed.", timeout=20_000
     )
-    await expect(page.get_by_text("See your tickets under My bookings")).to_be_visible()
+    await expect(page.get_by_text("Your tickets are below")).to_be_visible()
 
     async with page.expect_response(f"{stripe_base_url}/bookings") as bookings_document:
         await page.get_by_role("link", name="My bookings", exact=True).click()

@@ -1,10 +1,9 @@
 // An attendee's bookings: status, what each holds, the party's code and every ticket's QR code,
-// cancel; a pending booking's way to its checkout, a waiting-list offer to accept or decline.
+// cancel; a pending booking's way to its page to pay, a waiting-list offer to accept or decline.
 
 import * as api from "../api.js";
 import { act, formatTime, h, heading, pager, statusBadge, statusLine } from "../dom.js";
-import { navigate } from "../router.js";
-import { bookingDetails, checkoutPath, holdEnded, isFree, requireRole } from "./common.js";
+import { bookingDetails, bookingPath, holdEnded, offerActions, requireRole } from "./common.js";
 
 const PAGE_SIZE = 10;
 
@@ -25,51 +24,6 @@ async function timeZones(bookings) {
     ),
   );
   return new Map(ids.map((id, i) => [id, zones[i]]));
-}
-
-/**
- * Accept and Decline for a waiting-list offer; accepting one with a price goes on to its checkout.
- * @param {Booking} booking
- * @param {HTMLElement} line
- */
-function offerActions(booking, line) {
-  const title = booking.event.title;
-  const free = isFree(booking.total_price);
-  const accept = async () => {
-    await api.post(`/bookings/${booking.id}/accept`);
-    if (!free) await navigate(checkoutPath(booking.id));
-    return free ? "Offer accepted: your booking is confirmed." : "Offer accepted: on to the checkout.";
-  };
-  const decline = async () => {
-    await api.post(`/bookings/${booking.id}/decline`);
-    return "Offer declined: the seats go to the next in line.";
-  };
-  const acceptButton = h(
-    "button",
-    {
-      type: "button",
-      class: "primary",
-      "aria-label": `Accept: ${title}`,
-      // A paid offer's page is left for the checkout: nothing to draw again here.
-      onclick: () => act(acceptButton, line, accept, { andRefresh: free }),
-    },
-    "Accept",
-  );
-  const declineButton = h(
-    "button",
-    {
-      type: "button",
-      class: "danger",
-      "aria-label": `Decline: ${title}`,
-      onclick: () => {
-        if (confirm(`Decline the seats offered for ${title}? They go to the next in line.`)) {
-          act(declineButton, line, decline, { andRefresh: true });
-        }
-      },
-    },
-    "Decline",
-  );
-  return h("div", { class: "row-actions" }, acceptButton, declineButton);
 }
 
 /**
@@ -107,7 +61,7 @@ async function bookingCard(/** @type {Booking} */ booking, /** @type {string} */
   const cancel = h("button", { type: "button", class: "danger", onclick: cancelBooking }, "Cancel booking");
   const pay = h(
     "a",
-    { href: checkoutPath(booking.id), class: "button primary", "aria-label": `Pay: ${booking.event.title}` },
+    { href: bookingPath(booking.id), class: "button primary", "aria-label": `Pay: ${booking.event.title}` },
     "Pay",
   );
   const plural = booking.seats > 1 ? "s" : "";

@@ -1,12 +1,12 @@
-// The checkout of a booking that holds seats until it is paid: a countdown to the end of the
-// hold, what is owed, and the ways to pay the server offers. It is a document of its own
-// (pages.json): where stripe is enabled its Content-Security-Policy lets Stripe.js in, and the
-// policy of every other page does not.
+// A booking's page, where its holder pays for it or answers its offer (the messages about the
+// booking link here). Its checkout: a countdown to the end of the hold, what is owed, and the
+// ways to pay the server offers. It is a document of its own (pages.json): where stripe is
+// enabled its Content-Security-Policy lets Stripe.js in, and the policy of every other page does not.
 
 import * as api from "../api.js";
 import { act, formatTime, formValues, h, heading, say, statusLine } from "../dom.js";
 import { refresh } from "../router.js";
-import { bookingDetails, holdEnded, money, poll, requireRole } from "./common.js";
+import { bookingDetails, holdEnded, isFree, money, offerActions, poll, requireRole } from "./common.js";
 
 const STRIPE_JS = "https://js.stripe.com/v3/";
 // How often a page whose hold has ended asks whether the server has ended it too.
@@ -298,22 +298,20 @@ function checkoutState(booking, { providers, payments, zone, line }, onLeave) {
     );
   }
   if (booking.status === "confirmed") {
-    return h(
-      "p",
-      {},
-      "Paid: your booking is confirmed. ",
-      h("a", { href: "/bookings" }, "See your tickets under My bookings"),
-      ".",
-    );
+    const done = isFree(booking.total_price) ? "Your booking is confirmed" : "Paid: your booking is confirmed";
+    return h("p", {}, `${done}. Your tickets are below.`);
   }
   if (booking.status === "offered" && booking.expires_at) {
-    return h(
-      "p",
-      {},
-      `These seats are offered to you until ${formatTime(booking.expires_at, zone)}. `,
-      h("a", { href: "/bookings" }, "Accept or decline the offer under My bookings"),
-      ".",
-    );
+    const then = isFree(booking.total_price)
+      ? ""
+      : ` Accept, then pay ${money(booking.total_price, booking.currency)}.`;
+    return [
+      h("p", {}, `These seats are offered to you until ${formatTime(booking.expires_at, zone)}.${then}`),
+      offerActions(booking, line),
+    ];
+  }
+  if (booking.status === "waitlisted") {
+    return h("p", {}, `You are number ${booking.waitlist_position} on the waiting list: there is nothing to pay yet.`);
   }
   if (booking.status !== "pending" || !booking.expires_at) {
     return h("p", {}, `This booking is ${booking.status}: there is nothing to pay.`);
@@ -350,7 +348,7 @@ function checkoutState(booking, { providers, payments, zone, line }, onLeave) {
 }
 
 /** @param {import("../router.js").PageContext} context */
-export async function checkoutPage({ params, onLeave }) {
+export async function bookingPage({ params, onLeave }) {
   const [, refused] = requireRole("attendee");
   if (refused) return refused;
   const id = Number(params.id);
@@ -364,10 +362,11 @@ export async function checkoutPage({ params, onLeave }) {
   ]);
   const zone = event?.timezone || "UTC";
   const line = statusLine("checkout");
+  const paying = booking.status === "pending" && !holdEnded(booking);
   return h(
     "section",
     { class: "checkout narrow" },
-    heading(`Checkout: ${booking.event.title}`),
+    heading(`${paying ? "Checkout" : "Booking"}: ${booking.event.title}`),
     h(
       "p",
       { class: "meta" },

@@ -1,7 +1,7 @@
 // Pieces several pages share.
 
 import * as api from "../api.js";
-import { formatTime, h, heading } from "../dom.js";
+import { act, formatTime, h, heading } from "../dom.js";
 import { navigate } from "../router.js";
 
 /**
@@ -41,9 +41,12 @@ import { navigate } from "../router.js";
  * @property {{code: string, ticket_type_id: number, checked_in_at: string | null}[]} tickets one per seat
  */
 
-/** A booking's checkout: a page of a document of its own (see router.js). */
-export function checkoutPath(/** @type {number} */ bookingId) {
-  return `/bookings/${bookingId}/checkout`;
+/**
+ * A booking's page, where its holder pays or answers an offer (messages link there too); a page
+ * of a document of its own (see router.js).
+ */
+export function bookingPath(/** @type {number} */ bookingId) {
+  return `/bookings/${bookingId}`;
 }
 
 /**
@@ -129,6 +132,53 @@ export function requireRole(...roles) {
     return [null, h("section", {}, heading("Not available"), h("p", {}, refusal))];
   }
   return [user, null];
+}
+
+/**
+ * Accept and Decline for a waiting-list offer. Accepting one with a price makes it pending: its
+ * page, where it is paid, is shown.
+ * @param {Booking} booking
+ * @param {HTMLElement} line
+ */
+export function offerActions(booking, line) {
+  const title = booking.event.title;
+  const free = isFree(booking.total_price);
+  const here = location.pathname === bookingPath(booking.id);
+  const accept = async () => {
+    await api.post(`/bookings/${booking.id}/accept`);
+    if (!free && !here) await navigate(bookingPath(booking.id));
+    return free ? "Offer accepted: your booking is confirmed." : "Offer accepted: pay to keep the seats.";
+  };
+  const decline = async () => {
+    await api.post(`/bookings/${booking.id}/decline`);
+    return "Offer declined: the seats go to the next in line.";
+  };
+  const acceptButton = h(
+    "button",
+    {
+      type: "button",
+      class: "primary",
+      "aria-label": `Accept: ${title}`,
+      // Another page goes on to the booking's: nothing to draw again there.
+      onclick: () => act(acceptButton, line, accept, { andRefresh: free || here }),
+    },
+    "Accept",
+  );
+  const declineButton = h(
+    "button",
+    {
+      type: "button",
+      class: "danger",
+      "aria-label": `Decline: ${title}`,
+      onclick: () => {
+        if (confirm(`Decline the seats offered for ${title}? They go to the next in line.`)) {
+          act(declineButton, line, decline, { andRefresh: true });
+        }
+      },
+    },
+    "Decline",
+  );
+  return h("div", { class: "row-actions" }, acceptButton, declineButton);
 }
 
 /**

@@ -18,7 +18,7 @@ import { navigate } from "../router.js";
 import {
   availability,
   bookingDetails,
-  checkoutPath,
+  bookingPath,
   holdEnded,
   isFree,
   linesText,
@@ -159,7 +159,7 @@ function nextStep(/** @type {Booking} */ booking) {
     return h(
       "p",
       {},
-      h("a", { href: checkoutPath(booking.id), class: "button primary" }, "Pay now"),
+      h("a", { href: bookingPath(booking.id), class: "button primary" }, "Pay now"),
       " or see it under ",
       mine,
       ".",
@@ -288,8 +288,8 @@ function bookingForm(event, booked, refreshSeats) {
       const booking = await api.post("/bookings", body, { headers: { "Idempotency-Key": key } });
       key = api.newKey();
       if (booking.status === "pending") {
-        await navigate(checkoutPath(booking.id));
-        return "Your seats are held: on to the checkout.";
+        await navigate(bookingPath(booking.id));
+        return "Your seats are held: on to paying for them.";
       }
       await Promise.all([booked(booking), refreshSeats()]);
       return booking.status === "waitlisted"
