@@ -39,7 +39,7 @@ def content_security_policy(
 CONTENT_SECURITY_POLICY = content_security_policy()
 
 # What Stripe.js needs: its script, the frames of its card field and of 3-D Secure, its API.
-# Only the checkout page names them, and only where stripe is enabled (web/router.py).
+# Only a booking's page (its checkout) names them, and only where stripe is enabled (web/router.py).
 STRIPE_SOURCES: Mapping[str, Sequence[str]] = {
     "script-src": ["https://js.stripe.com"],
     "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],

@@ -20,12 +20,12 @@ ASSETS_PATH = "/web"
 # The one list of the UI's pages: the browser's router (static/js/app.js) fetches it too.
 PAGES_FILE = STATIC / "js" / "pages.json"
 
-# The document of the pages marked `"document": "checkout"` in PAGES_FILE. A Content-Security-
-# Policy belongs to a document, not to a page the shell draws, and Stripe.js needs another
-# origin's script, frames and API. So the checkout is the same shell at a URL of its own whose
-# policy names Stripe (where stripe is enabled), and the browser's router (static/js/router.js)
-# goes into and out of it with a full page load: no other page ever runs under that policy or
-# beside Stripe.js, and every other URL keeps the strict policy of security.py.
+# The document of the pages marked `"document": "checkout"` in PAGES_FILE: a booking's page,
+# where it is paid. A Content-Security-Policy belongs to a document, not to a page the shell
+# draws, and Stripe.js needs another origin's script, frames and API. So that page is the same
+# shell served with a policy that names Stripe (where stripe is enabled), and the browser's router
+# (static/js/router.js) goes into and out of it with a full page load: no other page ever runs
+# under that policy or beside Stripe.js, and every other URL keeps the strict one of security.py.
 CHECKOUT = "checkout"
 
 
