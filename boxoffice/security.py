@@ -1,5 +1,7 @@
 """Security headers on every response, CORS for configured origins, trusted proxies (SPEC §6a)."""
 
+from collections.abc import Mapping, Sequence
+
 from fastapi import FastAPI, Response
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -8,30 +10,42 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from boxoffice.settings import Settings
 
 
-def content_security_policy(*, style_nonce: str | None = None) -> str:
+def content_security_policy(
+    *, style_nonce: str | None = None, also: Mapping[str, Sequence[str]] | None = None
+) -> str:
     """Pages may load scripts, styles, images, fonts and data from this origin alone, and run
     nothing inline: an injected <script> or style attribute does nothing. `data:` images are
     Swagger UI's icons; `blob:` workers are ReDoc's search index, built in the page (same origin
-    either way). A page whose script writes <style> elements (ReDoc) names a nonce for them."""
-    styles = "style-src 'self'" + (f" 'nonce-{style_nonce}'" if style_nonce else "")
-    return "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            styles,
-            "img-src 'self' data:",
-            "font-src 'self'",
-            "connect-src 'self'",
-            "worker-src 'self' blob:",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ]
-    )
+    either way). A page whose script writes <style> elements (ReDoc) names a nonce for them; a
+    page that needs another origin (the checkout, Stripe) names it in `also`, by directive."""
+    directives: dict[str, list[str]] = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", *([f"'nonce-{style_nonce}'"] if style_nonce else [])],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    for name, sources in (also or {}).items():
+        directives[name] = [*directives.get(name, []), *sources]
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 
 
 CONTENT_SECURITY_POLICY = content_security_policy()
+
+# What Stripe.js needs: its script, the frames of its card field and of 3-D Secure, its API.
+# Only a booking's page (its checkout) names them, and only where stripe is enabled (web/router.py).
+STRIPE_SOURCES: Mapping[str, Sequence[str]] = {
+    "script-src": ["https://js.stripe.com"],
+    "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
+    "connect-src": ["https://api.stripe.com"],
+}
+CHECKOUT_CONTENT_SECURITY_POLICY = content_security_policy(also=STRIPE_SOURCES)
 
 SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),

@@ -198,14 +198,25 @@ async def test_attendee_books_two_types_sees_the_total_and_a_qr_code_per_ticket(
         "join_waitlist": False,
     }
     assert len(request.headers["idempotency-key"]) >= 32
-    await expect(page.get_by_text("You have 3 seats booked: 2× Adult, 1× Child.")).to_be_visible()
+    # Tickets with a price are held until paid (SPEC §10): the checkout shows what is held.
+    await expect(ann.heading).to_have_text("Checkout: Harbour festival")
+    held = page.get_by_role("list", name="Tickets booked")
+    await expect(held.get_by_role("listitem")).to_have_text(["2× Adult €12.00", "1× Child €5.50"])
+    await expect(page.locator(".booking-details .total")).to_have_text("Total €29.50")
 
     async with httpx.AsyncClient(base_url=base_url) as api:
         mine = await api.get(
             "/api/v1/bookings/me", headers=await auth_headers(db, settings, attendee)
         )
-    booking = mine.json()["items"][0]
-    assert booking["total_price"] == "29.50"
+        paid = await api.post(
+            f"/api/v1/bookings/{mine.json()['items'][0]['id']}/mark-paid",
+            headers=await auth_headers(db, settings, organizer),
+        )
+    assert paid.status_code == 200, paid.text
+    booking = paid.json()
+    assert (booking["status"], booking["total_price"]) == ("confirmed", "29.50")
+    await ann.open(f"/events/{event['id']}")
+    await expect(page.get_by_text("You have 3 seats booked: 2× Adult, 1× Child.")).to_be_visible()
     names = {adult: "Adult", child: "Child"}
     labels = [f"QR code of ticket {booking['ticket_code']}"] + [
         f"QR code of {names[ticket['ticket_type_id']]} ticket {ticket['code']}"

@@ -6,6 +6,7 @@ import * as admin from "./pages/admin.js";
 import * as auth from "./pages/auth.js";
 import * as bookings from "./pages/bookings.js";
 import * as catalogue from "./pages/catalogue.js";
+import * as checkout from "./pages/checkout.js";
 import { failedPage } from "./pages/common.js";
 import * as events from "./pages/events.js";
 import * as organizer from "./pages/organizer.js";
@@ -15,14 +16,23 @@ import { afterShow, fallback, navigate, refresh, route, start } from "./router.j
 // Fetched rather than imported as a JSON module, which older browsers cannot load at all.
 const listed = await fetch(new URL("pages.json", import.meta.url));
 if (!listed.ok) throw new Error(`pages.json: ${listed.status} ${listed.statusText}`);
-/** @type {{path: string, page: string}[]} */
+/** @type {{path: string, page: string, document?: string}[]} */
 const PAGES = await listed.json();
 
 /** @type {Record<string, import("./router.js").Page>} */
-const renderers = { ...admin, ...auth, ...bookings, ...catalogue, ...events, ...organizer, ...sales };
-for (const { path, page } of PAGES) {
+const renderers = {
+  ...admin,
+  ...auth,
+  ...bookings,
+  ...catalogue,
+  ...checkout,
+  ...events,
+  ...organizer,
+  ...sales,
+};
+for (const { path, page, document: documentName } of PAGES) {
   if (!renderers[page]) throw new Error(`pages.json: no page function ${page} for ${path}`);
-  route(path, renderers[page]);
+  route(path, renderers[page], documentName);
 }
 fallback(failedPage);
 

@@ -1,5 +1,7 @@
 // History-API routing: every page is a real URL (the server answers each with the same shell),
-// so reload, back and shared links land on the same page.
+// so reload, back and shared links land on the same page. A page may belong to a document of
+// its own (the checkout, whose Content-Security-Policy differs: see boxoffice/web/router.py);
+// going into or out of it is a full page load, so each page runs under its own document's policy.
 
 /**
  * @typedef {object} PageContext
@@ -12,7 +14,12 @@
 
 /** @typedef {(context: PageContext) => Node | Promise<Node>} Page */
 
-/** @type {{regex: RegExp, names: string[], render: Page}[]} */
+/** The document of the pages not marked otherwise in pages.json. */
+const SHELL = "shell";
+// A message for the page after a full load (to another document), which history.state cannot carry.
+const FLASH_KEY = "boxoffice.flash";
+
+/** @type {{regex: RegExp, names: string[], render: Page, documentName: string}[]} */
 const routes = [];
 /** @type {Set<() => void>} */
 const shown = new Set();
@@ -26,16 +33,23 @@ let current = null;
 
 /** @type {Page} */
 let fallbackPage = () => document.createTextNode("There is no such page.");
+/** The document this page was loaded as; set by start(). */
+let loaded = SHELL;
 
-/** route("/events/{id}", render): render(context) returns the page's content. */
-export function route(/** @type {string} */ pattern, /** @type {Page} */ render) {
+/**
+ * route("/events/{id}", render): render(context) returns the page's content.
+ * @param {string} pattern
+ * @param {Page} render
+ * @param {string} [documentName] the document the page belongs to
+ */
+export function route(pattern, render, documentName = SHELL) {
   /** @type {string[]} */
   const names = [];
   const source = pattern.replace(/\{(\w+)\}/g, (_, name) => {
     names.push(name);
     return "([^/]+)";
   });
-  routes.push({ regex: new RegExp(`^${source}$`), names, render });
+  routes.push({ regex: new RegExp(`^${source}$`), names, render, documentName });
 }
 
 /** The page for an unknown URL ({error} undefined) or a page that failed to load. */
@@ -54,6 +68,12 @@ export function afterShow(/** @type {() => void} */ listener) {
  * @param {{replace?: boolean, flash?: string | null}} [options]
  */
 export function navigate(url, { replace = false, flash = null } = {}) {
+  if (match(new URL(url, location.href).pathname).documentName !== loaded) {
+    if (flash) sessionStorage.setItem(FLASH_KEY, flash);
+    if (replace) location.replace(url);
+    else location.assign(url);
+    return Promise.resolve();
+  }
   if (replace) history.replaceState({ flash }, "", url);
   else history.pushState({ flash }, "", url);
   return show();
@@ -81,7 +101,8 @@ async function draw(/** @type {Page} */ render, /** @type {PageContext} */ conte
 async function show() {
   shownUrl = location.pathname + location.search;
   const found = match(location.pathname);
-  const flash = history.state?.flash || null;
+  const flash = history.state?.flash || sessionStorage.getItem(FLASH_KEY);
+  sessionStorage.removeItem(FLASH_KEY);
   if (flash) history.replaceState({ flash: null }, "", location.href);
   /** @type {PageContext} */
   const context = {
@@ -133,16 +154,16 @@ function identity(/** @type {Element} */ element) {
   return `${element.tagName}:${name}`;
 }
 
-/** @returns {{render: Page, params: Record<string, string>}} */
+/** @returns {{render: Page, params: Record<string, string>, documentName: string}} */
 function match(/** @type {string} */ path) {
-  for (const { regex, names, render } of routes) {
+  for (const { regex, names, render, documentName } of routes) {
     const found = regex.exec(path);
     if (found) {
       const params = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found[i + 1])]));
-      return { render, params };
+      return { render, params, documentName };
     }
   }
-  return { render: fallbackPage, params: {} };
+  return { render: fallbackPage, params: {}, documentName: SHELL };
 }
 
 /** A search form (method="get") goes to its URL with the non-empty fields as the query. */
@@ -174,6 +195,7 @@ function clicked(/** @type {MouseEvent} */ event) {
 }
 
 export function start() {
+  loaded = match(location.pathname).documentName;
   document.addEventListener("click", clicked);
   document.addEventListener("submit", submitted);
   // Following an in-page link (the skip link) changes only the hash: nothing to render.

@@ -1,8 +1,9 @@
-// An attendee's bookings: status, what each holds, the party's code and every ticket's QR code, cancel.
+// An attendee's bookings: status, what each holds, the party's code and every ticket's QR code,
+// cancel; a pending booking's way to its page to pay, a waiting-list offer to accept or decline.
 
 import * as api from "../api.js";
 import { act, formatTime, h, heading, pager, statusBadge, statusLine } from "../dom.js";
-import { bookingDetails, requireRole } from "./common.js";
+import { bookingDetails, bookingPath, holdEnded, offerActions, requireRole } from "./common.js";
 
 const PAGE_SIZE = 10;
 
@@ -25,8 +26,25 @@ async function timeZones(bookings) {
   return new Map(ids.map((id, i) => [id, zones[i]]));
 }
 
+/**
+ * Where a hold stands: until when it lasts, or that it has ended.
+ * @param {Booking} booking
+ * @param {string} zone
+ */
+function holdLine(booking, zone) {
+  if (holdEnded(booking)) return h("p", { class: "deadline-line" }, "The hold has ended: the seats went back on sale.");
+  if (!booking.expires_at) return null;
+  const until = formatTime(booking.expires_at, zone);
+  if (booking.status === "pending") return h("p", { class: "deadline-line" }, "Pay by ", h("strong", {}, until));
+  if (booking.status === "offered") {
+    return h("p", { class: "deadline-line" }, "Seats offered to you until ", h("strong", {}, until));
+  }
+  return null;
+}
+
 async function bookingCard(/** @type {Booking} */ booking, /** @type {string} */ zone) {
-  const active = booking.status !== "cancelled";
+  const ended = holdEnded(booking);
+  const status = ended ? "expired" : booking.status;
   const line = statusLine(`booking-${booking.id}`);
   const cancelBooking = () => {
     if (!confirm(`Cancel your booking for ${booking.event.title}?`)) return;
@@ -41,6 +59,11 @@ async function bookingCard(/** @type {Booking} */ booking, /** @type {string} */
     );
   };
   const cancel = h("button", { type: "button", class: "danger", onclick: cancelBooking }, "Cancel booking");
+  const pay = h(
+    "a",
+    { href: bookingPath(booking.id), class: "button primary", "aria-label": `Pay: ${booking.event.title}` },
+    "Pay",
+  );
   const plural = booking.seats > 1 ? "s" : "";
   return h(
     "li",
@@ -50,13 +73,16 @@ async function bookingCard(/** @type {Booking} */ booking, /** @type {string} */
     h(
       "p",
       {},
-      statusBadge(booking.status),
+      statusBadge(status),
       ` ${booking.seats} seat${plural}`,
       booking.status === "waitlisted" ? ` · number ${booking.waitlist_position} on the waiting list` : "",
       booking.checked_in_at ? " · checked in" : "",
     ),
+    holdLine(booking, zone),
     await bookingDetails(booking),
-    active && cancel,
+    status === "offered" && offerActions(booking, line),
+    ["pending", "confirmed", "waitlisted"].includes(status) &&
+      h("div", { class: "row-actions" }, status === "pending" && pay, cancel),
     line,
   );
 }

@@ -1,7 +1,7 @@
 // Pieces several pages share.
 
 import * as api from "../api.js";
-import { formatTime, h, heading } from "../dom.js";
+import { act, formatTime, h, heading } from "../dom.js";
 import { navigate } from "../router.js";
 
 /**
@@ -30,6 +30,7 @@ import { navigate } from "../router.js";
  * @property {number} event_id
  * @property {{title: string, starts_at: string, location: string}} event
  * @property {string} status
+ * @property {string | null} expires_at until when a pending booking or an offer holds its seats
  * @property {number} seats
  * @property {number | null} waitlist_position
  * @property {string} ticket_code the party's code: it admits everyone on the booking
@@ -39,6 +40,25 @@ import { navigate } from "../router.js";
  * @property {string} currency
  * @property {{code: string, ticket_type_id: number, checked_in_at: string | null}[]} tickets one per seat
  */
+
+/**
+ * A booking's page, where its holder pays or answers an offer (messages link there too); a page
+ * of a document of its own (see router.js).
+ */
+export function bookingPath(/** @type {number} */ bookingId) {
+  return `/bookings/${bookingId}`;
+}
+
+/**
+ * Whether a booking's hold is over: expired, or pending or offered past its end, which the
+ * server says as soon as it sweeps (within seconds) but never sells against meanwhile.
+ * @param {Booking} booking
+ */
+export function holdEnded(booking) {
+  if (booking.status === "expired") return true;
+  const holding = booking.status === "pending" || booking.status === "offered";
+  return holding && booking.expires_at !== null && Date.parse(booking.expires_at) <= Date.now();
+}
 
 /** `/login?next=` back to this page. */
 function logInHere() {
@@ -115,6 +135,53 @@ export function requireRole(...roles) {
 }
 
 /**
+ * Accept and Decline for a waiting-list offer. Accepting one with a price makes it pending: its
+ * page, where it is paid, is shown.
+ * @param {Booking} booking
+ * @param {HTMLElement} line
+ */
+export function offerActions(booking, line) {
+  const title = booking.event.title;
+  const free = isFree(booking.total_price);
+  const here = location.pathname === bookingPath(booking.id);
+  const accept = async () => {
+    await api.post(`/bookings/${booking.id}/accept`);
+    if (!free && !here) await navigate(bookingPath(booking.id));
+    return free ? "Offer accepted: your booking is confirmed." : "Offer accepted: pay to keep the seats.";
+  };
+  const decline = async () => {
+    await api.post(`/bookings/${booking.id}/decline`);
+    return "Offer declined: the seats go to the next in line.";
+  };
+  const acceptButton = h(
+    "button",
+    {
+      type: "button",
+      class: "primary",
+      "aria-label": `Accept: ${title}`,
+      // Another page goes on to the booking's: nothing to draw again there.
+      onclick: () => act(acceptButton, line, accept, { andRefresh: free || here }),
+    },
+    "Accept",
+  );
+  const declineButton = h(
+    "button",
+    {
+      type: "button",
+      class: "danger",
+      "aria-label": `Decline: ${title}`,
+      onclick: () => {
+        if (confirm(`Decline the seats offered for ${title}? They go to the next in line.`)) {
+          act(declineButton, line, decline, { andRefresh: true });
+        }
+      },
+    },
+    "Decline",
+  );
+  return h("div", { class: "row-actions" }, acceptButton, declineButton);
+}
+
+/**
  * Refreshes while the tab is visible; stops when the page is left.
  * @param {(cleanup: () => void) => void} onLeave
  * @param {number} seconds
@@ -140,9 +207,14 @@ export function money(/** @type {string} */ amount, /** @type {string} */ curren
   return format.format(/** @type {`${number}`} */ (amount));
 }
 
+/** Whether a decimal string is nothing: "0.00", "0". */
+export function isFree(/** @type {string} */ amount) {
+  return /^0*\.?0*$/.test(amount);
+}
+
 /** A price as a person reads it: "free" for nothing. */
 export function priceText(/** @type {string} */ amount, /** @type {string} */ currency) {
-  return /^0*\.?0*$/.test(amount) ? "free" : money(amount, currency);
+  return isFree(amount) ? "free" : money(amount, currency);
 }
 
 /**
@@ -204,7 +276,8 @@ async function qrImage(path, alt) {
  * @param {Booking} booking
  */
 export async function bookingDetails(booking) {
-  const active = booking.status !== "cancelled";
+  // A hold's code admits nobody until it is paid or accepted: its payment reference is what matters then.
+  const active = booking.status === "confirmed" || booking.status === "waitlisted";
   const names = new Map(booking.lines.map((line) => [line.ticket_type_id, line.name]));
   /** @type {HTMLElement[]} */
   let codes = [];

@@ -14,7 +14,19 @@ import {
   statusBadge,
   statusLine,
 } from "../dom.js";
-import { availability, bookingDetails, linesText, poll, priceText, seatsLeft, total } from "./common.js";
+import { navigate } from "../router.js";
+import {
+  availability,
+  bookingDetails,
+  bookingPath,
+  holdEnded,
+  isFree,
+  linesText,
+  poll,
+  priceText,
+  seatsLeft,
+  total,
+} from "./common.js";
 
 const PAGE_SIZE = 10;
 const POLL_SECONDS = 15;
@@ -37,6 +49,11 @@ const POLL_SECONDS = 15;
  * @property {string} currency
  * @property {TicketType[]} ticket_types the ones the caller may see, in display order
  * @property {string | null} price_from the lowest visible price
+ * @property {number} hold_minutes how long a booking with a price holds its seats while it is paid
+ * @property {number} manual_payment_days how long one paid by transfer holds them
+ * @property {number} offer_hours how long a waiting-list offer holds them
+ * @property {"promote" | "offer"} waitlist_mode
+ * @property {string | null} cancellation_deadline until when a paid booking may be cancelled (null: the start)
  */
 
 /** @typedef {import("./common.js").TicketType} TicketType */
@@ -117,15 +134,39 @@ export async function listPage({ query, onLeave }) {
 async function ownBooking(/** @type {number} */ eventId) {
   /** @type {{items: Booking[]}} */
   const mine = await api.get(`/bookings/me${api.query({ limit: 100 })}`);
-  return mine.items.find((b) => b.event_id === eventId && b.status !== "cancelled") || null;
+  const ended = ["cancelled", "expired"];
+  return mine.items.find((b) => b.event_id === eventId && !ended.includes(b.status)) || null;
 }
 
-function describeBooking(/** @type {Booking} */ booking) {
+function describeBooking(/** @type {Booking} */ booking, /** @type {string} */ zone) {
   const seats = `${booking.seats} seat${booking.seats > 1 ? "s" : ""}`;
+  const lines = linesText(booking.lines);
+  const until = booking.expires_at && formatTime(booking.expires_at, zone);
+  if (holdEnded(booking)) return `Your hold on ${seats} has ended: ${lines}.`;
   if (booking.status === "waitlisted") {
-    return `You are number ${booking.waitlist_position} on the waiting list for ${seats}: ${linesText(booking.lines)}.`;
+    return `You are number ${booking.waitlist_position} on the waiting list for ${seats}: ${lines}.`;
   }
-  return `You have ${seats} booked: ${linesText(booking.lines)}.`;
+  if (booking.status === "pending") return `You have ${seats} held until ${until}, waiting for payment: ${lines}.`;
+  if (booking.status === "offered") return `You are offered ${seats} until ${until}: ${lines}.`;
+  return `You have ${seats} booked: ${lines}.`;
+}
+
+/** What the attendee can do next with their booking of this event. */
+function nextStep(/** @type {Booking} */ booking) {
+  const mine = h("a", { href: "/bookings" }, "My bookings");
+  if (holdEnded(booking)) return h("p", {}, "See it under ", mine, ".");
+  if (booking.status === "pending") {
+    return h(
+      "p",
+      {},
+      h("a", { href: bookingPath(booking.id), class: "button primary" }, "Pay now"),
+      " or see it under ",
+      mine,
+      ".",
+    );
+  }
+  if (booking.status === "offered") return h("p", {}, "Accept or decline the offer under ", mine, ".");
+  return h("p", {}, h("a", { href: "/bookings" }, "See or cancel it under My bookings"));
 }
 
 /**
@@ -133,9 +174,10 @@ function describeBooking(/** @type {Booking} */ booking) {
  * @param {HTMLElement} summary
  * @param {HTMLElement} details
  * @param {Booking} booking
+ * @param {string} zone the event's
  */
-async function showBooking(summary, details, booking) {
-  summary.textContent = describeBooking(booking);
+async function showBooking(summary, details, booking, zone) {
+  summary.textContent = describeBooking(booking, zone);
   details.replaceChildren(await bookingDetails(booking));
 }
 
@@ -189,6 +231,11 @@ function bookingForm(event, booked, refreshSeats) {
   let accessCode = "";
   const list = h("ul", { class: "ticket-types", "aria-label": "Ticket types" });
   const totalLine = h("p", { class: "total", "aria-live": "polite" });
+  const holdNote = h(
+    "p",
+    { class: "hint", hidden: true },
+    `Your seats will be held for ${event.hold_minutes} minutes while you pay.`,
+  );
   const button = h("button", { type: "submit", class: "primary" }, "Book");
   const line = statusLine("booking");
   const form = h("form", { class: "booking", "aria-labelledby": "book-heading" });
@@ -205,9 +252,11 @@ function bookingForm(event, booked, refreshSeats) {
     const prices = new Map(types.map((type) => [type.id, type.price]));
     const items = lines.map((l) => ({ quantity: l.quantity, price: prices.get(l.ticket_type_id) || "0" }));
     const count = items.reduce((sum, item) => sum + item.quantity, 0);
+    const sum = total(items);
     totalLine.textContent = count
-      ? `${count} ticket${count > 1 ? "s" : ""} · total ${priceText(total(items), event.currency)}`
+      ? `${count} ticket${count > 1 ? "s" : ""} · total ${priceText(sum, event.currency)}`
       : "No tickets chosen yet.";
+    holdNote.hidden = isFree(sum);
   };
   const drawTypes = () => {
     const before = formValues(form);
@@ -238,6 +287,10 @@ function bookingForm(event, booked, refreshSeats) {
       /** @type {Booking} */
       const booking = await api.post("/bookings", body, { headers: { "Idempotency-Key": key } });
       key = api.newKey();
+      if (booking.status === "pending") {
+        await navigate(bookingPath(booking.id));
+        return "Your seats are held: on to paying for them.";
+      }
       await Promise.all([booked(booking), refreshSeats()]);
       return booking.status === "waitlisted"
         ? "You joined the waiting list."
@@ -248,6 +301,7 @@ function bookingForm(event, booked, refreshSeats) {
     h("h2", { id: "book-heading" }, "Book tickets"),
     list,
     totalLine,
+    holdNote,
     h(
       "label",
       { class: "check" },
@@ -369,15 +423,13 @@ export async function eventPage({ params, onLeave }) {
 
   const summary = h("p", { class: "your-booking", role: "status", "aria-live": "polite" });
   const details = h("div", {});
-  const booked = (/** @type {Booking} */ made) => showBooking(summary, details, made);
+  const booked = (/** @type {Booking} */ made) => showBooking(summary, details, made, event.timezone);
   /** @type {import("../dom.js").Child} */
   let booking = bookingPart(event);
   if (!booking) {
     const existing = await ownBooking(id);
     if (existing) await booked(existing);
-    booking = existing
-      ? h("p", {}, h("a", { href: "/bookings" }, "See or cancel it under My bookings"))
-      : event.status === "published" && bookingForm(event, booked, refreshSeats);
+    booking = existing ? nextStep(existing) : event.status === "published" && bookingForm(event, booked, refreshSeats);
   } else if (event.ticket_types.length) {
     booking = [ticketList(event), booking];
   }

@@ -1,5 +1,6 @@
 // An organizer's own events: list with status and seats sold, create, edit, publish, cancel,
-// delete; the guest list with its CSV and check-in at the door. Admins may do the same.
+// delete; the guest list with what each booking costs, payments received by hand, its CSV and
+// check-in at the door. Admins may do the same.
 
 import * as api from "../api.js";
 import {
@@ -17,7 +18,7 @@ import {
 } from "../dom.js";
 import { navigate } from "../router.js";
 import { instantFromWallClock, wallClockValue, zoneNames } from "../zones.js";
-import { linesText, requireRole } from "./common.js";
+import { isFree, linesText, money, priceText, requireRole, total } from "./common.js";
 
 const PAGE_SIZE = 20;
 /** @type {api.User["role"][]} */
@@ -151,10 +152,73 @@ function eventBody(form) {
     starts_at: values.starts_at && instantFromWallClock(values.starts_at, known),
     ends_at: values.ends_at ? instantFromWallClock(values.ends_at, known) : null,
     capacity: Number(values.capacity),
+    hold_minutes: Number(values.hold_minutes),
+    manual_payment_days: Number(values.manual_payment_days),
+    offer_hours: Number(values.offer_hours),
+    waitlist_mode: values.waitlist_mode,
+    cancellation_deadline: values.cancellation_deadline
+      ? instantFromWallClock(values.cancellation_deadline, known)
+      : null,
     // Only a new event has the field: its prices are in this currency.
     ...(values.currency ? { currency: values.currency.trim().toUpperCase() } : {}),
     ...("publish" in values ? { status: "published" } : {}),
   };
+}
+
+/**
+ * How long seats are held while people pay or answer an offer, what the waiting list does,
+ * and until when a paid booking may be cancelled.
+ * @param {ManagedEvent | null} event
+ * @param {(iso: string | null | undefined) => string | null | undefined} wallClock
+ */
+function holdFields(event, wallClock) {
+  /** @param {string} name @param {number} value @param {number} max */
+  const number = (name, value, max) =>
+    h("input", { name, type: "number", required: true, min: 1, max, step: 1, value, class: "short" });
+  const mode = event?.waitlist_mode ?? "promote";
+  return h(
+    "fieldset",
+    {},
+    h("legend", {}, "Payments and waiting list"),
+    field(
+      "Minutes to pay",
+      number("hold_minutes", event?.hold_minutes ?? 15, 120),
+      "How long a booking with a price holds its tickets while the buyer pays: 1 to 120 minutes.",
+    ),
+    field(
+      "Days to pay by transfer",
+      number("manual_payment_days", event?.manual_payment_days ?? 3, 60),
+      "How long it holds them once the buyer chose bank transfer or cash at the desk: 1 to 60 days, never past the start.",
+    ),
+    field(
+      "Hours to answer an offer",
+      number("offer_hours", event?.offer_hours ?? 24, 336),
+      "How long someone on the waiting list has to accept the tickets offered to them: 1 to 336 hours.",
+    ),
+    field(
+      "Waiting list",
+      h(
+        "select",
+        { name: "waitlist_mode" },
+        h("option", { value: "promote", selected: mode === "promote" }, "Book the next in line at once"),
+        h(
+          "option",
+          { value: "offer", selected: mode === "offer" },
+          "Offer to the next in line, who accepts or declines",
+        ),
+      ),
+      "When tickets come free. An event with a paid ticket type always offers: nobody is charged without saying yes.",
+    ),
+    field(
+      "Cancellation deadline (optional)",
+      h("input", {
+        name: "cancellation_deadline",
+        type: "datetime-local",
+        value: wallClock(event?.cancellation_deadline),
+      }),
+      "Until when attendees may cancel a paid booking themselves, refunded in full; empty: until the start.",
+    ),
+  );
 }
 
 function eventForm(/** @type {ManagedEvent | null} */ event) {
@@ -220,6 +284,7 @@ function eventForm(/** @type {ManagedEvent | null} */ event) {
         }),
         "A three-letter code such as EUR or USD. The event starts with one free type, General admission; set prices under Tickets.",
       ),
+    holdFields(event, wallClock),
     !event &&
       h(
         "label",
@@ -263,6 +328,7 @@ export async function editEventPage({ params, flash }) {
 
 /**
  * @typedef {object} Guest
+ * @property {number} booking_id
  * @property {string} full_name
  * @property {string} email
  * @property {number} seats
@@ -272,7 +338,37 @@ export async function editEventPage({ params, flash }) {
  * @property {string | null} checked_in_at
  */
 
-function guestRow(/** @type {Guest} */ guest) {
+/**
+ * Records the money of a booking paid by transfer or at the desk: it is confirmed.
+ * @param {Guest} guest
+ * @param {string} amount what it costs, in the event's currency
+ * @param {HTMLElement} line
+ */
+function markPaidButton(guest, amount, line) {
+  const markPaid = async () => {
+    await api.post(`/bookings/${guest.booking_id}/mark-paid`);
+    return `Recorded: ${guest.full_name} paid ${amount}.`;
+  };
+  const button = h(
+    "button",
+    {
+      type: "button",
+      "aria-label": `Mark paid: ${guest.full_name}`,
+      onclick: () => {
+        if (confirm(`Record that ${guest.full_name} paid ${amount}?`))
+          act(button, line, markPaid, { andRefresh: true });
+      },
+    },
+    "Mark paid",
+  );
+  return button;
+}
+
+/** @param {Guest} guest @param {string} currency the event's */
+function guestRow(guest, currency) {
+  const price = total(guest.lines.map((line) => ({ quantity: line.quantity, price: line.unit_price })));
+  const owed = guest.status === "pending" && !isFree(price);
+  const line = statusLine(`guest-${guest.booking_id}`);
   return h(
     "tr",
     {},
@@ -280,9 +376,11 @@ function guestRow(/** @type {Guest} */ guest) {
     h("td", {}, guest.email),
     h("td", {}, String(guest.seats)),
     h("td", {}, linesText(guest.lines)),
+    h("td", {}, owed ? `${money(price, currency)} owed` : priceText(price, currency)),
     h("td", {}, statusBadge(guest.status)),
     h("td", { class: "code" }, guest.ticket_code),
     h("td", {}, guest.checked_in_at ? "yes" : "no"),
+    h("td", {}, owed && markPaidButton(guest, money(price, currency), line), line),
   );
 }
 
@@ -327,8 +425,9 @@ export async function guestsPage({ params, query }) {
     api.get(`/events/${id}`),
     api.get(`/events/${id}/bookings${api.query({ limit: 50, offset })}`),
   ]);
-  const headers = ["Name", "E-mail", "Seats", "Tickets", "Status", "Ticket code", "Checked in"];
-  const guests = page.total ? table("Guests", headers, page.items.map(guestRow)) : h("p", {}, "No bookings yet.");
+  const headers = ["Name", "E-mail", "Seats", "Tickets", "Amount", "Status", "Ticket code", "Checked in", "Actions"];
+  const rows = page.items.map((guest) => guestRow(guest, event.currency));
+  const guests = page.total ? table("Guests", headers, rows) : h("p", {}, "No bookings yet.");
 
   const csvLine = statusLine("csv");
   const download = async () => {

@@ -4,7 +4,7 @@
 
 import * as api from "../api.js";
 import { h, heading, table } from "../dom.js";
-import { money, requireRole } from "./common.js";
+import { isFree, money, requireRole } from "./common.js";
 
 /** @typedef {import("./organizer.js").ManagedEvent} ManagedEvent */
 
@@ -90,12 +90,10 @@ function chartTable(chart, sales) {
 }
 
 /** Whether a decimal string is nothing: "0.00", "0". */
-const isZero = (/** @type {string} */ amount) => /^0*\.?0*$/.test(amount);
-
 /** @param {Sales} sales */
 function totals(sales) {
   const { totals: sums, currency } = sales;
-  const owes = !isZero(sums.owed);
+  const owes = !isFree(sums.owed);
   /**
    * @param {string} label
    * @param {string} value
