@@ -197,8 +197,9 @@ async def guest_list(
     request: Request,
     session: Session,
 ) -> Response:
-    """The event's guests, confirmed and waitlisted unless `status` says otherwise; with
-    `format=csv` (or `Accept: text/csv`) every matching row as a spreadsheet-safe CSV file."""
+    """The event's guests, every active booking (pending, offered, confirmed, waitlisted) unless
+    `status` says otherwise; with `format=csv` (or `Accept: text/csv`) every matching row as a
+    spreadsheet-safe CSV file."""
     as_csv = filters.format == "csv" or (
         filters.format is None and "text/csv" in request.headers.get("accept", "")
     )

@@ -105,7 +105,10 @@ class MyBookingFilters(InputModel):
 
 class GuestListFilters(InputModel):
     status: Annotated[
-        BookingStatus | None, Field(description="confirmed and waitlisted unless given")
+        BookingStatus | None,
+        Field(
+            description="every active one (pending, offered, confirmed, waitlisted) unless given"
+        ),
     ] = None
     format: Annotated[str | None, Field(pattern="^(json|csv)$", description="csv: every row")] = (
         None
