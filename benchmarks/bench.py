@@ -13,7 +13,8 @@ configuration, for a before/after in one run (same database schema needed). Scen
 - rush: U attendees rush an event of K seats, IN_FLIGHT requests at a time, ROUNDS times;
 - rush (types): the same over an event of K seats with three ticket types and two quotas that
   share one of them, each attendee asking for one or two lines (not for BENCH_BASELINE, whose
-  code may not know ticket types);
+  code may not know ticket types); the types have prices, so the bookings are held for payment
+  (`pending`, SPEC §10);
 - spread: the same attendees book SPREAD_PER_ATTENDEE events each, out of SPREAD_EVENTS;
 - login: logins at the production argon2 cost while one client probes `/healthz`.
 
@@ -196,10 +197,14 @@ async def _arrange(settings: Settings, slots: int) -> list[Data]:
 
 
 async def _seats_booked(settings: Settings, event_ids: list[int]) -> dict[int, int]:
+    """The seats each event has sold or holds for payment (SPEC §10: a priced booking is held)."""
     engine = create_engine(settings)
     async with create_sessionmaker(engine)() as db:
-        rows = await db.execute(select(Event.id, Event.seats_booked).where(Event.id.in_(event_ids)))
-        booked = {row.id: row.seats_booked for row in rows}
+        taken = Event.seats_booked + Event.seats_held
+        rows = await db.execute(
+            select(Event.id, taken.label("taken")).where(Event.id.in_(event_ids))
+        )
+        booked = {row.id: row.taken for row in rows}
     await engine.dispose()
     return booked
 
