@@ -29,7 +29,7 @@ from boxoffice.settings import AppSettings, PaymentProviderName
 router = APIRouter(tags=["payments"], dependencies=[Depends(no_store)])
 
 
-@router.get("/payments/providers")
+@router.get("/payments/providers", responses=problem_responses())
 async def payment_providers(providers: EnabledProviders, settings: AppSettings) -> ProvidersRead:
     """The ways to pay this server offers, and what a browser needs for them."""
     stripe = PaymentProviderName.STRIPE in providers
