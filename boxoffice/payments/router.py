@@ -102,7 +102,9 @@ async def list_payments(
 
 @router.post(
     "/bookings/{booking_id}/mark-paid",
-    responses=problem_responses(*SIGNED_IN_ERRORS, Forbidden, NotFound, BookingNotPending),
+    responses=problem_responses(
+        *SIGNED_IN_ERRORS, Forbidden, NotFound, BookingNotPending, PaymentNotAllowed
+    ),
 )
 async def mark_paid(booking: VisibleBooking, user: CurrentUser, session: Session) -> BookingRead:
     """Records the money of a manual payment (the event's owner or an admin): the booking is

@@ -150,6 +150,9 @@ async def mark_paid(session: AsyncSession, booking: Booking, actor: User) -> Boo
         raise Forbidden("only the event's owner or an admin may record a payment")
     if booking.status not in (BookingStatus.PENDING, BookingStatus.EXPIRED):
         raise BookingNotPending(f"this booking is {booking.status.value}, not waiting for payment")
+    if booking.total_price_minor == 0:
+        # An offer of free seats that passed its end: expired, and nothing to pay.
+        raise PaymentNotAllowed("this booking is free: there is nothing to pay")
     payment = await session.scalar(
         select(Payment)
         .where(

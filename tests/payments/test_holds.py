@@ -372,6 +372,36 @@ async def test_a_declined_or_expired_offer_passes_to_the_next_in_line(
     await assert_seats_exact(db, event.id)
 
 
+async def test_an_expired_offer_of_free_seats_has_nothing_to_pay(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    organizer: Caller,
+) -> None:
+    event = await paid_event(db, organizer, capacity=1)
+    free = await make_ticket_type(db, event, price_minor=0)
+    first = await attendee(db, settings)
+    taken = await book(client, first, event, 1)
+    line = [{"ticket_type_id": free.id, "quantity": 1}]
+    answer = await client.post(
+        BOOKINGS,
+        headers=(await attendee(db, settings)).headers,
+        json={"event_id": event.id, "lines": line, "join_waitlist": True},
+    )
+    waiting = answer.json()
+    assert waiting["status"] == "waitlisted", answer.text
+    await client.delete(f"{BOOKINGS}/{taken['id']}", headers=first.headers)
+    await end_hold(db, waiting["id"])
+    await bookings.sweep_expired_holds(app.state.sessionmaker, utcnow())
+    assert await status_of(db, waiting["id"]) == "expired"
+
+    paid = await client.post(f"{BOOKINGS}/{waiting['id']}/mark-paid", headers=organizer.headers)
+
+    assert (paid.status_code, paid.json()["code"]) == (409, "payment_not_allowed")
+    assert await db.scalar(select(Payment)) is None
+
+
 async def test_a_free_event_set_to_offer_confirms_on_accept(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, organizer: Caller
 ) -> None:
