@@ -147,7 +147,9 @@ async def _book(
         refusal.keeps_changes = reclaimed
         raise refusal
 
-    expires_at = now + timedelta(minutes=event.hold_minutes) if hold else None
+    expires_at = (
+        now + timedelta(minutes=event.hold_minutes) if status is BookingStatus.PENDING else None
+    )
     booking = await _insert(session, attendee, event, asked, status, now, expires_at)
     if status is BookingStatus.CONFIRMED:
         await outbox.booking_confirmed(session, booking)

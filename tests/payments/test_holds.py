@@ -96,6 +96,17 @@ async def test_a_priced_booking_holds_its_seats_until_paid(
     await assert_seats_exact(db, event.id)
 
 
+async def test_a_priced_booking_that_waits_has_no_end_until_it_is_offered(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, organizer: Caller
+) -> None:
+    event = await paid_event(db, organizer, capacity=1)
+    await book(client, await attendee(db, settings), event, 1)
+
+    waiting = await book(client, await attendee(db, settings), event, 1, join_waitlist=True)
+
+    assert (waiting["status"], waiting["expires_at"]) == ("waitlisted", None)
+
+
 async def test_a_free_booking_is_confirmed_at_once_as_before(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, organizer: Caller
 ) -> None:
