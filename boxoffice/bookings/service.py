@@ -505,9 +505,10 @@ async def _release(session: AsyncSession, booking_id: int, event_id: int) -> boo
     released = await seats.release(session, booking_id)
     if released is None:
         return False
+    # Told before those it makes room for: the outbox is the line's history, in order.
+    await outbox.booking_cancelled(session, released)
     await refunds.refund_booking(session, released, RefundReason.CANCELLED)
     await serve_waitlist(session, event_id)
-    await outbox.booking_cancelled(session, released)
     return True
 
 

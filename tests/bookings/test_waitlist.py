@@ -1,8 +1,10 @@
 """The waiting list: strictly first come, first served, served whenever seats come back."""
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.notifications.models import Notification, NotificationKind
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
 from tests.bookings.invariants import assert_seats_exact
@@ -111,6 +113,36 @@ async def test_nobody_jumps_ahead_of_an_older_booking_that_does_not_fit(
     assert await crowd.status_of(big) == ("waitlisted", 1)
     assert await crowd.status_of(tiny) == ("waitlisted", 2)
     assert (await assert_seats_exact(db, event.id)).seats_booked == 3
+
+
+async def test_the_holder_of_a_stuck_head_is_told_of_its_cancel_before_the_next_is_promoted(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """The outbox tells the line's story in the order it happened: a message written later
+    reads as a later change, so a promotion written before the cancel that allowed it reads as
+    a promotion out of turn."""
+    event = await make_event(db, await organizer(db), capacity=4)
+    crowd = Crowd(client, db, settings)
+    small = await crowd.book(event.id, 1)
+    await crowd.book(event.id, 3)
+    big = await crowd.book(event.id, 3, wait=True)
+    tiny = await crowd.book(event.id, 1, wait=True)
+    await crowd.cancel(small)  # one seat free, held back for the big booking at the head
+
+    await crowd.cancel(big)
+
+    assert await crowd.status_of(tiny) == ("confirmed", None)
+    told = await db.execute(
+        select(Notification.kind, Notification.booking_id)
+        .where(Notification.event_id == event.id)
+        .where(Notification.booking_id.in_([big["id"], tiny["id"]]))
+        .where(Notification.kind != NotificationKind.REMINDER)
+        .order_by(Notification.id)
+    )
+    assert told.all()[-2:] == [
+        (NotificationKind.BOOKING_CANCELLED, big["id"]),
+        (NotificationKind.WAITLIST_PROMOTED, tiny["id"]),
+    ]
 
 
 async def test_one_release_can_promote_several_in_order(
