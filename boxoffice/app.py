@@ -14,6 +14,7 @@ from boxoffice.catalogue.router import router as catalogue_router
 from boxoffice.catalogue.terms import TermsCache
 from boxoffice.db import create_engine, create_reading_sessionmaker, create_sessionmaker
 from boxoffice.docs import install_docs
+from boxoffice.door.router import router as door_router
 from boxoffice.errors import install_error_handlers
 from boxoffice.events.router import router as events_router
 from boxoffice.notifications import worker as notification_worker
@@ -84,6 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
         catalogue_router,
         bookings_router,
         payments_router,
+        door_router,
         sales_router,
         admin_router,
         notifications_router,

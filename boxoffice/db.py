@@ -84,11 +84,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 class StrEnumText(TypeDecorator[E], Generic[E]):
     """A StrEnum stored as plain text (the table's CHECK constraint lists the values)."""
 
-    impl = String(16)
+    impl = String
     cache_ok = True
 
-    def __init__(self, enum_type: type[E]) -> None:
-        super().__init__()
+    def __init__(self, enum_type: type[E], length: int = 16) -> None:
+        super().__init__(length)
         self.enum_type = enum_type
 
     @override

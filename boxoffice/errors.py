@@ -56,6 +56,7 @@ CODE_STATUSES: Mapping[str, frozenset[int]] = {
     "last_ticket_type": frozenset({409}),
     "quota_below_taken": frozenset({409}),
     "booking_not_pending": frozenset({409}),
+    "last_check_in_list": frozenset({409}),
     "offer_expired": frozenset({409}),
     "payment_not_allowed": frozenset({409}),
     "cancellation_closed": frozenset({409}),

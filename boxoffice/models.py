@@ -5,6 +5,7 @@ from boxoffice.auth.models import AuthSession
 from boxoffice.bookings.models import Booking, IdempotencyRecord, Ticket
 from boxoffice.catalogue.models import Quota, TicketType
 from boxoffice.db import Base
+from boxoffice.door.models import CheckInList, Presence, Scan, ScannerKey
 from boxoffice.events.models import Event
 from boxoffice.notifications.models import Notification
 from boxoffice.users.models import User
@@ -14,10 +15,14 @@ __all__ = [
     "AuthSession",
     "Base",
     "Booking",
+    "CheckInList",
     "Event",
     "IdempotencyRecord",
     "Notification",
+    "Presence",
     "Quota",
+    "Scan",
+    "ScannerKey",
     "Ticket",
     "TicketType",
     "User",

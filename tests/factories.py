@@ -11,6 +11,7 @@ from boxoffice.auth import passwords
 from boxoffice.auth import service as auth_service
 from boxoffice.catalogue.models import Quota, TicketType, general_admission, quota_ticket_types
 from boxoffice.db import utcnow
+from boxoffice.door.models import MAIN_ENTRANCE, CheckInList
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
@@ -64,7 +65,7 @@ async def make_event(
     currency: str = "EUR",
 ) -> Event:
     """An event with the one ticket type every event made without types gets ("General
-    admission", free), as `events.service.create` makes it."""
+    admission", free) and its Main entrance, as `events.service.create` makes it."""
     starts_at = utcnow() + starts_in
     event = Event(
         organizer_id=organizer.id,
@@ -82,6 +83,8 @@ async def make_event(
         currency=currency,
     )
     db.add(event)
+    await db.flush()
+    db.add(CheckInList(event_id=event.id, name=MAIN_ENTRANCE, allow_reentry=True))
     await db.commit()
     return event
 

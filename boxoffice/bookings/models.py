@@ -76,6 +76,7 @@ class Booking(Base):
         Index("ix_bookings_user", "user_id", "id"),
         # The sweep of holds past their end, across events.
         Index("ix_bookings_expiry", "status", "expires_at"),
+        Index("ix_bookings_event_updated", "event_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -94,6 +95,8 @@ class Booking(Base):
     currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
     # Until when a pending booking or an offer holds its seats (SPEC §10); NULL otherwise.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Any change of the row, for a door scanner that downloads only what changed (SPEC §11).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     # Filled by the query that loads the booking (bookings.repository), not stored.
     waitlist_position: Mapped[int | None] = query_expression()

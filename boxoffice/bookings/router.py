@@ -4,7 +4,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from boxoffice import metrics
-from boxoffice.auth.dependencies import ROLE_ERRORS, SIGNED_IN_ERRORS, CurrentAttendee, CurrentUser
+from boxoffice.auth.dependencies import (
+    ROLE_ERRORS,
+    SIGNED_IN_ERRORS,
+    CurrentAttendee,
+    CurrentOrganizer,
+    CurrentUser,
+)
 from boxoffice.bookings import idempotency, service, tickets
 from boxoffice.bookings.dependencies import (
     BookingsWithinLimit,
@@ -38,6 +44,7 @@ from boxoffice.bookings.schemas import (
     MyBookingFilters,
 )
 from boxoffice.db import Session, SessionFactory
+from boxoffice.door import service as door
 from boxoffice.errors import DomainError, Forbidden, NotFound, problem_responses
 from boxoffice.events.dependencies import ManagedEvent
 from boxoffice.schemas import Page, Pagination
@@ -224,6 +231,11 @@ async def guest_list(
     "/events/{event_id}/check-in",
     responses=problem_responses(*ROLE_ERRORS, NotFound, AlreadyCheckedIn, BookingNotConfirmed),
 )
-async def check_in(event: ManagedEvent, body: CheckInRequest, session: Session) -> BookingRead:
-    """Checks in the confirmed booking with this ticket code, at the door."""
-    return BookingRead.model_validate(await service.check_in(session, event, body.ticket_code))
+async def check_in(
+    event: ManagedEvent, user: CurrentOrganizer, body: CheckInRequest, session: Session
+) -> BookingRead:
+    """Checks in the confirmed booking with this ticket code (or one ticket with its own code)
+    at the event's first check-in list."""
+    scanner = door.Scanner(user_id=user.id)
+    booking_id = await door.check_in_party(session, event.id, body.ticket_code, scanner)
+    return BookingRead.model_validate(await service.get(session, booking_id))

@@ -4,7 +4,7 @@ waiting list change only through the seat ledger (`seats`), which writes down th
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, exists, select, update
+from sqlalchemy import Row, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -12,8 +12,6 @@ from boxoffice.audit import AuditAction, record
 from boxoffice.bookings import orders, repository, seats
 from boxoffice.bookings.errors import (
     AlreadyBooked,
-    AlreadyCheckedIn,
-    BookingNotConfirmed,
     BookingNotPending,
     CancellationClosed,
     EventNotBookable,
@@ -34,7 +32,7 @@ from boxoffice.bookings.schemas import BookingCreate
 from boxoffice.bookings.tickets import new_ticket_code, normalize
 from boxoffice.catalogue.models import TicketType
 from boxoffice.catalogue.terms import Terms, TermsCache, TypeTerms
-from boxoffice.db import changed_one, paginate, paginate_scalars, transaction, utcnow
+from boxoffice.db import paginate, paginate_scalars, transaction, utcnow
 from boxoffice.errors import Conflict, DomainError, Forbidden, NotFound
 from boxoffice.events import policy
 from boxoffice.events.models import Event, EventStatus
@@ -560,36 +558,3 @@ async def guest_list(
     statuses = (status,) if status is not None else ACTIVE_STATUSES
     rows, total = await paginate(session, repository.guests(event.id, statuses), page)
     return [(booking, user) for booking, user in rows], total
-
-
-async def check_in(session: AsyncSession, event: Event, ticket_code: str) -> Booking:
-    code = normalize(ticket_code)
-    booking = (
-        await session.scalars(
-            select(Booking).where(Booking.event_id == event.id, Booking.ticket_code == code)
-        )
-    ).one_or_none()
-    if booking is None:
-        raise NotFound("no booking of this event has that ticket code")
-    if booking.status is not BookingStatus.CONFIRMED:
-        raise BookingNotConfirmed(f"this booking is {booking.status.value}, not confirmed")
-    now = utcnow()
-    checked = await changed_one(
-        session,
-        update(Booking)
-        .where(
-            Booking.id == booking.id,
-            Booking.status == BookingStatus.CONFIRMED,
-            Booking.checked_in_at.is_(None),
-        )
-        .values(checked_in_at=now),
-    )
-    if not checked:
-        raise AlreadyCheckedIn("this ticket has already been checked in")
-    # The booking's code admits the whole party: every seat not in yet.
-    await session.execute(
-        update(Ticket)
-        .where(Ticket.booking_id == booking.id, Ticket.checked_in_at.is_(None))
-        .values(checked_in_at=now)
-    )
-    return await get(session, booking.id)

@@ -4,6 +4,7 @@ from sqlalchemy import bindparam, delete, exists, func, insert, or_, select
 
 from boxoffice.bookings.models import Ticket
 from boxoffice.catalogue.models import Quota, TicketType, quota_ticket_types
+from boxoffice.door.models import check_in_list_ticket_types
 
 # The ticket types of some events ({"event_ids": [...]}), each with every quota it counts
 # against: one row per type and quota, or one row with a NULL quota for a type in none. Hidden
@@ -50,6 +51,9 @@ TYPES_OF_EVENT = select(TicketType.id).where(
 
 # Whether any ticket, of any booking in any status, is of this type ({"type_id"}).
 TYPE_EVER_SOLD = select(exists().where(Ticket.ticket_type_id == bindparam("type_id")))
+TYPE_ON_A_CHECK_IN_LIST = select(
+    exists().where(check_in_list_ticket_types.c.ticket_type_id == bindparam("type_id"))
+)
 
 # An event's quotas with the ids of their types ({"event_id"}): one row per quota and type, or
 # one with a NULL type for a quota of none.

@@ -247,6 +247,11 @@ async def remove_type(session: AsyncSession, event_id: int, type_id: int) -> Non
             "tickets of this type were booked, so it stays in their history; "
             "hide it or end its sale instead"
         )
+    if await session.scalar(repository.TYPE_ON_A_CHECK_IN_LIST, {"type_id": type_id}):
+        raise TicketTypeInUse(
+            "a check-in list admits only named types, this one among them: "
+            "take it off the list first"
+        )
     count, _ = (await session.execute(repository.TYPES_COUNT, {"event_id": event_id})).one()
     if count <= 1:
         raise LastTicketType("an event sells at least one ticket type: add another one first")
@@ -303,7 +308,7 @@ async def add_quota(session: AsyncSession, event_id: int, data: QuotaCreate) -> 
     if (count or 0) >= MAX_QUOTAS:
         raise _invalid(("body",), f"an event has at most {MAX_QUOTAS} quotas")
     types = set(data.ticket_type_ids)
-    await _check_types(session, event_id, data.ticket_type_ids)
+    await check_types(session, event_id, data.ticket_type_ids)
     _check_size(data.size, await _held_by(session, types))
     quota = Quota(event_id=event_id, name=data.name, size=data.size, seats_taken=0)
     session.add(quota)
@@ -327,7 +332,7 @@ async def edit_quota(
     before = set((await session.scalars(repository.TYPES_OF_QUOTA, {"quota_id": quota_id})).all())
     after = before
     if changes.get("ticket_type_ids") is not None:
-        await _check_types(session, event_id, changes["ticket_type_ids"])
+        await check_types(session, event_id, changes["ticket_type_ids"])
         after = set(changes["ticket_type_ids"])
     new_name: str = changes.get("name", name)
     new_size: int = changes.get("size", size)
@@ -360,7 +365,7 @@ async def remove_quota(session: AsyncSession, event_id: int, quota_id: int) -> N
     await _quotas_changed(session, event_id, made_room=True)
 
 
-async def _check_types(session: AsyncSession, event_id: int, type_ids: Sequence[int]) -> None:
+async def check_types(session: AsyncSession, event_id: int, type_ids: Sequence[int]) -> None:
     if not type_ids:
         return
     found = set(

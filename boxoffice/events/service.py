@@ -12,6 +12,7 @@ from boxoffice.bookings import seats
 from boxoffice.bookings import service as bookings
 from boxoffice.catalogue import service as catalogue
 from boxoffice.db import changed_one, paginate, utcnow
+from boxoffice.door import service as door
 from boxoffice.errors import Forbidden, InvalidTransition, NotAuthenticated, NotFound, Unprocessable
 from boxoffice.events import policy, repository
 from boxoffice.events.errors import CapacityBelowBooked, EventNotEditable
@@ -59,6 +60,7 @@ async def create(session: AsyncSession, organizer: User, data: EventCreate) -> E
     await session.flush()
     ticket_types = data.ticket_types or [catalogue.DEFAULT_TICKET_TYPE]
     await catalogue.create_for_event(session, event, ticket_types)
+    await door.add_main_entrance(session, event.id)
     await session.flush()
     return await _reload(session, event.id)
 

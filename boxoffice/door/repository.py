@@ -1,0 +1,141 @@
+"""The door's SQL: tickets by code, where they are, and a list's counts."""
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Select, Table, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from boxoffice.bookings.models import Booking, BookingStatus, Ticket
+from boxoffice.catalogue.models import TicketType
+from boxoffice.db import RowLock
+from boxoffice.door.judge import DoorTicket
+from boxoffice.door.models import CheckInList, Presence
+from boxoffice.users.models import User
+
+LOCK_LIST = RowLock(CheckInList.allow_reentry, CheckInList.id == bindparam("list_id"))
+
+_tickets, _bookings = cast(Table, Ticket.__table__), cast(Table, Booking.__table__)
+# First entries through any list ({"ticket"|"booking", "at", "now"}): the earliest one is kept.
+FIRST_ENTRY_OF_TICKET = (
+    update(_tickets)
+    .where(_tickets.c.id == bindparam("ticket"), _tickets.c.checked_in_at.is_(None))
+    .values(checked_in_at=bindparam("at"))
+)
+FIRST_ENTRY_OF_BOOKING = (
+    update(_bookings)
+    .where(_bookings.c.id == bindparam("booking"), _bookings.c.checked_in_at.is_(None))
+    .values(checked_in_at=bindparam("at"), updated_at=bindparam("now"))
+)
+
+_DOOR_TICKET = (
+    select(
+        Ticket.id,
+        Ticket.code,
+        Ticket.booking_id,
+        Booking.ticket_code.label("booking_code"),
+        Ticket.ticket_type_id,
+        TicketType.name.label("ticket_type"),
+        User.full_name.label("holder_name"),
+        Booking.status,
+        Ticket.checked_in_at,
+    )
+    .join(Booking, Booking.id == Ticket.booking_id)
+    .join(TicketType, TicketType.id == Ticket.ticket_type_id)
+    .join(User, User.id == Booking.user_id)
+)
+
+
+async def tickets_by_code(
+    session: AsyncSession, event_id: int, codes: Collection[str]
+) -> dict[str, list[DoorTicket]]:
+    """The event's tickets each code names: a ticket's own code names it, a booking's code
+    names every ticket of the booking."""
+    rows = await session.execute(
+        _DOOR_TICKET.where(
+            Booking.event_id == event_id,
+            or_(Ticket.code.in_(codes), Booking.ticket_code.in_(codes)),
+        ).order_by(Ticket.id)
+    )
+    named: dict[str, list[DoorTicket]] = {}
+    for row in rows:
+        ticket = DoorTicket(*row)
+        for code in {ticket.code, ticket.booking_code} & set(codes):
+            named.setdefault(code, []).append(ticket)
+    return named
+
+
+def door_tickets(
+    event_id: int, list_id: int, changed_since: datetime | None
+) -> Select[*tuple[Any, ...]]:
+    """Every ticket of the event, with where it is on the list, for an offline scanner; only
+    those changed since then if asked (the booking, or a scan on this list)."""
+    query = (
+        _DOOR_TICKET.add_columns(func.coalesce(Presence.inside, False).label("inside"))
+        .outerjoin(
+            Presence,
+            (Presence.ticket_id == Ticket.id) & (Presence.check_in_list_id == list_id),
+        )
+        .where(Booking.event_id == event_id)
+        .order_by(Ticket.id)
+    )
+    if changed_since is not None:
+        query = query.where(
+            or_(Booking.updated_at >= changed_since, Presence.changed_at >= changed_since)
+        )
+    return query
+
+
+async def tickets_by_id(
+    session: AsyncSession, ids: Collection[int | None]
+) -> dict[int, DoorTicket]:
+    wanted = [ticket_id for ticket_id in ids if ticket_id is not None]
+    if not wanted:
+        return {}
+    rows = await session.execute(_DOOR_TICKET.where(Ticket.id.in_(wanted)))
+    return {row.id: DoorTicket(*row) for row in rows}
+
+
+async def presence_of(
+    session: AsyncSession, list_id: int, ticket_ids: Collection[int]
+) -> dict[int, Presence]:
+    found = await session.scalars(
+        select(Presence).where(
+            Presence.check_in_list_id == list_id, Presence.ticket_id.in_(ticket_ids)
+        )
+    )
+    return {presence.ticket_id: presence for presence in found}
+
+
+async def counts(
+    session: AsyncSession, lists: Collection[CheckInList]
+) -> dict[int, tuple[int, int, int]]:
+    """Each list's (tickets, checked in, inside): confirmed tickets of the types it admits, those
+    of them that came in through it, and those inside now."""
+    found: dict[int, tuple[int, int, int]] = {}
+    for door in lists:
+        admitted = _admitted_tickets(door)
+        tickets = await session.scalar(select(func.count()).select_from(admitted.subquery()))
+        on_list = select(Presence).where(Presence.check_in_list_id == door.id)
+        checked_in = await session.scalar(
+            select(func.count()).select_from(
+                on_list.where(Presence.entries > 0, Presence.ticket_id.in_(admitted)).subquery()
+            )
+        )
+        inside = await session.scalar(
+            select(func.count()).select_from(on_list.where(Presence.inside.is_(True)).subquery())
+        )
+        found[door.id] = (tickets or 0, checked_in or 0, inside or 0)
+    return found
+
+
+def _admitted_tickets(door: CheckInList) -> Select[int]:
+    query = (
+        select(Ticket.id)
+        .join(Booking, Booking.id == Ticket.booking_id)
+        .where(Booking.event_id == door.event_id, Booking.status == BookingStatus.CONFIRMED)
+    )
+    if door.ticket_types:
+        query = query.where(Ticket.ticket_type_id.in_([kind.id for kind in door.ticket_types]))
+    return query

@@ -1,0 +1,433 @@
+"""The door's rules at work: lists, scans judged one list at a time, offline batches in the
+scanners' own order, the ticket download, scanner keys."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from boxoffice.bookings.errors import AlreadyCheckedIn, BookingNotConfirmed
+from boxoffice.bookings.tickets import normalize
+from boxoffice.catalogue import service as catalogue
+from boxoffice.db import utcnow
+from boxoffice.door import keys, repository
+from boxoffice.door.errors import LastCheckInList
+from boxoffice.door.judge import Door, DoorTicket, Verdict, Whereabouts, judge
+from boxoffice.door.models import (
+    MAIN_ENTRANCE,
+    CheckInList,
+    Direction,
+    Presence,
+    RefusalReason,
+    Scan,
+    ScannerKey,
+    ScanResult,
+    check_in_list_ticket_types,
+)
+from boxoffice.door.schemas import (
+    CheckInListCreate,
+    CheckInListRead,
+    Counts,
+    DoorTickets,
+    ScannerKeyCreated,
+    ScanRead,
+    ScanRequest,
+    TicketAtDoor,
+)
+from boxoffice.errors import NotFound
+from boxoffice.events.models import Event, EventStatus
+
+# A download's `as_of` lies this far back: a transaction that began before it may commit after
+# it, and what it changed must still come with the next download.
+DOWNLOAD_OVERLAP = timedelta(minutes=1)
+# How exactly a scanner key's `last_used_at` is kept: not a write per scan.
+KEY_USE_PRECISION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Scanner:
+    """Who scans: a signed-in organizer or admin, or a scanner key."""
+
+    user_id: int | None = None
+    key_id: int | None = None
+
+
+async def add_main_entrance(session: AsyncSession, event_id: int) -> None:
+    session.add(CheckInList(event_id=event_id, name=MAIN_ENTRANCE, allow_reentry=True))
+
+
+async def lists_of(session: AsyncSession, event: Event) -> list[CheckInListRead]:
+    found = await session.scalars(_lists().where(CheckInList.event_id == event.id))
+    return await _read(session, list(found))
+
+
+async def get_list(session: AsyncSession, list_id: int) -> CheckInList:
+    found = (await session.scalars(_lists().where(CheckInList.id == list_id))).one_or_none()
+    if found is None:
+        raise NotFound(f"there is no check-in list {list_id}")
+    return found
+
+
+async def first_list(session: AsyncSession, event_id: int) -> CheckInList:
+    """The event's oldest list, where the check-in of SPEC §4 scans."""
+    return (await session.scalars(_lists().where(CheckInList.event_id == event_id).limit(1))).one()
+
+
+async def read_list(session: AsyncSession, door: CheckInList) -> CheckInListRead:
+    (read,) = await _read(session, [door])
+    return read
+
+
+async def create_list(
+    session: AsyncSession, event: Event, data: CheckInListCreate
+) -> CheckInListRead:
+    door = CheckInList(event_id=event.id, name=data.name, allow_reentry=data.allow_reentry)
+    session.add(door)
+    await session.flush()
+    await _admit_types(session, door.id, event.id, data.ticket_type_ids)
+    return await read_list(session, await get_list(session, door.id))
+
+
+async def edit_list(
+    session: AsyncSession, door: CheckInList, changes: dict[str, object]
+) -> CheckInListRead:
+    type_ids = changes.pop("ticket_type_ids", None)
+    if changes:
+        await session.execute(
+            update(CheckInList).where(CheckInList.id == door.id).values(**changes)
+        )
+    if isinstance(type_ids, list):
+        await session.execute(
+            delete(check_in_list_ticket_types).where(
+                check_in_list_ticket_types.c.check_in_list_id == door.id
+            )
+        )
+        await _admit_types(session, door.id, door.event_id, type_ids)
+    session.expunge(door)
+    return await read_list(session, await get_list(session, door.id))
+
+
+async def delete_list(session: AsyncSession, door: CheckInList) -> None:
+    """Removes the list with its scans and keys; an event keeps at least one list."""
+    others = await session.scalar(
+        select(CheckInList.id)
+        .where(CheckInList.event_id == door.event_id, CheckInList.id != door.id)
+        .limit(1)
+    )
+    if others is None:
+        raise LastCheckInList("an event keeps at least one check-in list: add another first")
+    for table in (Scan, Presence, ScannerKey):
+        await session.execute(delete(table).where(table.check_in_list_id == door.id))
+    await session.execute(
+        delete(check_in_list_ticket_types).where(
+            check_in_list_ticket_types.c.check_in_list_id == door.id
+        )
+    )
+    await session.execute(delete(CheckInList).where(CheckInList.id == door.id))
+
+
+async def scan(
+    session: AsyncSession, door: CheckInList, scanner: Scanner, request: ScanRequest
+) -> ScanRead:
+    (answer,) = await scan_batch(session, door, scanner, [request])
+    return answer
+
+
+async def scan_batch(
+    session: AsyncSession, door: CheckInList, scanner: Scanner, requests: Sequence[ScanRequest]
+) -> list[ScanRead]:
+    """Judges the scans in the order they were scanned (their `scanned_at`, then as sent),
+    under the list's lock; the answers in the order sent. A scan whose nonce this list has seen
+    gets that scan's answer and records nothing."""
+    await repository.LOCK_LIST(session, list_id=door.id)
+    now = utcnow()
+    rules = await _door_of(session, door)
+    codes = [normalize(request.code) for request in requests]
+    named = await repository.tickets_by_code(session, door.event_id, set(codes))
+    tickets = {ticket.id: ticket for found in named.values() for ticket in found}
+    stored = await repository.presence_of(session, door.id, tickets)
+    where = {
+        ticket_id: Whereabouts(presence.inside, presence.entries)
+        for ticket_id, presence in stored.items()
+    }
+    for ticket_id in tickets.keys() - where.keys():
+        where[ticket_id] = Whereabouts()
+    answered = await _scans_by_nonce(session, door.id, requests)
+    entered: dict[int, datetime] = {}
+    changed: set[int] = set()
+    made: dict[int, Scan] = {}
+    order = sorted(range(len(requests)), key=lambda i: (requests[i].scanned_at or now, i))
+    for i in order:
+        request = requests[i]
+        if request.nonce is not None and request.nonce in answered:
+            continue
+        named_tickets = named.get(codes[i], [])
+        verdict = judge(rules, named_tickets, where, request.direction, force=request.force)
+        for ticket in verdict.moved:
+            changed.add(ticket.id)
+            if request.direction is Direction.ENTRY:
+                entered.setdefault(ticket.id, request.scanned_at or now)
+        made[i] = _scan_of(door.id, scanner, request, codes[i], named_tickets, verdict, now)
+        if request.nonce is not None:
+            answered[request.nonce] = made[i]
+    session.add_all(made.values())
+    await _store_whereabouts(session, door.id, {i: where[i] for i in changed}, stored, now)
+    await _mark_checked_in(session, [tickets[i] for i in entered], entered, now)
+    await session.flush()
+    tickets |= await repository.tickets_by_id(
+        session, {s.ticket_id for s in answered.values() if s.ticket_id not in tickets}
+    )
+    return [
+        _read_scan(made[i] if i in made else answered[str(requests[i].nonce)], tickets, where)
+        for i in range(len(requests))
+    ]
+
+
+async def _door_of(session: AsyncSession, door: CheckInList) -> Door:
+    status = await session.scalar(select(Event.status).where(Event.id == door.event_id))
+    return Door(
+        admits_types=frozenset(kind.id for kind in door.ticket_types),
+        allow_reentry=door.allow_reentry,
+        event_cancelled=status is EventStatus.CANCELLED,
+    )
+
+
+async def _scans_by_nonce(
+    session: AsyncSession, list_id: int, requests: Sequence[ScanRequest]
+) -> dict[str, Scan]:
+    nonces = {request.nonce for request in requests if request.nonce is not None}
+    if not nonces:
+        return {}
+    found = await session.scalars(
+        select(Scan).where(Scan.check_in_list_id == list_id, Scan.nonce.in_(nonces))
+    )
+    return {str(scan.nonce): scan for scan in found}
+
+
+def _scan_of(
+    list_id: int,
+    scanner: Scanner,
+    request: ScanRequest,
+    code: str,
+    named: list[DoorTicket],
+    verdict: Verdict,
+    now: datetime,
+) -> Scan:
+    # A ticket's own code names that ticket; a booking's code names the party.
+    single = named[0] if len(named) == 1 and named[0].code == code else None
+    return Scan(
+        check_in_list_id=list_id,
+        code=code,
+        ticket_id=single.id if single else None,
+        booking_id=named[0].booking_id if named else None,
+        direction=request.direction,
+        result=ScanResult.REFUSED if verdict.reason else ScanResult.OK,
+        reason=verdict.reason,
+        seats=len(verdict.moved),
+        forced=verdict.forced,
+        nonce=request.nonce,
+        scanned_at=request.scanned_at or now,
+        recorded_at=now,
+        user_id=scanner.user_id,
+        scanner_key_id=scanner.key_id,
+    )
+
+
+async def _store_whereabouts(
+    session: AsyncSession,
+    list_id: int,
+    changed: dict[int, Whereabouts],
+    stored: dict[int, Presence],
+    now: datetime,
+) -> None:
+    for ticket_id, where in changed.items():
+        presence = stored.get(ticket_id)
+        if presence is None:
+            session.add(
+                Presence(
+                    check_in_list_id=list_id,
+                    ticket_id=ticket_id,
+                    inside=where.inside,
+                    entries=where.entries,
+                    changed_at=now,
+                )
+            )
+        else:
+            presence.inside, presence.entries, presence.changed_at = (
+                where.inside,
+                where.entries,
+                now,
+            )
+
+
+async def _mark_checked_in(
+    session: AsyncSession,
+    tickets: list[DoorTicket],
+    first_entry: dict[int, datetime],
+    now: datetime,
+) -> None:
+    """A ticket's and its booking's first entry through any list, kept once."""
+    if not tickets:
+        return
+    await session.execute(
+        repository.FIRST_ENTRY_OF_TICKET,
+        [{"ticket": ticket.id, "at": first_entry[ticket.id]} for ticket in tickets],
+    )
+    first_of_booking: dict[int, datetime] = {}
+    for ticket in tickets:
+        at = first_entry[ticket.id]
+        first_of_booking[ticket.booking_id] = min(first_of_booking.get(ticket.booking_id, at), at)
+    await session.execute(
+        repository.FIRST_ENTRY_OF_BOOKING,
+        [{"booking": booking, "at": at, "now": now} for booking, at in first_of_booking.items()],
+    )
+
+
+def _read_scan(
+    scan: Scan, tickets: dict[int, DoorTicket], where: dict[int, Whereabouts]
+) -> ScanRead:
+    ticket = tickets.get(scan.ticket_id) if scan.ticket_id is not None else None
+    return ScanRead(
+        id=scan.id,
+        code=scan.code,
+        direction=scan.direction,
+        result=scan.result,
+        reason=scan.reason,
+        ticket=_at_door(ticket, where.get(ticket.id)) if ticket else None,
+        booking_id=scan.booking_id,
+        seats=scan.seats,
+        nonce=scan.nonce,
+        scanned_at=scan.scanned_at,
+        recorded_at=scan.recorded_at,
+        forced=scan.forced,
+    )
+
+
+def _at_door(ticket: DoorTicket, where: Whereabouts | None) -> TicketAtDoor:
+    return TicketAtDoor(
+        code=ticket.code,
+        booking_id=ticket.booking_id,
+        booking_code=ticket.booking_code,
+        ticket_type_id=ticket.ticket_type_id,
+        ticket_type=ticket.ticket_type,
+        holder_name=ticket.holder_name,
+        status=ticket.status,
+        inside=where.inside if where else False,
+        checked_in_at=ticket.checked_in_at,
+    )
+
+
+async def tickets_for_scanners(
+    session: AsyncSession, door: CheckInList, changed_since: datetime | None
+) -> DoorTickets:
+    """Every ticket of the event with its status and whether it is inside through this list,
+    or only those changed since `changed_since`: what a scanner needs to judge offline."""
+    as_of = utcnow() - DOWNLOAD_OVERLAP
+    rows = await session.execute(repository.door_tickets(door.event_id, door.id, changed_since))
+    items = [_at_door(DoorTicket(*row[:-1]), Whereabouts(inside=bool(row.inside))) for row in rows]
+    return DoorTickets(items=items, as_of=as_of)
+
+
+async def add_scanner_key(session: AsyncSession, door: CheckInList, name: str) -> ScannerKeyCreated:
+    key = keys.new_scanner_key()
+    made = ScannerKey(check_in_list_id=door.id, name=name, key_hash=keys.key_hash(key))
+    session.add(made)
+    await session.flush()
+    return ScannerKeyCreated(
+        id=made.id, name=made.name, created_at=made.created_at, last_used_at=None, key=key
+    )
+
+
+async def scanner_keys(session: AsyncSession, door: CheckInList) -> list[ScannerKey]:
+    found = await session.scalars(
+        select(ScannerKey).where(ScannerKey.check_in_list_id == door.id).order_by(ScannerKey.id)
+    )
+    return list(found)
+
+
+async def revoke_scanner_keys(
+    session: AsyncSession, door: CheckInList, key_id: int | None = None
+) -> None:
+    """Revokes one key of the list, or all of them: the next scan with it is refused."""
+    query = delete(ScannerKey).where(ScannerKey.check_in_list_id == door.id)
+    if key_id is not None:
+        gone = await session.execute(query.where(ScannerKey.id == key_id))
+        if not gone.rowcount:  # type: ignore[attr-defined]
+            raise NotFound(f"the list has no scanner key {key_id}")
+        return
+    await session.execute(query)
+
+
+async def scanner_key_list(
+    session: AsyncSession, key: str, *, note_use: bool
+) -> tuple[int, int] | None:
+    """The (key id, list id) of a scanner key in force, noting its use at most once a minute;
+    None for any other key."""
+    found = (
+        await session.execute(
+            select(ScannerKey.id, ScannerKey.check_in_list_id, ScannerKey.last_used_at).where(
+                ScannerKey.key_hash == keys.key_hash(key)
+            )
+        )
+    ).one_or_none()
+    if found is None:
+        return None
+    now = utcnow()
+    if note_use and (found.last_used_at is None or found.last_used_at < now - KEY_USE_PRECISION):
+        await session.execute(
+            update(ScannerKey).where(ScannerKey.id == found.id).values(last_used_at=now)
+        )
+    return found.id, found.check_in_list_id
+
+
+async def check_in_party(session: AsyncSession, event_id: int, code: str, scanner: Scanner) -> int:
+    """SPEC §4's check-in: an entry scan on the event's first list that must let someone in;
+    the booking's id."""
+    door = await first_list(session, event_id)
+    answer = await scan(session, door, scanner, ScanRequest(code=code))
+    if answer.booking_id is None:
+        raise NotFound("no booking of this event has that ticket code")
+    if answer.reason is RefusalReason.ALREADY_INSIDE:
+        raise AlreadyCheckedIn("this ticket has already been checked in")
+    if answer.reason is not None:
+        raise BookingNotConfirmed(f"this ticket does not admit anyone here: {answer.reason.value}")
+    return answer.booking_id
+
+
+def _lists() -> Select[CheckInList]:
+    return (
+        select(CheckInList).options(selectinload(CheckInList.ticket_types)).order_by(CheckInList.id)
+    )
+
+
+async def _read(session: AsyncSession, lists: list[CheckInList]) -> list[CheckInListRead]:
+    counts = await repository.counts(session, lists)
+    return [
+        CheckInListRead(
+            id=door.id,
+            event_id=door.event_id,
+            name=door.name,
+            ticket_type_ids=[kind.id for kind in door.ticket_types],
+            allow_reentry=door.allow_reentry,
+            counts=Counts(
+                tickets=counts[door.id][0], checked_in=counts[door.id][1], inside=counts[door.id][2]
+            ),
+            created_at=door.created_at,
+        )
+        for door in lists
+    ]
+
+
+async def _admit_types(
+    session: AsyncSession, list_id: int, event_id: int, type_ids: Sequence[int]
+) -> None:
+    if not type_ids:
+        return
+    await catalogue.check_types(session, event_id, type_ids)
+    await session.execute(
+        insert(check_in_list_ticket_types),
+        [{"check_in_list_id": list_id, "ticket_type_id": type_id} for type_id in type_ids],
+    )
