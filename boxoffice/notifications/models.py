@@ -44,12 +44,6 @@ NOTEWORTHY_FIELDS = {
 }
 
 
-class _KindText(StrEnumText[NotificationKind]):
-    # The longest kinds are 17 characters, more than StrEnumText's default width.
-    impl = String(32)
-    cache_ok = True
-
-
 class Notification(Base):
     """One message of the outbox: who, about what, and how sending it went.
 
@@ -80,7 +74,7 @@ class Notification(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[NotificationKind] = mapped_column(_KindText(NotificationKind))
+    kind: Mapped[NotificationKind] = mapped_column(StrEnumText(NotificationKind, 32))
     user_id: Mapped[int] = mapped_column(Integer)
     event_id: Mapped[int | None] = mapped_column(Integer, default=None)
     booking_id: Mapped[int | None] = mapped_column(Integer, default=None)
