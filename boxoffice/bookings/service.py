@@ -275,6 +275,7 @@ async def _insert(
         "active": True,
         "ticket_code": new_ticket_code(),
         "created_at": now,
+        "updated_at": now,
         "cancelled_at": None,
         "checked_in_at": None,
         "total_price_minor": asked.total_minor,

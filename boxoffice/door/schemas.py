@@ -85,10 +85,8 @@ class ScanBatch(StrictModel):
     scans: Annotated[list[ScanRequest], Field(min_length=1, max_length=MAX_BATCH)]
 
 
-class TicketAtDoor(BaseModel):
-    """A ticket as a steward needs it: whose it is, what kind, and whether it may come in."""
-
-    model_config = ConfigDict(from_attributes=True)
+class ScannedTicket(BaseModel):
+    """A ticket as a steward needs to see it: whose it is and what kind."""
 
     code: str
     booking_id: int
@@ -96,9 +94,14 @@ class TicketAtDoor(BaseModel):
     ticket_type_id: int
     ticket_type: str
     holder_name: str
+
+
+class TicketAtDoor(ScannedTicket):
+    """A ticket as an offline scanner keeps it: whether it may come in, and whether it is in."""
+
     status: BookingStatus
-    inside: bool
-    checked_in_at: datetime | None
+    inside: Annotated[bool, Field(description="inside now, through this list")]
+    checked_in_at: Annotated[datetime | None, Field(description="its first entry, any list")]
 
 
 class ScanRead(BaseModel):
@@ -108,7 +111,7 @@ class ScanRead(BaseModel):
     result: ScanResult
     reason: RefusalReason | None
     ticket: Annotated[
-        TicketAtDoor | None,
+        ScannedTicket | None,
         Field(description="the ticket its code names; null for a booking's code or an unknown one"),
     ]
     booking_id: int | None

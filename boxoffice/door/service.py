@@ -32,6 +32,7 @@ from boxoffice.door.schemas import (
     CheckInListRead,
     Counts,
     DoorTickets,
+    ScannedTicket,
     ScannerKeyCreated,
     ScanRead,
     ScanRequest,
@@ -181,7 +182,7 @@ async def scan_batch(
         session, {s.ticket_id for s in answered.values() if s.ticket_id not in tickets}
     )
     return [
-        _read_scan(made[i] if i in made else answered[str(requests[i].nonce)], tickets, where)
+        _read_scan(made[i] if i in made else answered[str(requests[i].nonce)], tickets)
         for i in range(len(requests))
     ]
 
@@ -286,9 +287,7 @@ async def _mark_checked_in(
     )
 
 
-def _read_scan(
-    scan: Scan, tickets: dict[int, DoorTicket], where: dict[int, Whereabouts]
-) -> ScanRead:
+def _read_scan(scan: Scan, tickets: dict[int, DoorTicket]) -> ScanRead:
     ticket = tickets.get(scan.ticket_id) if scan.ticket_id is not None else None
     return ScanRead(
         id=scan.id,
@@ -296,7 +295,7 @@ def _read_scan(
         direction=scan.direction,
         result=scan.result,
         reason=scan.reason,
-        ticket=_at_door(ticket, where.get(ticket.id)) if ticket else None,
+        ticket=_scanned(ticket) if ticket else None,
         booking_id=scan.booking_id,
         seats=scan.seats,
         nonce=scan.nonce,
@@ -306,7 +305,19 @@ def _read_scan(
     )
 
 
-def _at_door(ticket: DoorTicket, where: Whereabouts | None) -> TicketAtDoor:
+def _scanned(ticket: DoorTicket) -> ScannedTicket:
+    # What does not change, so that a scan sent again gets the very answer it got first.
+    return ScannedTicket(
+        code=ticket.code,
+        booking_id=ticket.booking_id,
+        booking_code=ticket.booking_code,
+        ticket_type_id=ticket.ticket_type_id,
+        ticket_type=ticket.ticket_type,
+        holder_name=ticket.holder_name,
+    )
+
+
+def _at_door(ticket: DoorTicket, where: Whereabouts) -> TicketAtDoor:
     return TicketAtDoor(
         code=ticket.code,
         booking_id=ticket.booking_id,
@@ -315,7 +326,7 @@ def _at_door(ticket: DoorTicket, where: Whereabouts | None) -> TicketAtDoor:
         ticket_type=ticket.ticket_type,
         holder_name=ticket.holder_name,
         status=ticket.status,
-        inside=where.inside if where else False,
+        inside=where.inside,
         checked_in_at=ticket.checked_in_at,
     )
 
