@@ -121,6 +121,10 @@ LOOSER_THAN_THE_RULES = {
     "booking or provider is a 422 idempotency_key_reused",
     "PATCH /api/v1/events/{event_id}/quotas/{quota_id}": "blank names, null fields, ticket types "
     "of another event",
+    "POST /api/v1/events/{event_id}/check-in-lists": "blank names, ticket types of another event",
+    "PATCH /api/v1/check-in-lists/{list_id}": "blank names, null fields, ticket types of another "
+    "event",
+    "POST /api/v1/check-in-lists/{list_id}/scanner-keys": "blank names",
 }
 
 

@@ -52,6 +52,7 @@ async def create_check_in_list(
 async def get_check_in_list(
     door: ManagedList, session: Session, response: Response
 ) -> CheckInListRead:
+    """The list with its live counts."""
     response.headers.update(_NO_STORE)
     return await service.read_list(session, door)
 
@@ -125,6 +126,7 @@ async def create_scanner_key(
 
 @router.get("/check-in-lists/{list_id}/scanner-keys", responses=problem_responses(*_LIST))
 async def list_scanner_keys(door: ManagedList, session: Session) -> Items[ScannerKeyRead]:
+    """The list's keys in force, by name and last use; never the keys themselves."""
     keys = await service.scanner_keys(session, door)
     return Items(items=[ScannerKeyRead.model_validate(key) for key in keys])
 
