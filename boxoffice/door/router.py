@@ -8,6 +8,8 @@ from boxoffice.door import service
 from boxoffice.door.dependencies import ManagedList, ScanningList
 from boxoffice.door.errors import LastCheckInList
 from boxoffice.door.schemas import (
+    Arrival,
+    Arrivals,
     CheckInListCreate,
     CheckInListRead,
     CheckInListUpdate,
@@ -27,6 +29,7 @@ from boxoffice.schemas import IdInPath, Instant, Items
 router = APIRouter(tags=["the door"])
 
 _LIST = (*ROLE_ERRORS, NotFound)
+SVG = "image/svg+xml"
 # Nothing a scanner reads may be kept by a cache between it and us.
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -108,6 +111,29 @@ async def door_tickets(
     response.headers.update(_NO_STORE)
     door, _ = scanning
     return await service.tickets_for_scanners(session, door, changed_since)
+
+
+@router.get("/check-in-lists/{list_id}/arrivals", responses=problem_responses(*_LIST))
+async def arrivals(door: ManagedList, session: Session, response: Response) -> Arrivals:
+    """Seats let in through the list per ten minutes, by the scanners' clocks."""
+    response.headers.update(_NO_STORE)
+    buckets = await service.arrivals(session, door)
+    return Arrivals(items=[Arrival(starts_at=start, seats=seats) for start, seats in buckets])
+
+
+@router.get(
+    "/check-in-lists/{list_id}/arrivals.svg",
+    response_class=Response,
+    responses={200: {"content": {SVG: {}}}, **problem_responses(*_LIST)},
+)
+async def arrivals_chart(door: ManagedList, session: Session) -> Response:
+    """The arrivals as a bar chart drawn by the server (SVG, 600 × 300), times in the event's
+    zone: an image with a title and a description that states every number."""
+    return Response(
+        await service.arrivals_chart(session, door),
+        media_type=SVG,
+        headers={**_NO_STORE, "Content-Security-Policy": "default-src 'none'"},
+    )
 
 
 @router.post(

@@ -149,3 +149,15 @@ class ScannerKeyRead(BaseModel):
 
 class ScannerKeyCreated(ScannerKeyRead):
     key: Annotated[str, Field(description="shown this once; keep it on the scanner")]
+
+
+class Arrival(BaseModel):
+    starts_at: Annotated[datetime, Field(description="the start of ten minutes (UTC)")]
+    seats: Annotated[int, Field(description="seats let in then")]
+
+
+class Arrivals(BaseModel):
+    items: Annotated[
+        list[Arrival],
+        Field(description="first arrival to last, quiet stretches included; at most 72"),
+    ]

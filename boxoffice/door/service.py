@@ -14,6 +14,7 @@ from boxoffice.bookings.tickets import normalize
 from boxoffice.catalogue import service as catalogue
 from boxoffice.db import utcnow
 from boxoffice.door import keys, repository
+from boxoffice.door.arrivals import chart, per_bucket
 from boxoffice.door.errors import LastCheckInList
 from boxoffice.door.judge import Door, DoorTicket, Verdict, Whereabouts, judge
 from boxoffice.door.models import (
@@ -340,6 +341,23 @@ async def tickets_for_scanners(
     rows = await session.execute(repository.door_tickets(door.event_id, door.id, changed_since))
     items = [_at_door(DoorTicket(*row[:-1]), Whereabouts(inside=bool(row.inside))) for row in rows]
     return DoorTickets(items=items, as_of=as_of)
+
+
+async def arrivals(session: AsyncSession, door: CheckInList) -> list[tuple[datetime, int]]:
+    """Seats let in through the list per ten minutes of the scanners' clocks."""
+    entries = await session.execute(
+        select(Scan.scanned_at, Scan.seats).where(
+            Scan.check_in_list_id == door.id,
+            Scan.direction == Direction.ENTRY,
+            Scan.result == ScanResult.OK,
+        )
+    )
+    return per_bucket([(at, seats) for at, seats in entries])
+
+
+async def arrivals_chart(session: AsyncSession, door: CheckInList) -> str:
+    timezone = await session.scalar(select(Event.timezone).where(Event.id == door.event_id))
+    return chart(door.name, await arrivals(session, door), timezone or "UTC")
 
 
 async def add_scanner_key(session: AsyncSession, door: CheckInList, name: str) -> ScannerKeyCreated:

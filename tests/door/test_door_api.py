@@ -421,3 +421,40 @@ async def test_a_ticket_type_a_list_names_cannot_be_deleted(
     )
 
     assert (refused.status_code, refused.json()["code"]) == (409, "ticket_type_in_use")
+
+
+async def test_arrivals_come_per_ten_minutes_of_the_scanners_clocks_with_quiet_ones_as_zero(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    door = await Door.open(client, db, settings)
+    party, single = await door.book(seats=3), await door.book()
+    main = await door.main_entrance()
+    start = (utcnow() - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+
+    def at(minutes: int) -> str:
+        return (start + timedelta(minutes=minutes)).isoformat()
+
+    await client.post(
+        f"{LISTS}/{main}/scans/batch",
+        headers=door.owner,
+        json={
+            "scans": [
+                {"code": party["ticket_code"], "scanned_at": at(1)},
+                {"code": single["ticket_code"], "scanned_at": at(34)},
+                {"code": single["ticket_code"], "scanned_at": at(35)},  # refused: not counted
+                {"code": single["ticket_code"], "scanned_at": at(36), "direction": "exit"},
+            ]
+        },
+    )
+
+    arrivals = await client.get(f"{LISTS}/{main}/arrivals", headers=door.owner)
+    chart = await client.get(f"{LISTS}/{main}/arrivals.svg", headers=door.owner)
+
+    assert [(a["starts_at"], a["seats"]) for a in arrivals.json()["items"]] == [
+        (at(0).replace("+00:00", "Z"), 3),
+        (at(10).replace("+00:00", "Z"), 0),
+        (at(20).replace("+00:00", "Z"), 0),
+        (at(30).replace("+00:00", "Z"), 1),
+    ]
+    assert chart.headers["content-type"] == "image/svg+xml"
+    assert "Arrivals through Main entrance, per 10 minutes" in chart.text
