@@ -177,7 +177,8 @@ async def scan_batch(
             answered[request.nonce] = made[i]
     session.add_all(made.values())
     await _store_whereabouts(session, door.id, {i: where[i] for i in changed}, stored, now)
-    await _mark_checked_in(session, [tickets[i] for i in entered], entered, now)
+    first_time = [tickets[i] for i in entered if tickets[i].checked_in_at is None]
+    await _mark_checked_in(session, first_time, entered, now)
     await session.flush()
     tickets |= await repository.tickets_by_id(
         session, {s.ticket_id for s in answered.values() if s.ticket_id not in tickets}
@@ -271,12 +272,16 @@ async def _mark_checked_in(
     first_entry: dict[int, datetime],
     now: datetime,
 ) -> None:
-    """A ticket's and its booking's first entry through any list, kept once."""
+    """A ticket's and its booking's first entry through any list, kept once. Rows are written
+    in id order: batches at two lists that share bookings then lock them in the same order."""
     if not tickets:
         return
     await session.execute(
         repository.FIRST_ENTRY_OF_TICKET,
-        [{"ticket": ticket.id, "at": first_entry[ticket.id]} for ticket in tickets],
+        [
+            {"ticket": ticket.id, "at": first_entry[ticket.id]}
+            for ticket in sorted(tickets, key=lambda ticket: ticket.id)
+        ],
     )
     first_of_booking: dict[int, datetime] = {}
     for ticket in tickets:
@@ -284,7 +289,10 @@ async def _mark_checked_in(
         first_of_booking[ticket.booking_id] = min(first_of_booking.get(ticket.booking_id, at), at)
     await session.execute(
         repository.FIRST_ENTRY_OF_BOOKING,
-        [{"booking": booking, "at": at, "now": now} for booking, at in first_of_booking.items()],
+        [
+            {"booking": booking, "at": at, "now": now}
+            for booking, at in sorted(first_of_booking.items())
+        ],
     )
 
 
