@@ -14,8 +14,9 @@ test runs), byte for byte as schemathesis serialized it.
 Random ids almost never name a row, so most valid requests would stop at 404. Instead, most
 schema-valid cases get real ids: a fresh published event for an `event_id` (path or body), a
 fresh booking of the attendee for a `booking_id` (and its event and ticket code for a check-in), a
-fresh user for a `user_id`. So booking, cancelling, publishing, checking in and banning reach their
-success paths, and the test asserts that they did.
+fresh user for a `user_id`, a second check-in list of an event with a booking (and a scanner key
+of it, and that booking's code to scan) for a `list_id`. So booking, cancelling, publishing,
+checking in, scanning and banning reach their success paths, and the test asserts that they did.
 
 BOXOFFICE_FUZZ_EXAMPLES=200 (examples per operation) makes a deeper run.
 """
@@ -24,6 +25,7 @@ import asyncio
 import os
 import re
 from dataclasses import dataclass, field
+from secrets import token_hex
 from typing import Any, TypeAlias
 
 import httpx
@@ -46,6 +48,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.door.models import CheckInList, ScannerKey
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
@@ -229,6 +232,9 @@ class Fuzzer:
         """Real ids in place of the generated ones, in a case that is otherwise as generated."""
         path = case.path_parameters or {}
         body = case.body if isinstance(case.body, dict) else {}
+        if "list_id" in path:
+            await self.seed_door(path, body)
+            return
         if "booking_id" in path or "ticket_code" in body:
             booking_id, event_id, ticket_code = await self.fresh_booking()
             if "booking_id" in path:
@@ -253,6 +259,25 @@ class Fuzzer:
         if "user_id" in path:
             async with self.app.state.sessionmaker() as db:
                 path["user_id"] = (await make_user(db)).id
+
+    async def seed_door(self, path: dict[str, Any], body: dict[str, Any]) -> None:
+        """A check-in list besides the Main entrance (so that it may be deleted) of an event with
+        a confirmed booking, and a scanner key of the list; scans of the booking's code."""
+        _, event_id, ticket_code = await self.fresh_booking()
+        async with self.app.state.sessionmaker() as db:
+            door = CheckInList(event_id=event_id, name="Side door", allow_reentry=True)
+            db.add(door)
+            await db.flush()
+            key = ScannerKey(check_in_list_id=door.id, name="Phone", key_hash=token_hex(32))
+            db.add(key)
+            await db.commit()
+            path["list_id"] = door.id
+            if "key_id" in path:
+                path["key_id"] = key.id
+        scans = body.get("scans")
+        for scan in [body, *(scans if isinstance(scans, list) else [])]:
+            if isinstance(scan, dict) and "code" in scan:
+                scan["code"] = ticket_code
 
     async def fresh_event(self) -> int:
         """A published event of the organizer identity, room for everybody, nobody booked."""
@@ -327,6 +352,20 @@ SEEDED_SUCCESSES = {
     "DELETE /api/v1/events/{event_id}/quotas/{quota_id}": 204,
     "GET /api/v1/events/{event_id}/sales": 200,
     "GET /api/v1/events/{event_id}/sales/{chart}.svg": 200,
+    "GET /api/v1/events/{event_id}/check-in-lists": 200,
+    "POST /api/v1/events/{event_id}/check-in-lists": 201,
+    "GET /api/v1/check-in-lists/{list_id}": 200,
+    "PATCH /api/v1/check-in-lists/{list_id}": 200,
+    "DELETE /api/v1/check-in-lists/{list_id}": 204,
+    "POST /api/v1/check-in-lists/{list_id}/scans": 201,
+    "POST /api/v1/check-in-lists/{list_id}/scans/batch": 200,
+    "GET /api/v1/check-in-lists/{list_id}/tickets": 200,
+    "GET /api/v1/check-in-lists/{list_id}/arrivals": 200,
+    "GET /api/v1/check-in-lists/{list_id}/arrivals.svg": 200,
+    "POST /api/v1/check-in-lists/{list_id}/scanner-keys": 201,
+    "GET /api/v1/check-in-lists/{list_id}/scanner-keys": 200,
+    "DELETE /api/v1/check-in-lists/{list_id}/scanner-keys": 204,
+    "DELETE /api/v1/check-in-lists/{list_id}/scanner-keys/{key_id}": 204,
 }
 
 
