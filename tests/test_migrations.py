@@ -429,3 +429,52 @@ async def test_ticket_types_arrive_with_a_general_admission_per_event_and_a_tick
     ]
     assert len({e.catalogue_version for e in found["events"]}) == 2
     assert [tuple(b) for b in found["bookings"]] == [(b["id"], 0, "EUR") for b in bookings]
+
+
+def _door_rows(connection: Connection) -> dict[str, Any]:
+    lists = connection.execute(
+        sa.text("SELECT id, event_id, name, allow_reentry FROM check_in_lists ORDER BY id")
+    ).all()
+    inside = connection.execute(
+        sa.text(
+            "SELECT check_in_presence.check_in_list_id, tickets.booking_id,"
+            " check_in_presence.inside, check_in_presence.entries"
+            " FROM check_in_presence JOIN tickets ON tickets.id = check_in_presence.ticket_id"
+            " ORDER BY tickets.id"
+        )
+    ).all()
+    bookings = connection.execute(
+        sa.text("SELECT id, created_at, cancelled_at, updated_at FROM bookings ORDER BY id")
+    ).all()
+    return {"lists": lists, "inside": inside, "bookings": bookings}
+
+
+async def test_the_door_arrives_with_a_main_entrance_per_event_and_everyone_checked_in_inside(
+    empty_database: str,
+) -> None:
+    """Revision 0006 on the data of revision 0001: each event's Main entrance, through which
+    every seat checked in before counts as inside; each booking's `updated_at` its last change
+    known."""
+    settings = Settings(database_url=empty_database)
+    await asyncio.to_thread(migrations.upgrade, settings, "0001")
+    await _inspect(empty_database, _insert_rows)
+
+    await asyncio.to_thread(migrations.upgrade, settings)
+
+    found = await _inspect(empty_database, _door_rows)
+    assert [tuple(row)[1:] for row in found["lists"]] == [
+        (10, "Main entrance", True),
+        (11, "Main entrance", True),
+    ]
+    list_of = {row.event_id: row.id for row in found["lists"]}
+    bookings = ROWS["bookings"][1]
+    assert [tuple(row) for row in found["inside"]] == [
+        (list_of[b["event_id"]], b["id"], True, 1)
+        for b in bookings
+        if b["checked_in_at"] is not None
+        for _ in range(b["seats"])
+    ]
+    assert found["inside"], "the data of revision 0001 checks nobody in: nothing was tested"
+    assert [row.updated_at for row in found["bookings"]] == [
+        row.cancelled_at or row.created_at for row in found["bookings"]
+    ]
