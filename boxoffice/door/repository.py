@@ -2,7 +2,7 @@
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVarTuple, cast
 
 from sqlalchemy import Select, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,8 @@ from boxoffice.db import RowLock
 from boxoffice.door.judge import DoorTicket
 from boxoffice.door.models import CheckInList, Presence
 from boxoffice.users.models import User
+
+Row = TypeVarTuple("Row")
 
 LOCK_LIST = RowLock(CheckInList.allow_reentry, CheckInList.id == bindparam("list_id"))
 
@@ -66,20 +68,20 @@ async def tickets_by_code(
     return named
 
 
-def door_tickets(
-    event_id: int, list_id: int, changed_since: datetime | None
-) -> Select[*tuple[Any, ...]]:
-    """Every ticket of the event, with where it is on the list, for an offline scanner; only
-    those changed since then if asked (the booking, or a scan on this list)."""
+def door_tickets(door: CheckInList, changed_since: datetime | None) -> Select[*tuple[Any, ...]]:
+    """Every ticket of the types the list admits, with whether it is inside through the list,
+    for an offline scanner; only those changed since then if asked (the booking, or a scan on
+    this list)."""
     query = (
         _DOOR_TICKET.add_columns(func.coalesce(Presence.inside, False).label("inside"))
         .outerjoin(
             Presence,
-            (Presence.ticket_id == Ticket.id) & (Presence.check_in_list_id == list_id),
+            (Presence.ticket_id == Ticket.id) & (Presence.check_in_list_id == door.id),
         )
-        .where(Booking.event_id == event_id)
+        .where(Booking.event_id == door.event_id)
         .order_by(Ticket.id)
     )
+    query = _of_types_admitted(query, door)
     if changed_since is not None:
         query = query.where(
             or_(Booking.updated_at >= changed_since, Presence.changed_at >= changed_since)
@@ -131,11 +133,15 @@ async def counts(
 
 
 def _admitted_tickets(door: CheckInList) -> Select[int]:
-    query = (
+    return _of_types_admitted(
         select(Ticket.id)
         .join(Booking, Booking.id == Ticket.booking_id)
-        .where(Booking.event_id == door.event_id, Booking.status == BookingStatus.CONFIRMED)
+        .where(Booking.event_id == door.event_id, Booking.status == BookingStatus.CONFIRMED),
+        door,
     )
-    if door.ticket_types:
-        query = query.where(Ticket.ticket_type_id.in_([kind.id for kind in door.ticket_types]))
-    return query
+
+
+def _of_types_admitted(query: Select[*Row], door: CheckInList) -> Select[*Row]:
+    if not door.ticket_types:
+        return query
+    return query.where(Ticket.ticket_type_id.in_([kind.id for kind in door.ticket_types]))

@@ -127,6 +127,10 @@ class ScanResults(BaseModel):
 
 
 class DoorTickets(BaseModel):
+    check_in_list: Annotated[
+        CheckInListRead,
+        Field(description="the list: what it admits, whether it lets a ticket back in, counts"),
+    ]
     items: list[TicketAtDoor]
     as_of: Annotated[
         datetime,

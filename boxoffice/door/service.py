@@ -343,12 +343,13 @@ def _at_door(ticket: DoorTicket, where: Whereabouts) -> TicketAtDoor:
 async def tickets_for_scanners(
     session: AsyncSession, door: CheckInList, changed_since: datetime | None
 ) -> DoorTickets:
-    """Every ticket of the event with its status and whether it is inside through this list,
-    or only those changed since `changed_since`: what a scanner needs to judge offline."""
+    """Every ticket the list admits with its status and whether it is inside through this list,
+    or only those changed since `changed_since`, and the list itself: what a scanner needs to
+    judge offline."""
     as_of = utcnow() - DOWNLOAD_OVERLAP
-    rows = await session.execute(repository.door_tickets(door.event_id, door.id, changed_since))
+    rows = await session.execute(repository.door_tickets(door, changed_since))
     items = [_at_door(DoorTicket(*row[:-1]), Whereabouts(inside=bool(row.inside))) for row in rows]
-    return DoorTickets(items=items, as_of=as_of)
+    return DoorTickets(check_in_list=await read_list(session, door), items=items, as_of=as_of)
 
 
 async def arrivals(session: AsyncSession, door: CheckInList) -> list[tuple[datetime, int]]:

@@ -458,3 +458,25 @@ async def test_arrivals_come_per_ten_minutes_of_the_scanners_clocks_with_quiet_o
     ]
     assert chart.headers["content-type"] == "image/svg+xml"
     assert "Arrivals through Main entrance, per 10 minutes" in chart.text
+
+
+async def test_a_list_for_some_types_downloads_only_their_tickets_and_itself(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    door = await Door.open(client, db, settings)
+    vip = await make_ticket_type(db, door.event, name="VIP")
+    gate = await door.add_list(name="VIP gate", ticket_type_ids=[vip.id])
+    await door.book()
+    guest = await door.book(lines=[{"ticket_type_id": vip.id, "quantity": 1}])
+    key = await door.scanner_key(gate["id"])
+
+    download = (await client.get(f"{LISTS}/{gate['id']}/tickets", headers=key)).json()
+
+    assert [t["code"] for t in download["items"]] == [guest["tickets"][0]["code"]]
+    shown = download["check_in_list"]
+    assert (shown["id"], shown["name"], shown["ticket_type_ids"]) == (
+        gate["id"],
+        "VIP gate",
+        [vip.id],
+    )
+    assert shown["counts"] == {"tickets": 1, "checked_in": 0, "inside": 0}

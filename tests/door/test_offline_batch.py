@@ -199,7 +199,8 @@ def phones(
     """`size` scans from three phones, merged as an uploader would: each phone's own in its
     order, the phones' interleaved. Their clocks tick in whole seconds, so phones tie."""
     tickets = [seat.code for seat in door.seats]
-    parties = sorted({seat.booking_code for seat in door.seats})
+    # In the order booked, not by code: codes are random, and the seed must choose the same.
+    parties = list(dict.fromkeys(seat.booking_code for seat in door.seats))
     queues = []
     for phone in range(DEVICES):
         at, queue = start, []
