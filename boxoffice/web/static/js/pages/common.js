@@ -271,6 +271,31 @@ async function qrImage(path, alt) {
 }
 
 /**
+ * A chart the API draws, as an image, or what kept it from loading (its figures are in a table
+ * beside it anyway).
+ *
+ * The chart needs the bearer token, so it is fetched and shown from a data: URL, which the CSP's
+ * img-src allows as it does for the QR codes. The SVG is never put into this page's document:
+ * a browser runs no script and loads nothing for an SVG shown as an <img>, so a name drawn in it
+ * (a ticket type's, a check-in list's) could do nothing here even if the server's escaping ever
+ * failed. Its <title> and <desc> stay in the file; an <img> has its alt text instead.
+ * @param {string} path the API's SVG
+ * @param {string} alt
+ * @returns {Promise<HTMLElement>}
+ */
+export async function chartImage(path, alt) {
+  try {
+    /** @type {Blob} */
+    const svg = await api.get(path, { accept: "image/svg+xml" });
+    const src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(await svg.text())}`;
+    return h("img", { class: "chart", src, alt, width: 600, height: 300 });
+  } catch (error) {
+    const detail = error instanceof api.ApiError ? error.detail : String(error);
+    return h("p", { class: "status error" }, `The chart could not be shown: ${detail}`);
+  }
+}
+
+/**
  * What a booking holds: its lines and total, the party's code, and once confirmed a QR code for
  * the whole party and one for each ticket, labelled with its type and code.
  * @param {Booking} booking
