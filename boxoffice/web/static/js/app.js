@@ -8,6 +8,7 @@ import * as bookings from "./pages/bookings.js";
 import * as catalogue from "./pages/catalogue.js";
 import * as checkout from "./pages/checkout.js";
 import { failedPage } from "./pages/common.js";
+import * as door from "./pages/door.js";
 import * as events from "./pages/events.js";
 import * as organizer from "./pages/organizer.js";
 import * as sales from "./pages/sales.js";
@@ -26,6 +27,7 @@ const renderers = {
   ...bookings,
   ...catalogue,
   ...checkout,
+  ...door,
   ...events,
   ...organizer,
   ...sales,

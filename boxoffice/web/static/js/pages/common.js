@@ -194,6 +194,40 @@ export function poll(onLeave, seconds, work) {
   onLeave(() => clearInterval(timer));
 }
 
+/** @typedef {{tickets: number, checked_in: number, inside: number}} Counts a check-in list's */
+
+const COUNT = new Intl.NumberFormat();
+
+/**
+ * A list's counts as three figures; `data-count` marks each, so that they refresh in place.
+ * @param {Counts} counts
+ */
+export function countFigures(counts) {
+  /** @param {string} label @param {keyof Counts} name */
+  const figure = (label, name) =>
+    h(
+      "div",
+      { class: "door-count" },
+      h("dt", {}, label),
+      h("dd", { class: "figure", "data-count": name }, COUNT.format(counts[name])),
+    );
+  return h(
+    "dl",
+    { class: "door-counts" },
+    figure("Inside now", "inside"),
+    figure("Checked in", "checked_in"),
+    figure("Tickets", "tickets"),
+  );
+}
+
+/** Puts new counts into figures made by countFigures(). */
+export function showCounts(/** @type {Element} */ figures, /** @type {Counts} */ counts) {
+  for (const [name, value] of Object.entries(counts)) {
+    const figure = figures.querySelector(`[data-count="${name}"]`);
+    if (figure) figure.textContent = COUNT.format(value);
+  }
+}
+
 /** @param {{status: string, seats_available: number, capacity: number, waitlist_count: number}} event */
 export function seatsLeft(event) {
   if (event.status !== "published") return event.status;

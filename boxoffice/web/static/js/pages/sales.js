@@ -145,6 +145,8 @@ export async function salesPage({ params }) {
       " · ",
       h("a", { href: `/organizer/events/${id}/guests` }, "Guests"),
       " · ",
+      h("a", { href: `/organizer/events/${id}/door` }, "Door"),
+      " · ",
       h("a", { href: "/organizer" }, "All my events"),
     ),
     totals(sales),
