@@ -12,6 +12,7 @@ import * as door from "./pages/door.js";
 import * as events from "./pages/events.js";
 import * as organizer from "./pages/organizer.js";
 import * as sales from "./pages/sales.js";
+import * as scanner from "./pages/scanner.js";
 import { afterShow, fallback, navigate, refresh, route, start } from "./router.js";
 
 // Fetched rather than imported as a JSON module, which older browsers cannot load at all.
@@ -31,6 +32,7 @@ const renderers = {
   ...events,
   ...organizer,
   ...sales,
+  ...scanner,
 };
 for (const { path, page, document: documentName } of PAGES) {
   if (!renderers[page]) throw new Error(`pages.json: no page function ${page} for ${path}`);
