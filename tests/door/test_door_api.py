@@ -262,7 +262,7 @@ async def test_a_scanner_key_scans_at_its_own_list_only_and_dies_when_revoked(
     scanned = await door.scan(main, code, headers=key)
     elsewhere = await door.scan(side, code, headers=key)
     download = await client.get(f"{LISTS}/{main}/tickets", headers=key)
-    manage = await client.get(f"{LISTS}/{main}", headers=key)
+    manage = await client.patch(f"{LISTS}/{main}", headers=key, json={"name": "Mine"})
     listed = await client.get(f"{LISTS}/{main}/scanner-keys", headers=door.owner)
     (shown,) = listed.json()["items"]
     revoked = await client.delete(f"{LISTS}/{main}/scanner-keys/{shown['id']}", headers=door.owner)
@@ -277,6 +277,28 @@ async def test_a_scanner_key_scans_at_its_own_list_only_and_dies_when_revoked(
     assert shown["last_used_at"] is not None
     assert revoked.status_code == 204
     assert (after.status_code, after.json()["code"]) == (401, "invalid_token")
+
+
+async def test_a_scanner_key_reads_its_own_list_and_its_counts_only(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    door = await Door.open(client, db, settings)
+    code = (await door.book(seats=2))["tickets"][0]["code"]
+    main, side = await door.main_entrance(), (await door.add_list())["id"]
+    key = await door.scanner_key(main)
+    await door.scan(main, code, headers=key)
+
+    own = await client.get(f"{LISTS}/{main}", headers=key)
+    other = await client.get(f"{LISTS}/{side}", headers=key)
+    keys = await client.get(f"{LISTS}/{main}/scanner-keys", headers=key)
+
+    assert own.status_code == 200
+    assert (own.json()["name"], own.json()["counts"]) == (
+        "Main entrance",
+        {"tickets": 2, "checked_in": 1, "inside": 1},
+    )
+    assert (other.status_code, other.json()["code"]) == (403, "forbidden")
+    assert (keys.status_code, keys.json()["code"]) == (401, "invalid_token")
 
 
 async def test_revoking_every_key_of_a_list_at_once(

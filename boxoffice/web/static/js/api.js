@@ -1,8 +1,9 @@
 // The only way the UI reaches data: the public API under /api/v1.
 // The access token lives in memory only; the refresh token in sessionStorage, so a reload of
 // this tab stays logged in while a closed browser does not. A tab opened from this one starts
-// with a copy of it: see refresh() for how such tabs share one session. No token is ever
-// written where it would outlive the tab (localStorage).
+// with a copy of it: see refresh() for how such tabs share one session. No token of a session
+// is ever written where it would outlive the tab (localStorage). A scanner key (`bearer`) is sent
+// as it is given; the scanner page keeps it (pages/scanner.js).
 
 const BASE = "/api/v1";
 const REFRESH_KEY = "boxoffice.refresh_token";
@@ -37,6 +38,7 @@ const REFRESH_LOCK = "boxoffice.refresh";
  * @property {unknown} [json] the body, sent as JSON
  * @property {Record<string, string>} [headers]
  * @property {string} [accept]
+ * @property {string} [bearer] a scanner key, sent instead of the session's token (never refreshed)
  */
 
 /** @type {Tokens | null} */
@@ -274,7 +276,7 @@ function refresh() {
  * @param {RequestOptions} [options]
  * @returns {Promise<any>} the answer's JSON, a Blob for anything else, null for 204
  */
-async function send(method, path, { json, headers = {}, accept } = {}, authorized = true) {
+async function send(method, path, { json, headers = {}, accept, bearer } = {}, authorized = true) {
   /** @type {RequestInit & {headers: Record<string, string>}} */
   const init = { method, headers: { ...headers } };
   if (json !== undefined) {
@@ -282,7 +284,8 @@ async function send(method, path, { json, headers = {}, accept } = {}, authorize
     init.body = JSON.stringify(json);
   }
   if (accept) init.headers.Accept = accept;
-  if (authorized && current) init.headers.Authorization = `Bearer ${current.access_token}`;
+  const token = bearer ?? (authorized && current ? current.access_token : null);
+  if (token) init.headers.Authorization = `Bearer ${token}`;
   let response;
   try {
     response = await fetch(BASE + path, init);
@@ -316,7 +319,9 @@ async function request(method, path, options = {}) {
   try {
     return await send(method, path, options);
   } catch (error) {
-    const retry = error instanceof ApiError && error.status === 401 && sessionStorage.getItem(REFRESH_KEY);
+    // A scanner key is what it is: a refresh would not make a revoked one work.
+    const retry =
+      error instanceof ApiError && error.status === 401 && !options.bearer && sessionStorage.getItem(REFRESH_KEY);
     if (!retry) throw error;
     try {
       await refresh();

@@ -8,9 +8,11 @@ import * as bookings from "./pages/bookings.js";
 import * as catalogue from "./pages/catalogue.js";
 import * as checkout from "./pages/checkout.js";
 import { failedPage } from "./pages/common.js";
+import * as door from "./pages/door.js";
 import * as events from "./pages/events.js";
 import * as organizer from "./pages/organizer.js";
 import * as sales from "./pages/sales.js";
+import * as scanner from "./pages/scanner.js";
 import { afterShow, fallback, navigate, refresh, route, start } from "./router.js";
 
 // Fetched rather than imported as a JSON module, which older browsers cannot load at all.
@@ -26,9 +28,11 @@ const renderers = {
   ...bookings,
   ...catalogue,
   ...checkout,
+  ...door,
   ...events,
   ...organizer,
   ...sales,
+  ...scanner,
 };
 for (const { path, page, document: documentName } of PAGES) {
   if (!renderers[page]) throw new Error(`pages.json: no page function ${page} for ${path}`);

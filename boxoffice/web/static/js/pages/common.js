@@ -194,6 +194,40 @@ export function poll(onLeave, seconds, work) {
   onLeave(() => clearInterval(timer));
 }
 
+/** @typedef {{tickets: number, checked_in: number, inside: number}} Counts a check-in list's */
+
+const COUNT = new Intl.NumberFormat();
+
+/**
+ * A list's counts as three figures; `data-count` marks each, so that they refresh in place.
+ * @param {Counts} counts
+ */
+export function countFigures(counts) {
+  /** @param {string} label @param {keyof Counts} name */
+  const figure = (label, name) =>
+    h(
+      "div",
+      { class: "door-count" },
+      h("dt", {}, label),
+      h("dd", { class: "figure", "data-count": name }, COUNT.format(counts[name])),
+    );
+  return h(
+    "dl",
+    { class: "door-counts" },
+    figure("Inside now", "inside"),
+    figure("Checked in", "checked_in"),
+    figure("Tickets", "tickets"),
+  );
+}
+
+/** Puts new counts into figures made by countFigures(). */
+export function showCounts(/** @type {Element} */ figures, /** @type {Counts} */ counts) {
+  for (const [name, value] of Object.entries(counts)) {
+    const figure = figures.querySelector(`[data-count="${name}"]`);
+    if (figure) figure.textContent = COUNT.format(value);
+  }
+}
+
 /** @param {{status: string, seats_available: number, capacity: number, waitlist_count: number}} event */
 export function seatsLeft(event) {
   if (event.status !== "published") return event.status;
@@ -268,6 +302,31 @@ async function qrImage(path, alt) {
     reader.readAsDataURL(svg);
   });
   return h("img", { class: "qr", src: url, width: 160, height: 160, alt });
+}
+
+/**
+ * A chart the API draws, as an image, or what kept it from loading (its figures are in a table
+ * beside it anyway).
+ *
+ * The chart needs the bearer token, so it is fetched and shown from a data: URL, which the CSP's
+ * img-src allows as it does for the QR codes. The SVG is never put into this page's document:
+ * a browser runs no script and loads nothing for an SVG shown as an <img>, so a name drawn in it
+ * (a ticket type's, a check-in list's) could do nothing here even if the server's escaping ever
+ * failed. Its <title> and <desc> stay in the file; an <img> has its alt text instead.
+ * @param {string} path the API's SVG
+ * @param {string} alt
+ * @returns {Promise<HTMLElement>}
+ */
+export async function chartImage(path, alt) {
+  try {
+    /** @type {Blob} */
+    const svg = await api.get(path, { accept: "image/svg+xml" });
+    const src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(await svg.text())}`;
+    return h("img", { class: "chart", src, alt, width: 600, height: 300 });
+  } catch (error) {
+    const detail = error instanceof api.ApiError ? error.detail : String(error);
+    return h("p", { class: "status error" }, `The chart could not be shown: ${detail}`);
+  }
 }
 
 /**

@@ -84,6 +84,11 @@ function eventActions(event, { editing = false } = {}) {
       { href: `/organizer/events/${event.id}/guests`, class: "button", "aria-label": `Guests: ${event.title}` },
       "Guests",
     ),
+    h(
+      "a",
+      { href: `/organizer/events/${event.id}/door`, class: "button", "aria-label": `Door: ${event.title}` },
+      "Door",
+    ),
     event.status === "draft" &&
       button("Publish", async () => {
         await api.post(`/events/${event.id}/publish`);
@@ -449,6 +454,8 @@ export async function guestsPage({ params, query }) {
       h("a", { href: `/organizer/events/${id}/tickets` }, "Tickets"),
       " · ",
       h("a", { href: `/organizer/events/${id}/sales` }, "Sales"),
+      " · ",
+      h("a", { href: `/organizer/events/${id}/door` }, "Door"),
       " · ",
       h("a", { href: "/organizer" }, "All my events"),
     ),

@@ -4,7 +4,7 @@
 
 import * as api from "../api.js";
 import { h, heading, table } from "../dom.js";
-import { isFree, money, requireRole } from "./common.js";
+import { chartImage, isFree, money, requireRole } from "./common.js";
 
 /** @typedef {import("./organizer.js").ManagedEvent} ManagedEvent */
 
@@ -39,31 +39,6 @@ const DAY = new Intl.DateTimeFormat(undefined, {
   month: "short",
   day: "numeric",
 });
-
-/**
- * A chart as an image, or what kept it from loading (its figures are in the table below anyway).
- *
- * The chart needs the bearer token, so it is fetched and shown from a data: URL, which the CSP's
- * img-src allows as it does for the QR codes. The SVG is never put into this page's document:
- * a browser runs no script and loads nothing for an SVG shown as an <img>, so a ticket type's name
- * drawn in it could do nothing here even if the server's escaping ever failed. Its <title> and
- * <desc> stay in the file; an <img> has its alt text instead.
- * @param {number} eventId
- * @param {Chart} chart
- * @returns {Promise<HTMLElement>}
- */
-async function chartImage(eventId, chart) {
-  try {
-    /** @type {Blob} */
-    const svg = await api.get(`/events/${eventId}/sales/${chart.name}.svg`, { accept: "image/svg+xml" });
-    const src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(await svg.text())}`;
-    const alt = `Bar chart: ${chart.title.toLowerCase()}. Its figures are in the table below.`;
-    return h("img", { class: "chart", src, alt, width: 600, height: 300 });
-  } catch (error) {
-    const detail = error instanceof api.ApiError ? error.detail : String(error);
-    return h("p", { class: "status error" }, `The chart could not be shown: ${detail}`);
-  }
-}
 
 /**
  * The figures behind a chart: a row per day or per ticket type.
@@ -138,7 +113,12 @@ export async function salesPage({ params }) {
   if (refused) return refused;
   const id = Number(params.id);
   // Asked for at once with the figures; a chart that fails leaves the rest of the page whole.
-  const images = CHARTS.map((chart) => chartImage(id, chart));
+  const images = CHARTS.map((chart) =>
+    chartImage(
+      `/events/${id}/sales/${chart.name}.svg`,
+      `Bar chart: ${chart.title.toLowerCase()}. Its figures are in the table below.`,
+    ),
+  );
   /** @type {[ManagedEvent, Sales]} */
   const [event, sales] = await Promise.all([api.get(`/events/${id}`), api.get(`/events/${id}/sales`)]);
   const charts = (await Promise.all(images)).map((image, index) => {
@@ -164,6 +144,8 @@ export async function salesPage({ params }) {
       h("a", { href: `/organizer/events/${id}/tickets` }, "Tickets"),
       " · ",
       h("a", { href: `/organizer/events/${id}/guests` }, "Guests"),
+      " · ",
+      h("a", { href: `/organizer/events/${id}/door` }, "Door"),
       " · ",
       h("a", { href: "/organizer" }, "All my events"),
     ),
