@@ -53,12 +53,10 @@ async def create_check_in_list(
 
 @router.get("/check-in-lists/{list_id}", responses=problem_responses(*_LIST))
 async def get_check_in_list(
-    scanning: ScanningList, session: Session, response: Response
+    door: ManagedList, session: Session, response: Response
 ) -> CheckInListRead:
-    """The list with its live counts; a scanner key of the list reads it too, so that the
-    scanner shows where it scans and how full it is (it changes nothing with it)."""
+    """The list with its live counts (a scanner key reads them with its tickets)."""
     response.headers.update(_NO_STORE)
-    door, _ = scanning
     return await service.read_list(session, door)
 
 

@@ -279,7 +279,7 @@ async def test_a_scanner_key_scans_at_its_own_list_only_and_dies_when_revoked(
     assert (after.status_code, after.json()["code"]) == (401, "invalid_token")
 
 
-async def test_a_scanner_key_reads_its_own_list_and_its_counts_only(
+async def test_a_scanner_key_reads_its_lists_rules_and_counts_with_its_tickets_only(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     door = await Door.open(client, db, settings)
@@ -288,15 +288,17 @@ async def test_a_scanner_key_reads_its_own_list_and_its_counts_only(
     key = await door.scanner_key(main)
     await door.scan(main, code, headers=key)
 
-    own = await client.get(f"{LISTS}/{main}", headers=key)
-    other = await client.get(f"{LISTS}/{side}", headers=key)
+    own = await client.get(f"{LISTS}/{main}/tickets", headers=key)
+    listed = await client.get(f"{LISTS}/{main}", headers=key)
+    other = await client.get(f"{LISTS}/{side}/tickets", headers=key)
     keys = await client.get(f"{LISTS}/{main}/scanner-keys", headers=key)
 
-    assert own.status_code == 200
-    assert (own.json()["name"], own.json()["counts"]) == (
+    shown = own.json()["check_in_list"]
+    assert (shown["name"], shown["counts"]) == (
         "Main entrance",
         {"tickets": 2, "checked_in": 1, "inside": 1},
     )
+    assert (listed.status_code, listed.json()["code"]) == (401, "invalid_token")
     assert (other.status_code, other.json()["code"]) == (403, "forbidden")
     assert (keys.status_code, keys.json()["code"]) == (401, "invalid_token")
 

@@ -258,10 +258,22 @@ export async function scannerPage({ params, onLeave }) {
     if (refused) return refused;
   }
   const auth = key ? { bearer: key } : {};
+  // The list and its counts come with its ticket download, which a scanner key may read; asked
+  // for only what changed since the last one, it stays small however large the event.
+  let since = new Date().toISOString();
+  const readList = async () => {
+    /** @type {{check_in_list: CheckInList, as_of: string}} */
+    const download = await api.get(
+      `/check-in-lists/${listId}/tickets?changed_since=${encodeURIComponent(since)}`,
+      auth,
+    );
+    since = download.as_of;
+    return download.check_in_list;
+  };
   /** @type {CheckInList} */
   let list;
   try {
-    list = await api.get(`/check-in-lists/${listId}`, auth);
+    list = await readList();
   } catch (error) {
     if (key && error instanceof api.ApiError && [401, 403].includes(error.status)) return keyRefused(listId, error);
     throw error;
@@ -269,9 +281,7 @@ export async function scannerPage({ params, onLeave }) {
 
   const figures = countFigures(list.counts);
   const refreshCounts = async () => {
-    /** @type {CheckInList} */
-    const fresh = await api.get(`/check-in-lists/${listId}`, auth);
-    showCounts(figures, fresh.counts);
+    showCounts(figures, (await readList()).counts);
   };
   poll(onLeave, COUNTS_SECONDS, refreshCounts);
 
