@@ -257,8 +257,9 @@ _UNAVAILABLE = (
 )
 
 # SQLSTATE classes of a database that cannot serve now: connection exceptions, insufficient
-# resources (too many clients), operator intervention (shutting down, terminated).
-_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+# resources (too many clients), operator intervention (shutting down, terminated); and a
+# deadlock, which it broke by failing this transaction (try again, as MySQL's 1213 below).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "40P01")
 
 # MySQL/MariaDB error numbers of the same kind: too many connections, lock wait timeout,
 # deadlock (both: try again), can't connect, server gone away, connection lost.

@@ -76,7 +76,6 @@ class Booking(Base):
         Index("ix_bookings_user", "user_id", "id"),
         # The sweep of holds past their end, across events.
         Index("ix_bookings_expiry", "status", "expires_at"),
-        Index("ix_bookings_event_updated", "event_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -30,6 +30,22 @@ quota_ticket_types = Table(
 )
 
 
+# Which ticket types a check-in list (boxoffice.door) admits; none at all: every type of its
+# event. Here beside the types, as the quotas' is: a type that a list names is not deleted.
+check_in_list_ticket_types = Table(
+    "check_in_list_ticket_types",
+    Base.metadata,
+    Column(
+        "check_in_list_id",
+        Integer,
+        ForeignKey("check_in_lists.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("ticket_type_id", Integer, ForeignKey("ticket_types.id"), primary_key=True),
+    Index("ix_check_in_list_ticket_types_ticket_type", "ticket_type_id"),
+)
+
+
 class TicketType(Base):
     __tablename__ = "ticket_types"
     __table_args__ = (

@@ -3,8 +3,12 @@
 from sqlalchemy import bindparam, delete, exists, func, insert, or_, select
 
 from boxoffice.bookings.models import Ticket
-from boxoffice.catalogue.models import Quota, TicketType, quota_ticket_types
-from boxoffice.door.models import check_in_list_ticket_types
+from boxoffice.catalogue.models import (
+    Quota,
+    TicketType,
+    check_in_list_ticket_types,
+    quota_ticket_types,
+)
 
 # The ticket types of some events ({"event_ids": [...]}), each with every quota it counts
 # against: one row per type and quota, or one row with a NULL quota for a type in none. Hidden

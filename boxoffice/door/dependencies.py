@@ -3,7 +3,7 @@ for scanning at that one list and downloading its tickets."""
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from boxoffice.auth.dependencies import BearerToken, CurrentOrganizer, authenticated, require_role
 from boxoffice.db import Session
@@ -26,13 +26,12 @@ async def _managed_list(list_id: IdInPath, user: CurrentOrganizer, session: Sess
 
 async def _scanning_list(
     list_id: IdInPath,
-    request: Request,
     token: BearerToken,
     session: Session,
     settings: AppSettings,
 ) -> tuple[CheckInList, Scanner]:
     if token is not None and keys.is_scanner_key(token):
-        found = await service.scanner_key_list(session, token, note_use=request.method == "POST")
+        found = await service.scanner_key_list(session, token)
         if found is None:
             raise InvalidToken("this scanner key was revoked, or never was one")
         key_id, key_list = found

@@ -58,18 +58,21 @@ def judge(
     force: bool,
 ) -> Verdict:
     """The answer to a scan of a code naming `tickets` (one ticket's code, or a whole party's
-    booking code), and where it moves them: applied to `where` before it returns."""
+    booking code), and where it moves them: applied to `where` before it returns. Whoever is
+    inside may always leave, even once their booking or the event is cancelled."""
+    if not tickets:
+        return Verdict(reason=RefusalReason.UNKNOWN_TICKET)
+    if direction is Direction.EXIT:
+        leaving = [ticket for ticket in tickets if where[ticket.id].inside]
+        for ticket in leaving:
+            where[ticket.id].inside = False
+        return Verdict(moved=leaving)
     refusal = _refusal(door, tickets)
     if refusal is not None:
         return Verdict(reason=refusal)
     admitted = [ticket for ticket in tickets if door.admits(ticket)]
     if not admitted:
         return Verdict(reason=RefusalReason.WRONG_TICKET_TYPE)
-    if direction is Direction.EXIT:
-        leaving = [ticket for ticket in admitted if where[ticket.id].inside]
-        for ticket in leaving:
-            where[ticket.id].inside = False
-        return Verdict(moved=leaving)
     coming = [ticket for ticket in admitted if _may_enter(door, where[ticket.id])]
     if not coming and not force:
         return Verdict(reason=RefusalReason.ALREADY_INSIDE)
@@ -80,8 +83,6 @@ def judge(
 
 
 def _refusal(door: Door, tickets: list[DoorTicket]) -> RefusalReason | None:
-    if not tickets:
-        return RefusalReason.UNKNOWN_TICKET
     if door.event_cancelled:
         return RefusalReason.EVENT_CANCELLED
     # A code names tickets of one booking: they share its status.

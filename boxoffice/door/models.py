@@ -4,35 +4,19 @@ from enum import StrEnum
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Column,
     ForeignKey,
     Index,
     Integer,
     String,
-    Table,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from boxoffice.catalogue.models import TicketType
+from boxoffice.catalogue.models import TicketType, check_in_list_ticket_types
 from boxoffice.db import Base, StrEnumText, UTCDateTime, utcnow
 
 # What every event's first list is called (SPEC §11), and what migration 0006 gave each event.
 MAIN_ENTRANCE = "Main entrance"
-
-# Which ticket types a list admits; none at all: every type of its event.
-check_in_list_ticket_types = Table(
-    "check_in_list_ticket_types",
-    Base.metadata,
-    Column(
-        "check_in_list_id",
-        Integer,
-        ForeignKey("check_in_lists.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("ticket_type_id", Integer, ForeignKey("ticket_types.id"), primary_key=True),
-    Index("ix_check_in_list_ticket_types_ticket_type", "ticket_type_id"),
-)
 
 
 class CheckInList(Base):
@@ -74,7 +58,11 @@ class RefusalReason(StrEnum):
 
 class Presence(Base):
     """Where one ticket is as far as one list knows: inside or not, and how often it came in.
-    Written only under the list's row lock."""
+    Written only under the list's row lock.
+
+    No foreign key to the ticket (nor from a scan to its ticket or booking): on InnoDB each
+    check takes a shared lock on the ticket's row, and two batches at two lists that then both
+    write one ticket's first entry would deadlock. Tickets are never deleted."""
 
     __tablename__ = "check_in_presence"
     __table_args__ = (CheckConstraint("entries >= 0", name="entries_not_negative"),)
@@ -82,7 +70,7 @@ class Presence(Base):
     check_in_list_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("check_in_lists.id", ondelete="CASCADE"), primary_key=True
     )
-    ticket_id: Mapped[int] = mapped_column(Integer, ForeignKey("tickets.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     inside: Mapped[bool] = mapped_column(Boolean, default=False)
     entries: Mapped[int] = mapped_column(Integer, default=0)
     # When the latest scan that moved it was recorded (what an offline download compares).
@@ -101,7 +89,7 @@ class Scan(Base):
             name="reason_matches_result",
         ),
         # NULLs never collide: scans without a nonce are never taken for one another.
-        UniqueConstraint("check_in_list_id", "nonce", name="uq_scans_nonce"),
+        UniqueConstraint("check_in_list_id", "nonce_digest", name="uq_scans_nonce"),
         Index("ix_scans_list_time", "check_in_list_id", "scanned_at"),
     )
 
@@ -112,8 +100,8 @@ class Scan(Base):
     # As typed or read, normalised; it need not name any ticket.
     code: Mapped[str] = mapped_column(String(64))
     # The one ticket its code names, or NULL for a party's booking code or an unknown code.
-    ticket_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("tickets.id"))
-    booking_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("bookings.id"))
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    booking_id: Mapped[int | None] = mapped_column(Integer)
     direction: Mapped[Direction] = mapped_column(StrEnumText(Direction))
     result: Mapped[ScanResult] = mapped_column(StrEnumText(ScanResult))
     reason: Mapped[RefusalReason | None] = mapped_column(StrEnumText(RefusalReason, 32))
@@ -121,6 +109,9 @@ class Scan(Base):
     seats: Mapped[int] = mapped_column(Integer, default=0)
     forced: Mapped[bool] = mapped_column(Boolean, default=False)
     nonce: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The nonce's SHA-256 (hex), which is what is unique: MariaDB's collations would take "abc"
+    # for "ABC" and "n1" for "n1 ", two nonces a scanner means as different.
+    nonce_digest: Mapped[str | None] = mapped_column(String(64), default=None)
     # When the scanner saw it (an offline scanner's own clock) and when it reached us.
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings.models import Booking, BookingStatus, Ticket
 from boxoffice.catalogue.models import TicketType
-from boxoffice.db import RowLock
+from boxoffice.db import RowLock, UTCDateTime
 from boxoffice.door.judge import DoorTicket
 from boxoffice.door.models import CheckInList, Presence
 from boxoffice.users.models import User
@@ -19,16 +19,23 @@ Row = TypeVarTuple("Row")
 LOCK_LIST = RowLock(CheckInList.allow_reentry, CheckInList.id == bindparam("list_id"))
 
 _tickets, _bookings = cast(Table, Ticket.__table__), cast(Table, Booking.__table__)
-# First entries through any list ({"ticket"|"booking", "at", "now"}): the earliest one is kept.
+# First entries through any list ({"ticket"|"booking", "at", "now"}): the first one is kept.
 FIRST_ENTRY_OF_TICKET = (
     update(_tickets)
     .where(_tickets.c.id == bindparam("ticket"), _tickets.c.checked_in_at.is_(None))
     .values(checked_in_at=bindparam("at"))
 )
+# A booking's row changes with any of its tickets' first entries, so that an offline download
+# of the changes since then carries the ticket.
 FIRST_ENTRY_OF_BOOKING = (
     update(_bookings)
-    .where(_bookings.c.id == bindparam("booking"), _bookings.c.checked_in_at.is_(None))
-    .values(checked_in_at=bindparam("at"), updated_at=bindparam("now"))
+    .where(_bookings.c.id == bindparam("booking"))
+    .values(
+        checked_in_at=func.coalesce(
+            _bookings.c.checked_in_at, bindparam("at", type_=UTCDateTime())
+        ),
+        updated_at=bindparam("now"),
+    )
 )
 
 _DOOR_TICKET = (

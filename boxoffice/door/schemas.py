@@ -12,9 +12,6 @@ from boxoffice.schemas import Instant, NotBlank, PatchModel, StrictModel
 
 # What one offline upload may carry (SPEC §11).
 MAX_BATCH = 1000
-# An event has at most this many lists, and a list this many scanner keys.
-MAX_LISTS = 50
-MAX_SCANNER_KEYS = 100
 
 Name = Annotated[str, Field(max_length=100), NotBlank]
 Code = Annotated[

@@ -1,6 +1,7 @@
 """The door's rules at work: lists, scans judged one list at a time, offline batches in the
 scanners' own order, the ticket download, scanner keys."""
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,9 +10,11 @@ from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from boxoffice.bookings import seats
 from boxoffice.bookings.errors import AlreadyCheckedIn, BookingNotConfirmed
 from boxoffice.bookings.tickets import normalize
 from boxoffice.catalogue import service as catalogue
+from boxoffice.catalogue.models import check_in_list_ticket_types
 from boxoffice.db import utcnow
 from boxoffice.door import keys, repository
 from boxoffice.door.arrivals import chart, per_bucket
@@ -26,7 +29,6 @@ from boxoffice.door.models import (
     Scan,
     ScannerKey,
     ScanResult,
-    check_in_list_ticket_types,
 )
 from boxoffice.door.schemas import (
     CheckInListCreate,
@@ -39,12 +41,14 @@ from boxoffice.door.schemas import (
     ScanRequest,
     TicketAtDoor,
 )
-from boxoffice.errors import NotFound
+from boxoffice.errors import InvalidToken, NotFound
 from boxoffice.events.models import Event, EventStatus
 
 # A download's `as_of` lies this far back: a transaction that began before it may commit after
 # it, and what it changed must still come with the next download.
 DOWNLOAD_OVERLAP = timedelta(minutes=1)
+# A scan's code as stored (scans.code): upper-casing can lengthen what was typed ("ß" is "SS").
+MAX_CODE = 64
 # How exactly a scanner key's `last_used_at` is kept: not a write per scan.
 KEY_USE_PRECISION = timedelta(minutes=1)
 
@@ -57,7 +61,7 @@ class Scanner:
     key_id: int | None = None
 
 
-async def add_main_entrance(session: AsyncSession, event_id: int) -> None:
+def add_main_entrance(session: AsyncSession, event_id: int) -> None:
     session.add(CheckInList(event_id=event_id, name=MAIN_ENTRANCE, allow_reentry=True))
 
 
@@ -86,6 +90,8 @@ async def read_list(session: AsyncSession, door: CheckInList) -> CheckInListRead
 async def create_list(
     session: AsyncSession, event: Event, data: CheckInListCreate
 ) -> CheckInListRead:
+    # The event's lock, as for a change of its ticket types: a type being deleted is not named.
+    await seats.lock_event(session, event.id)
     door = CheckInList(event_id=event.id, name=data.name, allow_reentry=data.allow_reentry)
     session.add(door)
     await session.flush()
@@ -96,6 +102,10 @@ async def create_list(
 async def edit_list(
     session: AsyncSession, door: CheckInList, changes: dict[str, object]
 ) -> CheckInListRead:
+    """Changes the list between two scans: a scan judges by the rules it finds under the
+    list's lock."""
+    await seats.lock_event(session, door.event_id)
+    await _locked(session, door.id)
     type_ids = changes.pop("ticket_type_ids", None)
     if changes:
         await session.execute(
@@ -108,12 +118,15 @@ async def edit_list(
             )
         )
         await _admit_types(session, door.id, door.event_id, type_ids)
-    session.expunge(door)
-    return await read_list(session, await get_list(session, door.id))
+    return await read_list(session, await _fresh(session, door.id))
 
 
 async def delete_list(session: AsyncSession, door: CheckInList) -> None:
-    """Removes the list with its scans and keys; an event keeps at least one list."""
+    """Removes the list with its scans, where-abouts and keys (they go with it: ON DELETE
+    CASCADE); an event keeps at least one list. The event's lock makes two deletes at once
+    count each other out; the list's waits for a scan on it to finish."""
+    await seats.lock_event(session, door.event_id)
+    await _locked(session, door.id)
     others = await session.scalar(
         select(CheckInList.id)
         .where(CheckInList.event_id == door.event_id, CheckInList.id != door.id)
@@ -121,13 +134,6 @@ async def delete_list(session: AsyncSession, door: CheckInList) -> None:
     )
     if others is None:
         raise LastCheckInList("an event keeps at least one check-in list: add another first")
-    for table in (Scan, Presence, ScannerKey):
-        await session.execute(delete(table).where(table.check_in_list_id == door.id))
-    await session.execute(
-        delete(check_in_list_ticket_types).where(
-            check_in_list_ticket_types.c.check_in_list_id == door.id
-        )
-    )
     await session.execute(delete(CheckInList).where(CheckInList.id == door.id))
 
 
@@ -142,41 +148,41 @@ async def scan_batch(
     session: AsyncSession, door: CheckInList, scanner: Scanner, requests: Sequence[ScanRequest]
 ) -> list[ScanRead]:
     """Judges the scans in the order they were scanned (their `scanned_at`, then as sent),
-    under the list's lock; the answers in the order sent. A scan whose nonce this list has seen
-    gets that scan's answer and records nothing."""
-    await repository.LOCK_LIST(session, list_id=door.id)
+    under the list's lock, by the list's rules as they are then; the answers in the order
+    sent. A scan whose nonce this list has seen gets that scan's answer and records nothing."""
+    door = await _locked(session, door.id)
+    if scanner.key_id is not None:
+        await _key_in_force(session, scanner.key_id)
     now = utcnow()
-    rules = await _door_of(session, door)
-    codes = [normalize(request.code) for request in requests]
-    named = await repository.tickets_by_code(session, door.event_id, set(codes))
+    asked = [Asked.of(request, now) for request in requests]
+    named = await repository.tickets_by_code(
+        session, door.event_id, {scan.code for scan in asked if len(scan.code) <= MAX_CODE}
+    )
     tickets = {ticket.id: ticket for found in named.values() for ticket in found}
     stored = await repository.presence_of(session, door.id, tickets)
-    where = {
+    where = {ticket_id: Whereabouts() for ticket_id in tickets} | {
         ticket_id: Whereabouts(presence.inside, presence.entries)
         for ticket_id, presence in stored.items()
     }
-    for ticket_id in tickets.keys() - where.keys():
-        where[ticket_id] = Whereabouts()
-    answered = await _scans_by_nonce(session, door.id, requests)
-    entered: dict[int, datetime] = {}
-    changed: set[int] = set()
+    answered = await _scans_by_digest(session, door.id, asked)
+    rules = await _rules_of(session, door)
     made: dict[int, Scan] = {}
-    order = sorted(range(len(requests)), key=lambda i: (requests[i].scanned_at or now, i))
-    for i in order:
-        request = requests[i]
-        if request.nonce is not None and request.nonce in answered:
+    moved: set[int] = set()
+    entered: dict[int, datetime] = {}
+    for i in sorted(range(len(asked)), key=lambda i: (asked[i].scanned_at, i)):
+        scan = asked[i]
+        if scan.digest is not None and scan.digest in answered:
             continue
-        named_tickets = named.get(codes[i], [])
-        verdict = judge(rules, named_tickets, where, request.direction, force=request.force)
-        for ticket in verdict.moved:
-            changed.add(ticket.id)
-            if request.direction is Direction.ENTRY:
-                entered.setdefault(ticket.id, request.scanned_at or now)
-        made[i] = _scan_of(door.id, scanner, request, codes[i], named_tickets, verdict, now)
-        if request.nonce is not None:
-            answered[request.nonce] = made[i]
+        verdict = judge(rules, named.get(scan.code, []), where, scan.direction, force=scan.force)
+        moved.update(ticket.id for ticket in verdict.moved)
+        if scan.direction is Direction.ENTRY:
+            for ticket in verdict.moved:
+                entered.setdefault(ticket.id, scan.scanned_at)
+        made[i] = _scan_of(door.id, scanner, scan, named.get(scan.code, []), verdict, now)
+        if scan.digest is not None:
+            answered[scan.digest] = made[i]
     session.add_all(made.values())
-    await _store_whereabouts(session, door.id, {i: where[i] for i in changed}, stored, now)
+    _store_whereabouts(session, door.id, {i: where[i] for i in moved}, stored, now)
     first_time = [tickets[i] for i in entered if tickets[i].checked_in_at is None]
     await _mark_checked_in(session, first_time, entered, now)
     await session.flush()
@@ -184,12 +190,66 @@ async def scan_batch(
         session, {s.ticket_id for s in answered.values() if s.ticket_id not in tickets}
     )
     return [
-        _read_scan(made[i] if i in made else answered[str(requests[i].nonce)], tickets)
-        for i in range(len(requests))
+        _read_scan(made[i] if i in made else answered[str(scan.digest)], tickets)
+        for i, scan in enumerate(asked)
     ]
 
 
-async def _door_of(session: AsyncSession, door: CheckInList) -> Door:
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """A scan as it is judged: its code as a ticket's is written, a time no later than now (a
+    phone whose clock runs ahead does not date arrivals in the future) and its nonce's digest."""
+
+    code: str
+    direction: Direction
+    force: bool
+    scanned_at: datetime
+    nonce: str | None
+    digest: str | None
+
+    @classmethod
+    def of(cls, request: ScanRequest, now: datetime) -> "Asked":
+        nonce = request.nonce
+        return cls(
+            code=normalize(request.code),
+            direction=request.direction,
+            force=request.force,
+            scanned_at=min(request.scanned_at or now, now),
+            nonce=nonce,
+            digest=hashlib.sha256(nonce.encode()).hexdigest() if nonce is not None else None,
+        )
+
+
+async def _locked(session: AsyncSession, list_id: int) -> CheckInList:
+    """Takes the list's row lock; the list as it is now, or 404 if it was deleted meanwhile."""
+    if not await repository.LOCK_LIST(session, list_id=list_id):
+        raise NotFound(f"there is no check-in list {list_id}")
+    return await _fresh(session, list_id)
+
+
+async def _fresh(session: AsyncSession, list_id: int) -> CheckInList:
+    found = await session.scalars(
+        _lists().where(CheckInList.id == list_id).execution_options(populate_existing=True)
+    )
+    return found.one()
+
+
+async def _key_in_force(session: AsyncSession, key_id: int) -> None:
+    """Refuses a key revoked while its scan waited for the list (a revoke takes the list's
+    lock too), and notes its use at most once a minute."""
+    last_used = (
+        await session.execute(select(ScannerKey.last_used_at).where(ScannerKey.id == key_id))
+    ).one_or_none()
+    if last_used is None:
+        raise InvalidToken("this scanner key was revoked")
+    now = utcnow()
+    if last_used.last_used_at is None or last_used.last_used_at < now - KEY_USE_PRECISION:
+        await session.execute(
+            update(ScannerKey).where(ScannerKey.id == key_id).values(last_used_at=now)
+        )
+
+
+async def _rules_of(session: AsyncSession, door: CheckInList) -> Door:
     status = await session.scalar(select(Event.status).where(Event.id == door.event_id))
     return Door(
         admits_types=frozenset(kind.id for kind in door.ticket_types),
@@ -198,48 +258,49 @@ async def _door_of(session: AsyncSession, door: CheckInList) -> Door:
     )
 
 
-async def _scans_by_nonce(
-    session: AsyncSession, list_id: int, requests: Sequence[ScanRequest]
+async def _scans_by_digest(
+    session: AsyncSession, list_id: int, asked: Sequence[Asked]
 ) -> dict[str, Scan]:
-    nonces = {request.nonce for request in requests if request.nonce is not None}
-    if not nonces:
+    digests = {scan.digest for scan in asked if scan.digest is not None}
+    if not digests:
         return {}
     found = await session.scalars(
-        select(Scan).where(Scan.check_in_list_id == list_id, Scan.nonce.in_(nonces))
+        select(Scan).where(Scan.check_in_list_id == list_id, Scan.nonce_digest.in_(digests))
     )
-    return {str(scan.nonce): scan for scan in found}
+    return {str(scan.nonce_digest): scan for scan in found}
 
 
 def _scan_of(
     list_id: int,
     scanner: Scanner,
-    request: ScanRequest,
-    code: str,
+    scan: Asked,
     named: list[DoorTicket],
     verdict: Verdict,
     now: datetime,
 ) -> Scan:
     # A ticket's own code names that ticket; a booking's code names the party.
-    single = named[0] if len(named) == 1 and named[0].code == code else None
+    single = named[0] if len(named) == 1 and named[0].code == scan.code else None
     return Scan(
         check_in_list_id=list_id,
-        code=code,
+        # What was read, as far as it fits: a code that long names no ticket anyway.
+        code=scan.code[:MAX_CODE],
         ticket_id=single.id if single else None,
         booking_id=named[0].booking_id if named else None,
-        direction=request.direction,
+        direction=scan.direction,
         result=ScanResult.REFUSED if verdict.reason else ScanResult.OK,
         reason=verdict.reason,
         seats=len(verdict.moved),
         forced=verdict.forced,
-        nonce=request.nonce,
-        scanned_at=request.scanned_at or now,
+        nonce=scan.nonce,
+        nonce_digest=scan.digest,
+        scanned_at=scan.scanned_at,
         recorded_at=now,
         user_id=scanner.user_id,
         scanner_key_id=scanner.key_id,
     )
 
 
-async def _store_whereabouts(
+def _store_whereabouts(
     session: AsyncSession,
     list_id: int,
     changed: dict[int, Whereabouts],
@@ -328,12 +389,7 @@ def _scanned(ticket: DoorTicket) -> ScannedTicket:
 
 def _at_door(ticket: DoorTicket, where: Whereabouts) -> TicketAtDoor:
     return TicketAtDoor(
-        code=ticket.code,
-        booking_id=ticket.booking_id,
-        booking_code=ticket.booking_code,
-        ticket_type_id=ticket.ticket_type_id,
-        ticket_type=ticket.ticket_type,
-        holder_name=ticket.holder_name,
+        **_scanned(ticket).model_dump(),
         status=ticket.status,
         inside=where.inside,
         checked_in_at=ticket.checked_in_at,
@@ -389,7 +445,9 @@ async def scanner_keys(session: AsyncSession, door: CheckInList) -> list[Scanner
 async def revoke_scanner_keys(
     session: AsyncSession, door: CheckInList, key_id: int | None = None
 ) -> None:
-    """Revokes one key of the list, or all of them: the next scan with it is refused."""
+    """Revokes one key of the list, or all of them: the next scan with it is refused, and so is
+    one that waits for the list's lock with it now."""
+    await _locked(session, door.id)
     query = delete(ScannerKey).where(ScannerKey.check_in_list_id == door.id)
     if key_id is not None:
         gone = await session.execute(query.where(ScannerKey.id == key_id))
@@ -399,26 +457,16 @@ async def revoke_scanner_keys(
     await session.execute(query)
 
 
-async def scanner_key_list(
-    session: AsyncSession, key: str, *, note_use: bool
-) -> tuple[int, int] | None:
-    """The (key id, list id) of a scanner key in force, noting its use at most once a minute;
-    None for any other key."""
+async def scanner_key_list(session: AsyncSession, key: str) -> tuple[int, int] | None:
+    """The (key id, list id) of a scanner key in force; None for any other key."""
     found = (
         await session.execute(
-            select(ScannerKey.id, ScannerKey.check_in_list_id, ScannerKey.last_used_at).where(
+            select(ScannerKey.id, ScannerKey.check_in_list_id).where(
                 ScannerKey.key_hash == keys.key_hash(key)
             )
         )
     ).one_or_none()
-    if found is None:
-        return None
-    now = utcnow()
-    if note_use and (found.last_used_at is None or found.last_used_at < now - KEY_USE_PRECISION):
-        await session.execute(
-            update(ScannerKey).where(ScannerKey.id == found.id).values(last_used_at=now)
-        )
-    return found.id, found.check_in_list_id
+    return None if found is None else (found.id, found.check_in_list_id)
 
 
 async def check_in_party(session: AsyncSession, event_id: int, code: str, scanner: Scanner) -> int:

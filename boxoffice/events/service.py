@@ -60,7 +60,7 @@ async def create(session: AsyncSession, organizer: User, data: EventCreate) -> E
     await session.flush()
     ticket_types = data.ticket_types or [catalogue.DEFAULT_TICKET_TYPE]
     await catalogue.create_for_event(session, event, ticket_types)
-    await door.add_main_entrance(session, event.id)
+    door.add_main_entrance(session, event.id)
     await session.flush()
     return await _reload(session, event.id)
 

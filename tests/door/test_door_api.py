@@ -1,7 +1,8 @@
 """The door through the API (SPEC §11): lists, what a scan answers and changes, nonces, scanner
 keys, the offline download, and SPEC §4's check-in on the first list."""
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import func, select, update
@@ -504,3 +505,111 @@ async def test_a_list_for_some_types_downloads_only_their_tickets_and_itself(
         [vip.id],
     )
     assert shown["counts"] == {"tickets": 1, "checked_in": 0, "inside": 0}
+
+
+async def test_whoever_is_inside_may_leave_after_their_booking_or_event_is_cancelled(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    door = await Door.open(client, db, settings)
+    first, second = await door.book(), await door.book()
+    main = await door.main_entrance()
+    for booking in (first, second):
+        await door.scan(main, booking["ticket_code"])
+    await client.delete(f"/api/v1/bookings/{first['id']}", headers=first["headers"])
+    out = (await door.scan(main, first["ticket_code"], direction="exit")).json()
+    await client.post(f"/api/v1/events/{door.event.id}/cancel", headers=door.owner)
+
+    last_out = (await door.scan(main, second["ticket_code"], direction="exit")).json()
+    back_in = (await door.scan(main, second["ticket_code"])).json()
+
+    assert (out["result"], out["seats"]) == ("ok", 1)
+    assert (last_out["result"], last_out["seats"]) == ("ok", 1)
+    assert (back_in["result"], back_in["reason"]) == ("refused", "event_cancelled")
+    assert (await door.counts(main))["inside"] == 0
+
+
+async def test_nonces_that_differ_only_in_case_or_trailing_space_are_different_scans(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    """MariaDB's default collation takes "abc" for "ABC" and "n1" for "n1 "; a scanner does
+    not."""
+    door = await Door.open(client, db, settings)
+    codes = [ticket["code"] for ticket in (await door.book(seats=4))["tickets"]]
+    main = await door.main_entrance()
+
+    answers = [
+        (await door.scan(main, code, nonce=nonce)).json()
+        for code, nonce in zip(codes, ["abc", "ABC", "n1", "n1 "], strict=True)
+    ]
+
+    assert [a["result"] for a in answers] == ["ok"] * 4
+    assert len({a["id"] for a in answers}) == 4
+    assert [a["nonce"] for a in answers] == ["abc", "ABC", "n1", "n1 "]
+
+
+async def test_a_code_that_grows_when_written_in_capitals_is_an_unknown_ticket(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    door = await Door.open(client, db, settings)
+    main = await door.main_entrance()
+
+    answers = [await door.scan(main, code) for code in ("ß" * 64, "ﬃ" * 30)]
+    check_in = await client.post(
+        f"/api/v1/events/{door.event.id}/check-in",
+        headers=door.owner,
+        json={"ticket_code": "ß" * 32},
+    )
+
+    assert [(a.status_code, a.json()["reason"]) for a in answers] == [(201, "unknown_ticket")] * 2
+    assert len(answers[0].json()["code"]) == 64
+    assert (check_in.status_code, check_in.json()["code"]) == (404, "not_found")
+
+
+async def test_a_scan_from_a_clock_running_ahead_is_dated_when_it_arrived(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    door = await Door.open(client, db, settings)
+    code = (await door.book())["tickets"][0]["code"]
+    main = await door.main_entrance()
+    before = utcnow()
+
+    answer = (await door.scan(main, code, scanned_at="2999-01-01T00:00:00Z")).json()
+
+    assert before <= datetime.fromisoformat(answer["scanned_at"]) <= utcnow()
+
+
+async def test_two_lists_deleted_at_once_leave_the_event_one(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    door = await Door.open(client, db, settings)
+    lists = [await door.main_entrance(), (await door.add_list())["id"]]
+
+    answers = await asyncio.gather(
+        *(client.delete(f"{LISTS}/{list_id}", headers=door.owner) for list_id in lists)
+    )
+
+    assert sorted(a.status_code for a in answers) == [204, 409]
+    assert len(await door.lists()) == 1
+
+
+async def test_a_revoked_key_scans_no_more_and_a_deleted_list_is_gone_for_a_scan(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    door = await Door.open(client, db, settings)
+    code = (await door.book())["tickets"][0]["code"]
+    side = (await door.add_list())["id"]
+    key = await door.scanner_key(side)
+
+    racing = await asyncio.gather(
+        door.scan(side, code, headers=key),
+        client.delete(f"{LISTS}/{side}/scanner-keys", headers=door.owner),
+    )
+    after = await door.scan(side, code, headers=door.owner, direction="exit")
+    await client.delete(f"{LISTS}/{side}", headers=door.owner)
+    gone = await door.scan(side, code)
+
+    # The scan came first and counted, or came second and was refused: never a 5xx.
+    assert racing[0].status_code in (201, 401)
+    assert racing[1].status_code == 204
+    assert after.json()["seats"] == (1 if racing[0].status_code == 201 else 0)
+    assert (gone.status_code, gone.json()["code"]) == (404, "not_found")

@@ -81,7 +81,8 @@ class ReferenceDoor:
     the booking; tickets of types the list does not admit are not its business. An entry lets in
     whoever named is outside (and, without re-entry, has never come in); if nobody may, it is
     refused as already inside, unless forced: then all of them come in again, and the scan says
-    so. An exit lets out whoever named is inside. A nonce seen before gets its first answer."""
+    so. An exit lets out whoever named is inside, whatever their status. A nonce seen before
+    gets its first answer."""
 
     seats: list[Seat]
     admits: set[int]
@@ -98,6 +99,11 @@ class ReferenceDoor:
         named = self.named(scan.code)
         if not named:
             return Judged("refused", "unknown_ticket")
+        if scan.direction == "exit":
+            # Whoever is inside may leave, whatever became of their booking.
+            leaving = [seat.code for seat in named if seat.code in self.inside]
+            self.inside -= set(leaving)
+            return Judged("ok", seats=len(leaving))
         if named[0].status in ENDED:
             return Judged("refused", "cancelled")
         if named[0].status != "confirmed":
@@ -105,10 +111,6 @@ class ReferenceDoor:
         ours = [seat.code for seat in named if seat.type_id in self.admits]
         if not ours:
             return Judged("refused", "wrong_ticket_type")
-        if scan.direction == "exit":
-            leaving = [code for code in ours if code in self.inside]
-            self.inside -= set(leaving)
-            return Judged("ok", seats=len(leaving))
         may = [
             c for c in ours if c not in self.inside and (self.allow_reentry or not self.entries[c])
         ]
