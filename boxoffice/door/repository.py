@@ -120,32 +120,28 @@ async def presence_of(
 async def counts(
     session: AsyncSession, lists: Collection[CheckInList]
 ) -> dict[int, tuple[int, int, int]]:
-    """Each list's (tickets, checked in, inside): confirmed tickets of the types it admits, those
-    of them that came in through it, and those inside now."""
+    """Each list's (tickets, checked in, inside), one statement a list: confirmed tickets of
+    the types it admits, those of them that came in through it, and those inside now."""
     found: dict[int, tuple[int, int, int]] = {}
     for door in lists:
-        admitted = _admitted_tickets(door)
-        tickets = await session.scalar(select(func.count()).select_from(admitted.subquery()))
-        on_list = select(Presence).where(Presence.check_in_list_id == door.id)
-        checked_in = await session.scalar(
-            select(func.count()).select_from(
-                on_list.where(Presence.entries > 0, Presence.ticket_id.in_(admitted)).subquery()
-            )
+        came_in = (
+            (Presence.ticket_id == Ticket.id)
+            & (Presence.check_in_list_id == door.id)
+            & (Presence.entries > 0)
         )
-        inside = await session.scalar(
-            select(func.count()).select_from(on_list.where(Presence.inside.is_(True)).subquery())
+        inside = select(func.count()).where(
+            Presence.check_in_list_id == door.id, Presence.inside.is_(True)
         )
-        found[door.id] = (tickets or 0, checked_in or 0, inside or 0)
+        counted = _of_types_admitted(
+            select(func.count(Ticket.id), func.count(Presence.ticket_id), inside.scalar_subquery())
+            .join(Booking, Booking.id == Ticket.booking_id)
+            .outerjoin(Presence, came_in)
+            .where(Booking.event_id == door.event_id, Booking.status == BookingStatus.CONFIRMED),
+            door,
+        )
+        tickets, checked_in, now_inside = (await session.execute(counted)).one()
+        found[door.id] = (tickets, checked_in, now_inside)
     return found
-
-
-def _admitted_tickets(door: CheckInList) -> Select[int]:
-    return _of_types_admitted(
-        select(Ticket.id)
-        .join(Booking, Booking.id == Ticket.booking_id)
-        .where(Booking.event_id == door.event_id, Booking.status == BookingStatus.CONFIRMED),
-        door,
-    )
 
 
 def _of_types_admitted(query: Select[*Row], door: CheckInList) -> Select[*Row]:
