@@ -3,7 +3,7 @@ scanners' own order, the ticket download, scanner keys."""
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, delete, insert, select, update
@@ -377,23 +377,11 @@ def _read_scan(scan: Scan, tickets: dict[int, DoorTicket]) -> ScanRead:
 
 def _scanned(ticket: DoorTicket) -> ScannedTicket:
     # What does not change, so that a scan sent again gets the very answer it got first.
-    return ScannedTicket(
-        code=ticket.code,
-        booking_id=ticket.booking_id,
-        booking_code=ticket.booking_code,
-        ticket_type_id=ticket.ticket_type_id,
-        ticket_type=ticket.ticket_type,
-        holder_name=ticket.holder_name,
-    )
+    return ScannedTicket.model_validate(asdict(ticket))
 
 
 def _at_door(ticket: DoorTicket, where: Whereabouts) -> TicketAtDoor:
-    return TicketAtDoor(
-        **_scanned(ticket).model_dump(),
-        status=ticket.status,
-        inside=where.inside,
-        checked_in_at=ticket.checked_in_at,
-    )
+    return TicketAtDoor.model_validate(asdict(ticket) | {"inside": where.inside})
 
 
 async def tickets_for_scanners(
