@@ -95,7 +95,10 @@ class Booking(Base):
     # Until when a pending booking or an offer holds its seats (SPEC §10); NULL otherwise.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # Any change of the row, for a door scanner that downloads only what changed (SPEC §11).
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # NULL where a process of the version before wrote the booking, until its next change.
+    updated_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
 
     # Filled by the query that loads the booking (bookings.repository), not stored.
     waitlist_position: Mapped[int | None] = query_expression()

@@ -91,7 +91,12 @@ def door_tickets(door: CheckInList, changed_since: datetime | None) -> Select[*t
     query = _of_types_admitted(query, door)
     if changed_since is not None:
         query = query.where(
-            or_(Booking.updated_at >= changed_since, Presence.changed_at >= changed_since)
+            or_(
+                Booking.updated_at >= changed_since,
+                # Written by a process of the version before: when is not known.
+                Booking.updated_at.is_(None),
+                Presence.changed_at >= changed_since,
+            )
         )
     return query
 

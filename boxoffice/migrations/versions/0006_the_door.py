@@ -22,11 +22,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Nullable: processes of the version before, still running during the upgrade, insert
+    # bookings without it.
     with op.batch_alter_table("bookings") as bookings:
         bookings.add_column(sa.Column("updated_at", UTCDateTime(), nullable=True))
     op.execute("UPDATE bookings SET updated_at = COALESCE(cancelled_at, created_at)")
-    with op.batch_alter_table("bookings") as bookings:
-        bookings.alter_column("updated_at", existing_type=UTCDateTime(), nullable=False)
     _create_tables()
     _fill()
 
