@@ -41,6 +41,8 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from boxoffice.app import create_app
+from boxoffice.bookings.rush import RushHint
+from boxoffice.catalogue.terms import TermsCache
 from boxoffice.events.models import Event
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
@@ -174,24 +176,44 @@ class Model:
             booking.status = "cancelled"
 
 
-def make_machine(test_settings: Settings, reached: Reached) -> type[RuleBasedStateMachine]:
+class Harness:
+    """The app, its client and the event loop they run on, made once for every example of a
+    run: a fresh app's statement caches start cold, which cost more than an example's steps."""
+
+    def __init__(self, test_settings: Settings) -> None:
+        self.settings = test_settings
+        self.loop = asyncio.new_event_loop()
+        self.app = create_app(test_settings)
+        transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
+        self.client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(work)
+
+    def forget(self) -> None:
+        """What the app remembers of earlier examples (where a rush was, the terms it read)
+        would make an example's answers depend on the ones before."""
+        self.app.state.rush_hint = RushHint()
+        self.app.state.terms_cache = TermsCache()
+
+    def close(self) -> None:
+        self.run(self.client.aclose())
+        self.run(self.app.state.engine.dispose())
+        self.loop.close()
+
+
+def make_machine(harness: Harness, reached: Reached) -> type[RuleBasedStateMachine]:
+    test_settings = harness.settings
+
     class BookingMachine(RuleBasedStateMachine):
         bookings = Bundle("bookings")
 
         def __init__(self) -> None:
             super().__init__()
-            self.loop = asyncio.new_event_loop()
-            self.app = create_app(test_settings)
-            transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
-            self.client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-        def run(self, work: Coroutine[Any, Any, T]) -> T:
-            return self.loop.run_until_complete(work)
-
-        def teardown(self) -> None:
-            self.run(self.client.aclose())
-            self.run(self.app.state.engine.dispose())
-            self.loop.close()
+            harness.forget()
+            self.app = harness.app
+            self.client = harness.client
+            self.run = harness.run
 
         @initialize(capacity=st.integers(3, 9))
         def open_event(self, capacity: int) -> None:
@@ -635,10 +657,9 @@ def make_machine(test_settings: Settings, reached: Reached) -> type[RuleBasedSta
 
 async def test_bookings_follow_the_waiting_list_model(settings: Settings, engine_name: str) -> None:
     reached = Reached()
-    machine = make_machine(settings, reached)
     run_settings = settings_for_model(engine_name)
     # The machine drives its own event loop, so it runs in a thread of its own.
-    await asyncio.to_thread(run_state_machine_as_test, machine, settings=run_settings)
+    await asyncio.to_thread(run_machine, settings, reached, run_settings)
     log.info(
         "state machine, %s examples on %s: %s", run_settings.max_examples, engine_name, reached
     )
@@ -651,6 +672,14 @@ async def test_bookings_follow_the_waiting_list_model(settings: Settings, engine
         assert reached.admin_cancels > 0, reached
         # And the quotas bind: a booking waited for a quota alone, an edit was refused.
         assert min(reached.held_by_a_quota, reached.quota_refusals) > 0, reached
+
+
+def run_machine(test_settings: Settings, reached: Reached, run_settings: settings) -> None:
+    harness = Harness(test_settings)
+    try:
+        run_state_machine_as_test(make_machine(harness, reached), settings=run_settings)
+    finally:
+        harness.close()
 
 
 def model_profile() -> str:
