@@ -14,6 +14,7 @@ from boxoffice.bookings.models import (
 )
 from boxoffice.catalogue.models import Quota, quota_ticket_types
 from boxoffice.events.models import Event
+from boxoffice.payments.models import Payment, PaymentStatus, Refund
 
 
 async def assert_seats_exact(db: AsyncSession, event_id: int) -> Event:
@@ -104,3 +105,39 @@ async def assert_quotas_exact(db: AsyncSession, event_id: int) -> dict[int, Quot
     codes = [code for _, code in tickets] + [code for _, _, code in bookings]
     assert len(set(codes)) == len(codes), [c for c, n in Counter(codes).items() if n > 1]
     return quotas
+
+
+async def assert_money_exact(db: AsyncSession, event_id: int) -> None:
+    """Money is kept exactly for the seats given (SPEC §10): a priced confirmed booking has one
+    confirmed payment of its price, and no other booking has any (an expired or cancelled one
+    keeps none without its refund); a payment is refunded exactly when a refund of all of it
+    is recorded; a free booking has no payment at all."""
+    rows = await db.execute(
+        select(
+            Booking.id,
+            Booking.status,
+            Booking.total_price_minor,
+            Payment.status,
+            Payment.amount_minor,
+            Refund.amount_minor,
+        )
+        .join(Payment, Payment.booking_id == Booking.id)
+        .outerjoin(Refund, Refund.payment_id == Payment.id)
+        .where(Booking.event_id == event_id)
+    )
+    kept: Counter[int] = Counter()
+    for booking_id, status, price, paid, amount, refunded in rows.all():
+        assert amount == price > 0, (booking_id, price, amount)
+        assert (paid == PaymentStatus.REFUNDED) == (refunded is not None), (booking_id, paid)
+        assert refunded in (None, amount), (booking_id, amount, refunded)
+        if paid == PaymentStatus.CONFIRMED:
+            assert status == BookingStatus.CONFIRMED, (booking_id, status)
+            kept[booking_id] += 1
+    confirmed = await db.scalars(
+        select(Booking.id).where(
+            Booking.event_id == event_id,
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.total_price_minor > 0,
+        )
+    )
+    assert kept == Counter(confirmed.all()), kept
