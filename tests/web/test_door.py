@@ -350,9 +350,13 @@ async def test_the_camera_scans_a_code_once_however_long_it_is_held_up(
     assert scans == 1
 
 
-async def test_the_camera_reads_a_tickets_qr_code(
+async def test_where_the_browser_cannot_read_codes_the_camera_is_not_offered_and_typing_works(
     browser: Browser, base_url: str, engine_name: str, axe_source: str, door: Door, tmp_path: Path
 ) -> None:
+    """Debian's chromium, the browser of this suite, has no BarcodeDetector (Chromium offers it
+    on macOS, ChromeOS and Android, not on Linux). Its fake camera shows the ticket's QR code all
+    the same; with nothing to read it, the page must not offer a camera, and the typed code
+    stays the way in. (The camera's own loop is the test above, with a stand-in detector.)"""
     booking = await door.book()
     main = await door.main_entrance()
     key = await door.scanner_key(main)
@@ -363,23 +367,22 @@ async def test_the_camera_reads_a_tickets_qr_code(
         page = steward.page
         await page.goto(f"{base_url}/scan/{main}#key={key_of(key)}")
         await expect(page.locator("main h1")).to_have_text("Scanner: Main entrance")
-        if not await page.evaluate("'BarcodeDetector' in window"):
-            # The camera shows the code all the same: only the reader is missing.
-            shown = await page.evaluate(
-                """async () => {
-                    const stream = await navigator.mediaDevices.getUserMedia({ video: true });
-                    const { width, height } = stream.getVideoTracks()[0].getSettings();
-                    stream.getTracks().forEach((track) => track.stop());
-                    return [width, height];
-                }"""
-            )
-            assert tuple(shown) == size
-            await expect(page.get_by_role("button", name="Start camera")).to_have_count(0)
-            pytest.skip(
-                "Debian's chromium has no BarcodeDetector ('BarcodeDetector' in window is false; "
-                "Chromium offers it on macOS, ChromeOS and Android, not on Linux): its camera "
-                "shows the ticket's QR code, but nothing can read it, and the page offers no camera"
-            )
-        await page.get_by_role("button", name="Start camera").click()
+        assert not await page.evaluate("'BarcodeDetector' in window"), (
+            "this chromium reads barcodes: test the camera on the real QR code here instead"
+        )
+        shown = await page.evaluate(
+            """async () => {
+                const stream = await navigator.mediaDevices.getUserMedia({ video: true });
+                const { width, height } = stream.getVideoTracks()[0].getSettings();
+                stream.getTracks().forEach((track) => track.stop());
+                return [width, height];
+            }"""
+        )
+        assert tuple(shown) == size
+        await expect(page.get_by_role("button", name="Start camera")).to_have_count(0)
+
+        await page.get_by_label("Ticket code").fill(code)
+        await page.get_by_label("Ticket code").press("Enter")
+
         await expect(page.locator(".scan-result")).to_contain_text("IN — General admission")
     assert await door.counts(main) == {"tickets": 1, "checked_in": 1, "inside": 1}
