@@ -359,20 +359,8 @@ async def _mark_checked_in(
 
 def _read_scan(scan: Scan, tickets: dict[int, DoorTicket]) -> ScanRead:
     ticket = tickets.get(scan.ticket_id) if scan.ticket_id is not None else None
-    return ScanRead(
-        id=scan.id,
-        code=scan.code,
-        direction=scan.direction,
-        result=scan.result,
-        reason=scan.reason,
-        ticket=_scanned(ticket) if ticket else None,
-        booking_id=scan.booking_id,
-        seats=scan.seats,
-        nonce=scan.nonce,
-        scanned_at=scan.scanned_at,
-        recorded_at=scan.recorded_at,
-        forced=scan.forced,
-    )
+    stored = {name: getattr(scan, name) for name in ScanRead.model_fields if name != "ticket"}
+    return ScanRead.model_validate(stored | {"ticket": _scanned(ticket) if ticket else None})
 
 
 def _scanned(ticket: DoorTicket) -> ScannedTicket:
