@@ -54,9 +54,9 @@ def of_user(user_id: int) -> Select[Booking]:
     return bookings().where(Booking.user_id == user_id).order_by(Booking.id.desc())
 
 
-def waiting_line(event_id: int, limit: int) -> Select[int, int]:
+def waiting_line(event_id: int, limit: int) -> Select[int, int, int]:
     return (
-        select(Booking.id, Booking.seats)
+        select(Booking.id, Booking.seats, Booking.total_price_minor)
         .where(Booking.event_id == event_id, Booking.status == BookingStatus.WAITLISTED)
         .order_by(Booking.id)
         .limit(limit)

@@ -294,8 +294,9 @@ class Served:
 async def serve_waitlist(session: AsyncSession, event_id: int) -> Served:
     """Gives freed seats to waitlisted bookings, oldest first, while all their seats fit, in the
     event and in every quota they count against. Needs the event's row lock. When the oldest does
-    not fit, nobody behind it jumps ahead. An event that sells paid tickets, or is set to offer,
-    holds the seats as offers; any other confirms them."""
+    not fit, nobody behind it jumps ahead. A booking with a price, or any booking of an event that
+    sells paid tickets or is set to offer, is held for its holder as an offer; any other is
+    confirmed."""
     event = await current_event(session, event_id)
     now = utcnow()
     if event is None or not is_bookable(event, now) or event.waitlist_count == 0:
@@ -303,31 +304,47 @@ async def serve_waitlist(session: AsyncSession, event_id: int) -> Served:
     free = event.seats_available
     line = (await session.execute(repository.waiting_line(event_id, limit=free))).all()
     quota_room = await _room(session, Quota.event_id == event_id)
-    claims = await _claims(session, [booking_id for booking_id, _ in line]) if quota_room else {}
-    served: list[int] = []
-    taken = Claim(0)
-    for booking_id, seats in line:
+    claims = await _claims(session, [booking_id for booking_id, *_ in line]) if quota_room else {}
+    served: list[tuple[int, Claim, bool]] = []
+    for booking_id, seats, price_minor in line:
         claim = Claim(seats, claims.get(booking_id, {}))
         if claim.seats > free or not fits(claim, quota_room):
             break
-        served.append(booking_id)
-        taken += claim
+        served.append((booking_id, claim, price_minor > 0))
         free -= claim.seats
         for quota_id, n in claim.quotas.items():
             quota_room[quota_id] -= n
     if not served:
         return Served()
-    offers = await waitlist_offers(session, event)
-    if offers:
-        until = min(now + timedelta(hours=event.offer_hours), event.starts_at)
-        status, expires_at, counter = BookingStatus.OFFERED, until, "seats_held"
-    else:
-        status, expires_at, counter = BookingStatus.CONFIRMED, None, "seats_booked"
+    # A booking priced when it joined is paid at that price, even if the event's types have
+    # become free since; and nobody is charged without saying yes.
+    offers_to_all = await waitlist_offers(session, event)
+    offered = {i: claim for i, claim, priced in served if offers_to_all or priced}
+    promoted = {i: claim for i, claim, _ in served if i not in offered}
+    until = min(now + timedelta(hours=event.offer_hours), event.starts_at)
+    await _serve(session, event_id, offered, BookingStatus.OFFERED, until)
+    await _serve(session, event_id, promoted, BookingStatus.CONFIRMED, None)
+    return Served(promoted=list(promoted), offered=list(offered))
+
+
+async def _serve(
+    session: AsyncSession,
+    event_id: int,
+    served: Mapping[int, Claim],
+    status: BookingStatus,
+    expires_at: datetime | None,
+) -> None:
+    """Moves these waiting bookings to `status` (offered: held until `expires_at`; confirmed)
+    and counts what they claim. Needs the event's row lock."""
+    if not served:
+        return
+    taken = sum(served.values(), Claim(0))
     await session.execute(
         update(Booking)
         .where(Booking.id.in_(served), Booking.status == BookingStatus.WAITLISTED)
         .values(status=status, expires_at=expires_at)
     )
+    counter = _counter_of(status)
     await session.execute(
         update_event(event_id).values(
             {
@@ -338,7 +355,6 @@ async def serve_waitlist(session: AsyncSession, event_id: int) -> Served:
     )
     if taken.quotas:
         await _add_to_quotas(session, taken.quotas)
-    return Served(offered=served) if offers else Served(promoted=served)
 
 
 async def waitlist_offers(session: AsyncSession, event: Event) -> bool:
@@ -353,6 +369,14 @@ async def waitlist_offers(session: AsyncSession, event: Event) -> bool:
 async def has_expired_holds(session: AsyncSession, event_id: int, now: datetime) -> bool:
     """Whether any hold of the event has passed its end (and still counts)."""
     return bool(await session.scalar(select(_expired_holds(event_id, now).exists())))
+
+
+async def has_expired_hold_of(
+    session: AsyncSession, event_id: int, user_id: int, now: datetime
+) -> bool:
+    """Whether this user's hold of the event has passed its end (and still counts)."""
+    theirs = _expired_holds(event_id, now).where(Booking.user_id == user_id)
+    return bool(await session.scalar(select(theirs.exists())))
 
 
 def _expired_holds(event_id: int, now: datetime) -> Select[int, int]:

@@ -383,6 +383,32 @@ async def test_a_declined_or_expired_offer_passes_to_the_next_in_line(
     await assert_seats_exact(db, event.id)
 
 
+async def test_a_priced_booking_in_line_is_offered_after_the_event_turns_free(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, organizer: Caller
+) -> None:
+    event = await paid_event(db, organizer, capacity=1)
+    kind = await first_ticket_type(db, event)
+    first = await attendee(db, settings)
+    taken = await book(client, first, event, 1)
+    second = await attendee(db, settings)
+    waiting = await book(client, second, event, 1, join_waitlist=True)
+    made_free = await client.patch(
+        f"/api/v1/events/{event.id}/ticket-types/{kind.id}",
+        headers=organizer.headers,
+        json={"price": "0.00"},
+    )
+    assert made_free.status_code == 200, made_free.text
+
+    await client.delete(f"{BOOKINGS}/{taken['id']}", headers=first.headers)
+
+    served = (await client.get(f"{BOOKINGS}/{waiting['id']}", headers=second.headers)).json()
+    assert (served["status"], served["total_price"]) == ("offered", "25.00")
+    accepted = await client.post(f"{BOOKINGS}/{waiting['id']}/accept", headers=second.headers)
+    assert accepted.json()["status"] == "pending"
+    current = await assert_seats_exact(db, event.id)
+    assert (current.seats_booked, current.seats_held) == (0, 1)
+
+
 async def test_an_expired_offer_of_free_seats_has_nothing_to_pay(
     app: FastAPI,
     client: httpx.AsyncClient,
