@@ -69,9 +69,13 @@ async def run_once(
     try:
         answer = await action()
     except BaseException as error:
-        # The request's transaction is lost either way; end it now, so that its locks cannot
-        # hold up settling the claim (on SQLite it would hold the only write lock).
-        await session.rollback()
+        # End the request's transaction now, so that its locks cannot hold up settling the
+        # claim (on SQLite it would hold the only write lock): lost, but for the changes a
+        # refusal keeps (holds it reclaimed).
+        if isinstance(error, DomainError) and error.keeps_changes:
+            await session.commit()
+        else:
+            await session.rollback()
         if isinstance(error, DomainError):
             await _settle_failure(sessionmaker, claimed, error)
         else:

@@ -152,6 +152,27 @@ async def test_a_refusal_keeps_the_holds_it_reclaimed(
     assert current.seats_held == 2
 
 
+async def test_a_keyed_refusal_keeps_the_holds_it_reclaimed(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, organizer: Caller
+) -> None:
+    event = await paid_event(db, organizer, capacity=3)
+    stale = await book(client, await attendee(db, settings), event, 1)
+    await book(client, await attendee(db, settings), event, 2)
+    await end_hold(db, stale["id"])
+    buyer = await attendee(db, settings)
+
+    refused = await client.post(
+        BOOKINGS,
+        headers={**buyer.headers, "Idempotency-Key": "one-try"},
+        json={"event_id": event.id, "seats": 2},
+    )
+
+    assert (refused.status_code, refused.json()["code"]) == (409, "sold_out")
+    assert await status_of(db, stale["id"]) == "expired"
+    current = await assert_seats_exact(db, event.id)
+    assert current.seats_held == 2
+
+
 async def test_the_sweep_ends_holds_and_offers_their_seats_to_the_line(
     app: FastAPI,
     client: httpx.AsyncClient,
