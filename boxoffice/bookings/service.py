@@ -2,9 +2,10 @@
 waiting list change only through the seat ledger (`seats`), which writes down the lock order."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, exists, select
+from sqlalchemy import Row, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,6 +23,7 @@ from boxoffice.bookings.errors import (
 from boxoffice.bookings.models import (
     ACTIVE_STATUSES,
     ENDED_STATUSES,
+    HOLD_STATUSES,
     Booking,
     BookingStatus,
     Ticket,
@@ -65,12 +67,19 @@ async def book(
     as this process remembers them; if they changed meanwhile, the ledger refuses the sale and
     the booking is priced again."""
     terms = await terms_cache.current(session, wanted.event_id)
-    for _ in range(_PRICINGS):
-        try:
-            return await _book(session, attendee, wanted, terms, rush, held=held)
-        except _TermsChanged:
-            terms = await terms_cache.reload(session, wanted.event_id)
-    raise Conflict("the event's ticket types changed while you booked; try again")
+    sale = _Sale()
+    try:
+        for _ in range(_PRICINGS):
+            try:
+                return await _book(session, attendee, wanted, terms, rush, sale, held=held)
+            except _TermsChanged:
+                terms = await terms_cache.reload(session, wanted.event_id)
+        raise Conflict("the event's ticket types changed while you booked; try again")
+    except DomainError as refusal:
+        # The holds ended on the way stay ended, whatever this booking's fate (and whichever
+        # pricing of it ended them).
+        refusal.keeps_changes = refusal.keeps_changes or sale.reclaimed
+        raise
 
 
 # How often a booking is priced before it gives up on ticket types that keep changing.
@@ -81,12 +90,21 @@ class _TermsChanged(Exception):
     """The event's ticket types or quotas changed after the booking was priced."""
 
 
+@dataclass
+class _Sale:
+    """What a booking did on its way, over all its pricings: whether it ended holds past their
+    end (in this transaction)."""
+
+    reclaimed: bool = False
+
+
 async def _book(
     session: AsyncSession,
     attendee: User,
     wanted: BookingCreate,
     terms: Terms | None,
     rush: RushHint,
+    sale: _Sale,
     *,
     held: bool,
 ) -> Booking:
@@ -96,7 +114,7 @@ async def _book(
         asked = _order(terms, wanted, now)
     except DomainError as wrong_order:
         # The event, and whether the attendee already holds a booking, come first.
-        found = await _look(session, attendee, event_id)
+        found = await _look(session, attendee, event_id, now)
         refusal = _refusal(found, event_id, now)
         if refusal is None and _changed_since(found, terms):
             # Refused by terms read before they changed: the stored ones decide.
@@ -107,7 +125,7 @@ async def _book(
         # the event as it stands cannot take this booking, one read says why, without the
         # account hold and the seat UPDATE of a sale. Nothing is written either way, so a
         # refusal that does not hold the account cannot race a ban.
-        found = await _look(session, attendee, event_id)
+        found = await _look(session, attendee, event_id, now)
         refusal = await _refusal_of(session, found, event_id, asked, now)
         if refusal is not None and not await _may_free(session, found, refusal, now):
             raise rush.noted(event_id, refusal)
@@ -120,15 +138,11 @@ async def _book(
     event = await seats.take(
         session, event_id, asked.claim, version=asked.version, now=now, hold=hold
     )
-    reclaimed = False
     found = None
     if event is None and not wanted.join_waitlist:
-        # Why not, as the event stands now. Expired holds never stop a sale: they go first, and
-        # the seats are asked for again. (One that waits in line is served from the line.)
-        found = await _look(session, attendee, event_id)
-        if await _holds_expired(session, found, now):
-            await reclaim(session, event_id, now)
-            reclaimed = True
+        found = await _look(session, attendee, event_id, now)
+        if await _ended_expired_holds(session, found, event_id, terms, now):
+            sale.reclaimed = True
             event = await seats.take(
                 session, event_id, asked.claim, version=asked.version, now=now, hold=hold
             )
@@ -138,13 +152,11 @@ async def _book(
         event = await seats.join_waitlist(session, event_id, version=asked.version, now=now)
         status = BookingStatus.WAITLISTED
     if event is None:
-        found = found or await _look(session, attendee, event_id)
+        found = found or await _look(session, attendee, event_id, now)
         refusal = await _refusal_of(session, found, event_id, asked, utcnow())
-        refusal = rush.noted(event_id, refusal or _lost_race(found))
-        # The holds ended above stay ended, whatever this booking's fate.
-        refusal.keeps_changes = reclaimed
-        raise refusal
-
+        raise rush.noted(event_id, refusal or _lost_race(found))
+    if await _ended_own_expired_hold(session, event, attendee, status, asked, now):
+        sale.reclaimed = True
     expires_at = (
         now + timedelta(minutes=event.hold_minutes) if status is BookingStatus.PENDING else None
     )
@@ -173,6 +185,48 @@ async def _book(
     else:
         await outbox.waitlist_joined(session, booking)
     return booking
+
+
+async def _ended_expired_holds(
+    session: AsyncSession,
+    found: Row[Event, bool, bool] | None,
+    event_id: int,
+    terms: Terms | None,
+    now: datetime,
+) -> bool:
+    """Why a sale found no seats, as the event stands now (`found`): expired holds never stop a
+    sale, so they end, and the caller asks for the seats again; whether any did. What refuses
+    any booking is the answer as it is, and terms read before they changed price the booking
+    again first (_TermsChanged): neither ends holds it need not."""
+    if _refusal(found, event_id, now) is not None:
+        return False
+    if _changed_since(found, terms):
+        raise _TermsChanged
+    if not await _holds_expired(session, found, now):
+        return False
+    await reclaim(session, event_id, now)
+    return True
+
+
+async def _ended_own_expired_hold(
+    session: AsyncSession,
+    event: Event,
+    attendee: User,
+    status: BookingStatus,
+    asked: Order,
+    now: datetime,
+) -> bool:
+    """The attendee's own hold past its end is no booking any more: it ends (with any other
+    expired hold) before the new booking takes its place, else the index of active bookings
+    would refuse that. Whether it did. Only where others hold seats can it be there, so a free
+    sale pays nothing for asking. Needs the event's row lock (the sale took it)."""
+    ours = asked.seats if status is BookingStatus.PENDING else 0
+    if event.seats_held <= ours or not await seats.has_expired_hold_of(
+        session, event.id, attendee.id, now
+    ):
+        return False
+    await reclaim(session, event.id, now)
+    return True
 
 
 async def reclaim(session: AsyncSession, event_id: int, now: datetime) -> list[int]:
@@ -313,7 +367,7 @@ def _already_booked() -> AlreadyBooked:
 
 
 # The event as it is now, whether the attendee may see it and whether they already hold an active
-# booking for it.
+# booking for it (a hold past its end is none: it ends when this booking comes).
 _LOOK = policy.EVENT.add_columns(
     policy.READABLE.label("readable"),
     exists()
@@ -321,17 +375,18 @@ _LOOK = policy.EVENT.add_columns(
         Booking.event_id == Event.id,
         Booking.user_id == bindparam("user_id"),
         Booking.active.is_(True),
+        or_(Booking.status.not_in(HOLD_STATUSES), Booking.expires_at > bindparam("now")),
     )
     .label("holding"),
 )
 
 
 async def _look(
-    session: AsyncSession, attendee: User, event_id: int
+    session: AsyncSession, attendee: User, event_id: int, now: datetime
 ) -> Row[Event, bool, bool] | None:
     """The event as it is now (None if gone), whether the attendee may see it and whether they
     hold a booking for it."""
-    asked = {"event_id": event_id, "user_id": attendee.id, **policy.viewer(attendee)}
+    asked = {"event_id": event_id, "user_id": attendee.id, "now": now, **policy.viewer(attendee)}
     return (await session.execute(_LOOK, asked)).one_or_none()
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings import service as bookings
+from boxoffice.bookings.errors import SoldOut
 from boxoffice.bookings.models import Booking
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event
@@ -152,6 +153,33 @@ async def test_a_refusal_keeps_the_holds_it_reclaimed(
     assert current.seats_held == 2
 
 
+async def test_a_refusal_priced_from_changed_terms_keeps_the_holds_it_reclaimed(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, organizer: Caller
+) -> None:
+    event = await paid_event(db, organizer, capacity=3)
+    stale = await book(client, await attendee(db, settings), event, 1)
+    await book(client, await attendee(db, settings), event, 2)
+    await end_hold(db, stale["id"])
+    # The app priced this event before; a new type makes what it remembers out of date.
+    added = await client.post(
+        f"/api/v1/events/{event.id}/ticket-types",
+        headers=organizer.headers,
+        json={"name": "Late addition", "price": "0.00"},
+    )
+    assert added.status_code == 201, added.text
+
+    refused = await client.post(
+        BOOKINGS,
+        headers=(await attendee(db, settings)).headers,
+        json={"event_id": event.id, "seats": 2},
+    )
+
+    assert (refused.status_code, refused.json()["code"]) == (409, "sold_out")
+    assert await status_of(db, stale["id"]) == "expired"
+    current = await assert_seats_exact(db, event.id)
+    assert current.seats_held == 2
+
+
 async def test_a_keyed_refusal_keeps_the_holds_it_reclaimed(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, organizer: Caller
 ) -> None:
@@ -171,6 +199,35 @@ async def test_a_keyed_refusal_keeps_the_holds_it_reclaimed(
     assert await status_of(db, stale["id"]) == "expired"
     current = await assert_seats_exact(db, event.id)
     assert current.seats_held == 2
+
+
+@pytest.mark.parametrize("way", ["sale", "joining the line", "during a rush"])
+@pytest.mark.parametrize("capacity", [1, 4], ids=["sold out", "seats left"])
+async def test_an_attendee_whose_own_hold_ended_may_book_again(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    organizer: Caller,
+    way: str,
+    capacity: int,
+) -> None:
+    event = await paid_event(db, organizer, capacity=capacity)
+    holder = await attendee(db, settings)
+    ended = await book(client, holder, event, 1)
+    await end_hold(db, ended["id"])
+    if way == "during a rush":
+        app.state.rush_hint.noted(event.id, SoldOut("a rush is on"))
+
+    joins = way == "joining the line"
+
+    again = await book(client, holder, event, 1, join_waitlist=joins)
+
+    # One that asks to wait is served from the line (SPEC §10): its seats are offered.
+    assert again["status"] == ("offered" if joins and capacity == 1 else "pending")
+    assert await status_of(db, ended["id"]) == "expired"
+    current = await assert_seats_exact(db, event.id)
+    assert (current.seats_held, current.waitlist_count) == (1, 0)
 
 
 async def test_the_sweep_ends_holds_and_offers_their_seats_to_the_line(
