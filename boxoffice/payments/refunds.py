@@ -61,7 +61,16 @@ async def refund_payment(
 
 
 async def refund_event(session: AsyncSession, event_id: int) -> None:
-    """Refunds every paid booking of a cancelled event. Under the event's row lock."""
+    """Refunds every paid booking of a cancelled event, and cancels its payments still under
+    way (as `refund_booking` does for one booking). Under the event's row lock."""
+    await session.execute(
+        update(Payment)
+        .where(
+            Payment.booking_id.in_(select(Booking.id).where(Booking.event_id == event_id)),
+            Payment.status.in_(OPEN_PAYMENT_STATUSES),
+        )
+        .values(status=PaymentStatus.CANCELLED)
+    )
     paid = await session.execute(
         select(Booking, Payment)
         .join(Payment, Payment.booking_id == Booking.id)

@@ -40,6 +40,7 @@ from boxoffice.payments.models import (
 )
 from boxoffice.payments.providers import Charge, InvalidCallback, Provider, ProviderUnavailable
 from boxoffice.settings import PaymentProviderName
+from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
 
 logger = logging.getLogger("boxoffice.payments")
@@ -184,10 +185,13 @@ async def succeeded(session: AsyncSession, payment_id: int) -> None:
     """The payment's money came in: the booking is confirmed, or the money goes back."""
     payment = await session.get_one(Payment, payment_id)
     booking_id = payment.booking_id
-    event_id = (await bookings.get(session, booking_id)).event_id
+    holder = await bookings.get(session, booking_id)
+    # The holder's row before the event's (the ledger's lock order): a ban either sees the
+    # booking this may confirm, or has ended the account first, and then nothing is revived.
+    holder_active = await users_service.holds_if_active(session, holder.user_id)
     now = utcnow()
     # The event's row lock, with every hold past its end (this one's too) ended first.
-    await bookings.reclaim(session, event_id, now)
+    await bookings.reclaim(session, holder.event_id, now)
     booking = await bookings.get(session, booking_id)
     payment = await _locked_payment(session, payment_id)
     if payment.status in (PaymentStatus.CONFIRMED, PaymentStatus.REFUNDED):
@@ -195,7 +199,7 @@ async def succeeded(session: AsyncSession, payment_id: int) -> None:
     payment.status = PaymentStatus.CONFIRMED
     payment.confirmed_at = now
     await session.flush()
-    if await _given_seats(session, booking, now):
+    if await _given_seats(session, booking, now, holder_active=holder_active):
         await outbox.payment_received(session, await bookings.get(session, booking_id), payment)
     else:
         reason = {
@@ -205,12 +209,15 @@ async def succeeded(session: AsyncSession, payment_id: int) -> None:
         await refunds.refund_payment(session, booking, payment, reason)
 
 
-async def _given_seats(session: AsyncSession, booking: Booking, now: datetime) -> bool:
+async def _given_seats(
+    session: AsyncSession, booking: Booking, now: datetime, *, holder_active: bool
+) -> bool:
     """Confirms the booking just paid for, if it can be: still pending, or expired with all its
-    seats to be had again. Under the event's row lock, expired holds reclaimed."""
+    seats to be had again and its holder not banned meanwhile. Under the event's row lock,
+    expired holds reclaimed."""
     if booking.status is BookingStatus.PENDING:
         return await seats.settle_hold(session, booking)
-    if booking.status is BookingStatus.EXPIRED:
+    if booking.status is BookingStatus.EXPIRED and holder_active:
         return await _revived(session, booking, now)
     return False
 

@@ -51,8 +51,14 @@ async def hold_active(session: AsyncSession, user_id: int) -> None:
     holds it either commits before the ban (which then sees it) or waits and is refused here;
     reading `is_active` without the lock cannot promise that. Shared, so that the user's own
     parallel requests and the foreign keys of their new rows do not wait on each other."""
-    if not await _HOLD_ACTIVE(session, user_id=user_id):
+    if not await holds_if_active(session, user_id):
         raise AccountDisabled("this account has been disabled; contact the platform's admins")
+
+
+async def holds_if_active(session: AsyncSession, user_id: int) -> bool:
+    """`hold_active` for a caller that goes on either way: whether the account is active (and
+    now held against a ban)."""
+    return bool(await _HOLD_ACTIVE(session, user_id=user_id))
 
 
 async def find_by_email(session: AsyncSession, email: str) -> User | None:

@@ -340,6 +340,31 @@ async def test_a_late_payment_whose_seats_are_gone_is_refunded(
     assert (current.seats_booked, current.seats_held) == (0, 1)
 
 
+async def test_a_late_payment_of_a_banned_holder_is_refunded(
+    app: FastAPI, client: httpx.AsyncClient, db: AsyncSession, settings: Settings, organizer: Caller
+) -> None:
+    event = await paid_event(db, organizer, capacity=3)
+    holder = await attendee(db, settings)
+    late = await book(client, holder, event, 2)
+    await end_hold(db, late["id"])
+    await bookings.sweep_expired_holds(app.state.sessionmaker, utcnow())
+    admin = await signed_in(db, settings, Role.ADMIN)
+    banned = await client.patch(
+        f"/api/v1/admin/users/{holder.user.id}", headers=admin.headers, json={"is_active": False}
+    )
+    assert banned.status_code == 200, banned.text
+
+    answer = await client.post(f"{BOOKINGS}/{late['id']}/mark-paid", headers=organizer.headers)
+
+    assert answer.json()["status"] == "expired", answer.text
+    refund = await db.scalar(select(Refund))
+    assert refund is not None
+    assert (refund.reason, refund.amount_minor) == ("late_payment", 5000)
+    await db.commit()
+    current = await assert_seats_exact(db, event.id)
+    assert (current.seats_booked, current.seats_held) == (0, 0)
+
+
 async def test_cancelling_a_paid_booking_refunds_it_until_the_deadline(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, organizer: Caller
 ) -> None:
@@ -375,13 +400,19 @@ async def test_a_cancelled_event_refunds_every_paid_booking(
     for _ in range(2):
         booking = await book(client, await attendee(db, settings), event, 1)
         await client.post(f"{BOOKINGS}/{booking['id']}/mark-paid", headers=organizer.headers)
-    await book(client, await attendee(db, settings), event, 1)
+    unpaid = await attendee(db, settings)
+    started = await book(client, unpaid, event, 1)
+    path = f"{BOOKINGS}/{started['id']}/payments"
+    await client.post(path, headers=unpaid.headers, json={"provider": "manual"})
 
     cancelled = await client.post(f"/api/v1/events/{event.id}/cancel", headers=organizer.headers)
 
     assert cancelled.status_code == 200, cancelled.text
     refunds = (await db.scalars(select(Refund))).all()
     assert sorted(r.reason for r in refunds) == ["event_cancelled", "event_cancelled"]
+    # A payment under way ends with its booking, as it does when a booking is cancelled.
+    under_way = (await client.get(path, headers=unpaid.headers)).json()["items"]
+    assert [p["status"] for p in under_way] == ["cancelled"]
     await db.commit()
     current = await assert_seats_exact(db, event.id)
     assert (current.seats_booked, current.seats_held) == (0, 0)
