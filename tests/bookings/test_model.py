@@ -21,12 +21,6 @@ price) and a quota of the second a third of its capacity. HYPOTHESIS_PROFILE=dee
 under CI=true) runs random examples of 30 steps, 120 on SQLite and 20 on each server engine
 (BOXOFFICE_MODEL_EXAMPLES overrides), instead of the quick 25 derandomized ones of 20 steps.
 The app, its client and event loop serve every example of a run.
-
-Known bugs are left out of the model until they are fixed, each where the machine steers
-around it (search for "A bug"): a priced booking in line confirmed unpaid once the
-event's last paid type is made free; an attendee whose own hold has ended refused
-already_booked when joining the line or during a rush, given a new booking otherwise; a refused
-sale priced from stale terms losing the holds its first try reclaimed.
 """
 
 import asyncio
@@ -141,7 +135,7 @@ class ModelBooking:
     def seats(self) -> int:
         return sum(self.lines.values())
 
-    def refund(self, reason: str, *, cancel_open: bool = True) -> bool:
+    def refund(self, reason: str) -> bool:
         """The money it brought in goes back (and payments still under way are cancelled);
         whether there was any."""
         refunded = False
@@ -150,7 +144,7 @@ class ModelBooking:
                 self.payments[index] = "refunded"
                 self.refunds.append(reason)
                 refunded = True
-            elif status == "pending" and cancel_open:
+            elif status == "pending":
                 self.payments[index] = "cancelled"
         return refunded
 
@@ -233,7 +227,8 @@ class Model:
 
     def book(self, booking: ModelBooking, join: bool) -> str:
         """The answer to a booking: its status (it joins the model), or the refusal's code."""
-        if self.active_of(booking.attendee):
+        mine = self.active_of(booking.attendee)
+        if mine is not None and mine not in self.stale:
             return "already_booked"
         if not join and not self.takes(booking.lines):
             # Expired holds never stop a sale: a refusal ends them first and asks again.
@@ -246,6 +241,10 @@ class Model:
         else:
             return "sold_out"
         self.bookings.append(booking)
+        if mine in self.stale:
+            # The holder's own hold past its end is no booking any more: it ends (with every
+            # other one past its end) as the new booking takes its place.
+            self.reclaim("their holder booking again")
         if booking.status == "waitlisted":
             # Joining the line ends the expired holds too, and the line is served.
             self.reclaim("joining the line")
@@ -273,12 +272,15 @@ class Model:
 
     def serve(self) -> None:
         """The line, oldest first, while each booking fits; nobody jumps one that does not. An
-        event that sells a paid type offers the seats; any other confirms them."""
+        event that sells a paid type offers the seats, and so is a booking with a price (that
+        its types have lost since) offered; any other is confirmed."""
         for booking in self.waiting:
             if not self.fits(booking.lines):
                 return
-            booking.status = "offered" if self.offers else "confirmed"
-            self.happened["offers"] += self.offers
+            offered = self.offers or booking.priced
+            booking.status = "offered" if offered else "confirmed"
+            self.happened["offers"] += offered
+            self.happened["offers of a price the types lost"] += offered and not self.offers
 
     def cancel(self, booking: ModelBooking) -> None:
         booking.status = "cancelled"
@@ -286,12 +288,10 @@ class Model:
         self.serve()
 
     def cancel_all(self) -> None:
-        """The event is cancelled: what was paid goes back, payments under way stay as they
-        are, and every active booking is cancelled (expired ones stay expired)."""
+        """The event is cancelled: what was paid goes back, payments under way are cancelled,
+        and every active booking is cancelled (expired ones stay expired)."""
         for booking in self.bookings:
-            self.happened["refunds of a cancelled event"] += booking.refund(
-                "event_cancelled", cancel_open=False
-            )
+            self.happened["refunds of a cancelled event"] += booking.refund("event_cancelled")
             if booking.status in ACTIVE:
                 booking.status = "cancelled"
 
@@ -304,11 +304,11 @@ class Model:
         self.happened["payments started"] += 1
         return "pending"
 
-    def mark_paid(self, booking: ModelBooking) -> str:
+    def mark_paid(self, booking: ModelBooking, *, holder_banned: bool) -> str:
         """The organizer records the money of a pending or expired booking: its status after,
         or the refusal's code. The money goes to the latest payment under way, or to a new one;
-        a hold that has ended gets its seats back if they are free and nobody waits, else the
-        money back."""
+        a hold that has ended gets its seats back if they are free, nobody waits and its holder
+        is not banned, else the money back."""
         if not booking.priced:
             return "payment_not_allowed"
         self.reclaim("a payment")
@@ -320,7 +320,11 @@ class Model:
         if booking.status == "pending":
             booking.status = "confirmed"
             self.happened["paid in time"] += 1
-        elif self.active_of(booking.attendee) is None and self.takes(booking.lines):
+        elif (
+            not holder_banned
+            and self.active_of(booking.attendee) is None
+            and self.takes(booking.lines)
+        ):
             booking.status = "confirmed"
             self.happened["late payments kept"] += 1
         else:
@@ -506,12 +510,6 @@ def make_machine(harness: Harness, reached: Reached) -> type[RuleBasedStateMachi
 
         def _book(self, attendee: int, wanted: int | dict[int, int], join: bool) -> int:
             """Books `wanted` seats of the event's first type, or these tickets per type."""
-            mine = self.model.active_of(attendee)
-            if mine is not None and mine.stale:
-                # A bug, left out of the model until it is fixed: an attendee whose own hold has
-                # ended (not yet reclaimed) is refused already_booked when joining the line or
-                # during a rush, and gets a new booking otherwise (that sale reclaims first).
-                return -1
             self.steps_on_event += 1
             if isinstance(wanted, int):
                 lines = {self.model.types[0]: wanted}
@@ -522,14 +520,6 @@ def make_machine(harness: Harness, reached: Reached) -> type[RuleBasedStateMachi
                     "lines": [{"ticket_type_id": kind, "quantity": n} for kind, n in wanted.items()]
                 }
             quota_short = self._only_a_quota_is_short(lines)
-            if not join and self.model.stale:
-                # A bug, left out of the model until it is fixed: a sale priced from terms of
-                # the event that changed since this app read them, refused in the end, loses
-                # the holds its first try reclaimed (service.book prices it again in the same
-                # transaction, and only the last try's reclaim is kept). So that this sale is
-                # priced from the terms as they are, the app forgets the ones it read.
-                self.app.state.terms_cache = TermsCache()
-            ways = [] if attendee in self.banned else self._ways(attendee, lines, join)
             response = self.run(
                 self.client.post(
                     "/api/v1/bookings",
@@ -539,14 +529,12 @@ def make_machine(harness: Harness, reached: Reached) -> type[RuleBasedStateMachi
             )
             body = response.json()
             outcome = body["status"] if response.status_code == 201 else body["code"]
-            if not ways:
+            if attendee in self.banned:
                 assert outcome == "invalid_token", body
                 return -1
-            # Which way it went, the stored holds say.
-            way = 0
-            if len(ways) > 1 and self.run(self._status_of(self.model.stale[0].id)) == "expired":
-                way = 1
-            model, expected, booking = ways[way]
+            model = self.model.trial()
+            booking = ModelBooking(-1, attendee, lines, model.paid_tickets(lines) > 0)
+            expected = model.book(booking, join)
             assert outcome == expected, (body, lines, model)
             self.model = model.kept(reached.happened)
             if response.status_code != 201:
@@ -560,26 +548,6 @@ def make_machine(harness: Harness, reached: Reached) -> type[RuleBasedStateMachi
             reached.bookings += 1
             reached.longest_waitlist = max(reached.longest_waitlist, len(self.model.waiting))
             return booking.id
-
-        def _ways(
-            self, attendee: int, lines: dict[int, int], join: bool
-        ) -> list[tuple[Model, str, ModelBooking]]:
-            """What a booking does: the model after it, the answer, the booking. And for one
-            that does not wait while holds past their end are not reclaimed yet, what it does if
-            it reclaims them first though it need not: already_booked reclaims them on the way
-            when the seats are short after, but not during a rush (a read answers it)."""
-            ways = []
-            for first in (False, True) if not join and self.model.stale else (False,):
-                model = self.model.trial()
-                if first:
-                    model.reclaim("a sale")
-                booking = ModelBooking(-1, attendee, lines, model.paid_tickets(lines) > 0)
-                ways.append((model, model.book(booking, join), booking))
-            return ways
-
-        async def _status_of(self, booking_id: int) -> str:
-            async with self.app.state.sessionmaker() as db:
-                return str(await db.scalar(select(Booking.status).where(Booking.id == booking_id)))
 
         @rule(booking_id=consumes(bookings))
         def cancel(self, booking_id: int) -> None:
@@ -731,15 +699,11 @@ def make_machine(harness: Harness, reached: Reached) -> type[RuleBasedStateMachi
         @rule(which=st.integers(0, TYPES_AT_MOST - 1), free=st.booleans())
         def reprice(self, which: int, free: bool) -> None:
             """A type gets a price, or loses it: bookings made afterwards are priced so, those
-            made before keep theirs; whether the line is offered follows the event's types."""
+            made before keep theirs; whether the line is offered follows the event's types, but
+            a booking that waits with a price is offered whatever they have become."""
             self.repriced = True
             paid = not free
             kind = self.model.types[which % len(self.model.types)]
-            if not paid and self.model.paid <= {kind} and any(b.priced for b in self.model.waiting):
-                # A bug, left out of the model until it is fixed: the event's last paid type
-                # made free, the priced bookings in line would be confirmed unpaid when served
-                # (serve_waitlist asks the event's types, not the booking's price).
-                return
             self.steps_on_event += 1
             response = self.run(
                 self.client.patch(
@@ -856,7 +820,7 @@ def make_machine(harness: Harness, reached: Reached) -> type[RuleBasedStateMachi
 
         def _mark_paid(self, booking: ModelBooking) -> None:
             self.steps_on_event += 1
-            expected = self.model.mark_paid(booking)
+            expected = self.model.mark_paid(booking, holder_banned=booking.attendee in self.banned)
             response = self.run(
                 self.client.post(f"/api/v1/bookings/{booking.id}/mark-paid", headers=self.owner)
             )
@@ -927,6 +891,19 @@ def make_machine(harness: Harness, reached: Reached) -> type[RuleBasedStateMachi
             assert buyer is not None
             self._end([booking])
             self._book(buyer, booking.seats, join=False)
+
+        @precondition(lambda self: bool(self._running()))
+        @rule(which=st.integers(0, ATTENDEES - 1), join=st.booleans(), again=LINES)
+        def holder_books_again_after_an_end(
+            self, which: int, join: bool, again: list[tuple[int, int]]
+        ) -> None:
+            """A hold or offer ends, and its own holder books anew: the ended hold is no
+            booking any more and must not stop theirs."""
+            booking = _one_of(self._running(), which)
+            if booking.attendee in self.banned:
+                return
+            self._end([booking])
+            self._book_lines(booking.attendee, again, join)
 
         def _running(self) -> list[ModelBooking]:
             """The holds and offers whose end has not passed."""
@@ -1131,6 +1108,7 @@ async def test_bookings_follow_the_waiting_list_model(settings: Settings, engine
 # while the other had 7 to 15.
 MUST_HAPPEN = (
     ("expired by a sale", "expired by joining the line"),
+    ("expired by their holder booking again",),
     ("expired by the sweep",),
     ("offers accepted", "offers declined"),
     ("late payments kept", "late payments refunded"),
