@@ -1,11 +1,12 @@
 """The audit log: who changed what. Every domain records the same way, with `record`, in the
 session of the change itself, so an entry commits or rolls back with what it records."""
 
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, Integer, String
+from sqlalchemy import Index, Integer, String, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,6 +27,7 @@ class AuditAction(StrEnum):
     EVENT_CANCELLED = "event.cancelled"
     EVENT_DELETED = "event.deleted"
     BOOKING_CANCELLED_BY_ADMIN = "booking.cancelled_by_admin"
+    USER_ERASED = "user.erased"
 
     @property
     def target_type(self) -> TargetType:
@@ -76,3 +78,56 @@ async def record(
         )
     )
     await session.flush()
+
+
+def _about(target_type: TargetType, ids: Collection[int]) -> Any:
+    return and_(AuditEntry.target_type == target_type, AuditEntry.target_id.in_(ids))
+
+
+async def entries_about(
+    session: AsyncSession, user_id: int, *, bookings: Collection[int], events: Collection[int]
+) -> Sequence[AuditEntry]:
+    """What the log says about a person: their account, their bookings and their events;
+    oldest first."""
+    found = await session.scalars(
+        select(AuditEntry)
+        .where(
+            or_(
+                _about(TargetType.USER, [user_id]),
+                _about(TargetType.BOOKING, bookings),
+                _about(TargetType.EVENT, events),
+            )
+        )
+        .order_by(AuditEntry.id)
+    )
+    return found.all()
+
+
+ERASED_VALUE = "[erased]"
+
+
+async def scrub(session: AsyncSession, user_id: int, values: Collection[str]) -> None:
+    """Takes an erased person's address and name out of the details of the entries about them
+    or made by them; the entries themselves, who did what and when, stay."""
+    found = await session.scalars(
+        select(AuditEntry).where(
+            or_(_about(TargetType.USER, [user_id]), AuditEntry.actor_id == user_id)
+        )
+    )
+    for entry in found:
+        scrubbed = _scrubbed(entry.detail, values)
+        if scrubbed != entry.detail:
+            entry.detail = scrubbed
+    await session.flush()
+
+
+def _scrubbed(value: Any, erased: Collection[str]) -> Any:
+    if isinstance(value, str):
+        for gone in erased:
+            value = value.replace(gone, ERASED_VALUE)
+        return value
+    if isinstance(value, dict):
+        return {key: _scrubbed(item, erased) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(item, erased) for item in value]
+    return value

@@ -52,6 +52,7 @@ CODE_STATUSES: Mapping[str, frozenset[int]] = {
     "booking_not_confirmed": frozenset({409}),
     "request_in_progress": frozenset({409}),
     "cannot_modify_self": frozenset({409}),
+    "has_upcoming_events": frozenset({409}),
     "ticket_type_in_use": frozenset({409}),
     "last_ticket_type": frozenset({409}),
     "quota_below_taken": frozenset({409}),

@@ -2,6 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from boxoffice.accounts import service as accounts_service
+from boxoffice.accounts.errors import HasUpcomingEvents
 from boxoffice.admin import service
 from boxoffice.admin.errors import CannotModifySelf
 from boxoffice.admin.schemas import (
@@ -82,6 +84,16 @@ async def change_user(
 async def delete_user(user_id: IdInPath, admin: CurrentAdmin, session: Session) -> None:
     """Bans the user; nothing is erased, so their history stays whole."""
     await service.ban(session, admin, user_id)
+
+
+@router.post(
+    "/users/{user_id}/erase",
+    status_code=204,
+    responses=problem_responses(*ROLE_ERRORS, NotFound, CannotModifySelf, HasUpcomingEvents),
+)
+async def erase_user(user_id: IdInPath, admin: CurrentAdmin, session: Session) -> None:
+    """Erases a user's account as DELETE /users/me does for its owner, without the password."""
+    await accounts_service.erase_by_admin(session, admin, user_id)
 
 
 @router.get("/stats", responses=_READ)

@@ -1,5 +1,6 @@
 """Sign-up, login sessions, rotating refresh tokens and their revocation."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -147,13 +148,41 @@ async def change_password(
     current_password: str,
     new_password: str,
 ) -> TokenPair:
-    if not await passwords.verify_password(current_password, user.password_hash):
-        raise WrongCurrentPassword("the current password is wrong")
+    await check_password(user, current_password, "the current password is wrong")
     user.password_hash = await passwords.hash_password(new_password)
     # The user's row before their sessions: the lock order a ban follows too.
     await session.flush()
     await revoke_all_sessions(session, user.id)
     return await start_session(session, settings, user)
+
+
+async def check_password(user: User, password: str, wrong: str) -> None:
+    """Refuses a signed-in user's request that names a wrong password (400, not a login's 401:
+    the session itself is fine). Before any lock: a check takes tens of milliseconds."""
+    if not await passwords.verify_password(password, user.password_hash):
+        raise WrongCurrentPassword(wrong)
+
+
+async def unusable_password_hash() -> str:
+    """A hash of a password nobody knows, thrown away at once: a login against it fails like any
+    wrong password, where a malformed hash would make the hasher raise."""
+    return await passwords.hash_password(secrets.token_urlsafe(32))
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """What a person may know of their own sessions: when, not the token ids."""
+
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+async def sessions_of(session: AsyncSession, user_id: int) -> list[SessionSummary]:
+    found = await session.scalars(
+        select(AuthSession).where(AuthSession.user_id == user_id).order_by(AuthSession.created_at)
+    )
+    return [SessionSummary(s.created_at, s.expires_at, s.revoked_at) for s in found]
 
 
 async def start_session(session: AsyncSession, settings: Settings, user: User) -> TokenPair:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, exists, or_, select
+from sqlalchemy import Row, Select, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -538,18 +538,34 @@ async def cancel(session: AsyncSession, booking: Booking, actor: User) -> Bookin
 async def cancel_upcoming_of_user(session: AsyncSession, user_id: int) -> list[int]:
     """A banned user's bookings for events still to come, refunded; their seats go to the
     waiting lists."""
-    upcoming = await session.execute(
+    upcoming = await session.execute(_upcoming_of_user(user_id))
+    cancelled: list[int] = []
+    for booking_id, event_id in upcoming.all():
+        if await _release(session, booking_id, event_id):
+            cancelled.append(booking_id)
+    return cancelled
+
+
+async def upcoming_events_of_user(session: AsyncSession, user_id: int) -> list[int]:
+    """The events whose rows `cancel_upcoming_of_user` would lock, in that order."""
+    found = await session.execute(_upcoming_of_user(user_id))
+    return [event_id for _, event_id in found.all()]
+
+
+def _upcoming_of_user(user_id: int) -> Select[int, int]:
+    """A user's active bookings of events still to come, with their events."""
+    return (
         select(Booking.id, Booking.event_id)
         .join(Event, Event.id == Booking.event_id)
         .where(Booking.user_id == user_id, Booking.active.is_(True), Event.starts_at > utcnow())
         # Locks in event-id order, so two such sweeps cannot deadlock each other.
         .order_by(Booking.event_id)
     )
-    cancelled: list[int] = []
-    for booking_id, event_id in upcoming.all():
-        if await _release(session, booking_id, event_id):
-            cancelled.append(booking_id)
-    return cancelled
+
+
+async def all_of_user(session: AsyncSession, user_id: int) -> Sequence[Booking]:
+    """Every booking the user ever made, newest first (their data export)."""
+    return (await session.scalars(repository.of_user(user_id))).all()
 
 
 async def _release(session: AsyncSession, booking_id: int, event_id: int) -> bool:

@@ -433,6 +433,23 @@ async def revoke_scanner_keys(
     await session.execute(query)
 
 
+async def revoke_keys_of_organizer(session: AsyncSession, organizer_id: int) -> None:
+    """Revokes every scanner key of the lists of someone's events (their account is erased),
+    each list under its lock, in id order, as revoking a list's keys does."""
+    lists = await session.scalars(
+        select(CheckInList.id)
+        .join(Event, Event.id == CheckInList.event_id)
+        .where(
+            Event.organizer_id == organizer_id,
+            CheckInList.id.in_(select(ScannerKey.check_in_list_id)),
+        )
+        .order_by(CheckInList.id)
+    )
+    for list_id in lists.all():
+        await repository.LOCK_LIST(session, list_id=list_id)
+        await session.execute(delete(ScannerKey).where(ScannerKey.check_in_list_id == list_id))
+
+
 async def scanner_key_list(session: AsyncSession, key: str) -> tuple[int, int] | None:
     """The (key id, list id) of a scanner key in force; None for any other key."""
     found = (

@@ -270,3 +270,27 @@ async def recent_of_organizer(
         .limit(limit)
     )
     return await shown(session, found.all(), viewer)
+
+
+async def upcoming_of_organizer(session: AsyncSession, organizer_id: int) -> list[int]:
+    """The ids of someone's events still to come that anyone could book or wait for (drafts
+    included: they may yet be published), in id order, the order their locks are taken."""
+    found = await session.scalars(
+        select(Event.id)
+        .where(
+            Event.organizer_id == organizer_id,
+            Event.deleted_at.is_(None),
+            Event.status.in_((EventStatus.DRAFT, EventStatus.PUBLISHED)),
+            Event.starts_at > utcnow(),
+        )
+        .order_by(Event.id)
+    )
+    return list(found)
+
+
+async def all_of_organizer(session: AsyncSession, organizer_id: int) -> Sequence[Event]:
+    """Every event someone organizes or organized, deleted ones too (their data export)."""
+    found = await session.scalars(
+        select(Event).where(Event.organizer_id == organizer_id).order_by(Event.id)
+    )
+    return found.all()

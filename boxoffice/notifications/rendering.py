@@ -131,6 +131,15 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def subject_of(notification: Notification, event: Event) -> str:
+    """The message's subject, from the event as it is now."""
+    return _SUBJECTS[notification.kind].format(
+        title=_one_line(event.title),
+        starts=local_time(event.starts_at, event.timezone),
+        position=(notification.payload or {}).get("position"),
+    )
+
+
 def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = None) -> EmailMessage:
     notification, user, event = outgoing.notification, outgoing.user, outgoing.event
     booking = outgoing.booking
@@ -158,9 +167,7 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
         "booking_url": None if booking is None else booking_url(settings, booking.id),
         "payment": _payment(payload),
     }
-    subject = _SUBJECTS[kind].format(
-        title=_one_line(event.title), starts=starts, position=payload.get("position")
-    )
+    subject = subject_of(notification, event)
     context["subject"] = subject
 
     message = EmailMessage()

@@ -8,9 +8,46 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.db import count_of, utcnow
 from boxoffice.errors import InvalidTransition, NotFound
+from boxoffice.events.models import Event
 from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
+from boxoffice.notifications.rendering import subject_of
 from boxoffice.schemas import PageParams
 from boxoffice.users.models import User
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message of someone's, as their data export tells it: what, about what, and when."""
+
+    notification: Notification
+    subject: str
+
+
+async def messages_to(session: AsyncSession, user_id: int) -> list[Message]:
+    """Every message written to the user that the outbox still holds, oldest first."""
+    found = await session.execute(
+        select(Notification, Event)
+        .join(Event, Event.id == Notification.event_id)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.id)
+    )
+    return [Message(n, subject_of(n, e)) for n, e in found.all()]
+
+
+async def forget_recipient(session: AsyncSession, user_id: int) -> None:
+    """Drops what waits to be sent to an erased account, a message a worker holds included (the
+    worker reads its status again before sending), and the error texts of its messages, which
+    may quote the address a mail server refused."""
+    await session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.status == NotificationStatus.PENDING)
+        .values(status=NotificationStatus.CANCELLED)
+    )
+    await session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.last_error.is_not(None))
+        .values(last_error=None)
+    )
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from boxoffice.notifications.backends import Backend, backend_for
 from boxoffice.notifications.models import NotificationKind, NotificationStatus
 from boxoffice.notifications.rendering import Outgoing, message_id, render
 from boxoffice.settings import Settings
+from boxoffice.users.models import is_erased_address
 
 logger = logging.getLogger("boxoffice.notifications")
 
@@ -202,6 +203,12 @@ def _still_wanted(item: Outgoing, now: datetime) -> bool:
     Those that ask for something, or describe a state, go only while it still holds; each way
     out of that state writes its own message, which tells the news instead."""
     booking, event = item.booking, item.event
+    # Cancelled after it was claimed (its recipient erased the account meanwhile), or addressed
+    # to an erased account whatever its status said: never sent.
+    if item.notification.status is not NotificationStatus.PENDING or is_erased_address(
+        item.user.email
+    ):
+        return False
     match item.notification.kind:
         case NotificationKind.REMINDER:
             return (

@@ -366,3 +366,15 @@ async def _record_refund_failure(
         refund.last_error = f"{type(error).__name__}: {error}"[:500]
         if refund.attempts >= MAX_REFUND_ATTEMPTS:
             refund.status = RefundStatus.FAILED
+
+
+async def of_user(session: AsyncSession, user_id: int) -> Sequence[tuple[Payment, Refund | None]]:
+    """Every payment of the user's bookings, each with its refund if there is one; oldest first."""
+    found = await session.execute(
+        select(Payment, Refund)
+        .join(Booking, Booking.id == Payment.booking_id)
+        .outerjoin(Refund, Refund.payment_id == Payment.id)
+        .where(Booking.user_id == user_id)
+        .order_by(Payment.id)
+    )
+    return [(payment, refund) for payment, refund in found.all()]

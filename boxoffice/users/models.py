@@ -18,6 +18,22 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+# What is left of an erased account (SPEC §13): a name that says so, and an address in the
+# top-level domain RFC 2606 reserves as never deliverable. Registration refuses that domain, so
+# an address in it can only be an erased account's, and no message is ever sent to it.
+ERASED_NAME = "Deleted user"
+ERASED_DOMAIN = "invalid"
+
+
+def erased_email(user_id: int) -> str:
+    """An erased account's address: unique, as the column must be, and never deliverable."""
+    return f"erased-{user_id}@{ERASED_DOMAIN}"
+
+
+def is_erased_address(email: str) -> bool:
+    return email.endswith(f"@{ERASED_DOMAIN}")
+
+
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (

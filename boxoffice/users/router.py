@@ -1,5 +1,8 @@
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
+from boxoffice.accounts import service as accounts_service
+from boxoffice.accounts.errors import HasUpcomingEvents
+from boxoffice.accounts.schemas import AccountErasure, DataExport
 from boxoffice.auth import service as auth_service
 from boxoffice.auth.dependencies import SIGNED_IN_ERRORS, CurrentUser
 from boxoffice.auth.errors import WrongCurrentPassword
@@ -53,3 +56,27 @@ async def change_password(
         current_password=body.current_password,
         new_password=body.new_password,
     )
+
+
+@router.get("/me/export", responses=problem_responses(*SIGNED_IN_ERRORS))
+async def export_me(user: CurrentUser, session: Session, response: Response) -> DataExport:
+    """Everything stored about the calling user, as one JSON file to download: profile, bookings
+    with their tickets, payments and refunds, sessions, messages, and the audit log's entries
+    about them. No secrets, and nothing about anyone else."""
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="boxoffice-export-{user.id}.json"'
+    )
+    return await accounts_service.export(session, user)
+
+
+@router.delete(
+    "/me",
+    status_code=204,
+    dependencies=[Depends(per_address(Limit.AUTH)), Depends(_password_checks)],
+    responses=problem_responses(*SIGNED_IN_ERRORS, WrongCurrentPassword, HasUpcomingEvents),
+)
+async def erase_me(body: AccountErasure, user: CurrentUser, session: Session) -> None:
+    """Erases the calling user's account: upcoming bookings cancelled (seats back, refunds),
+    sessions and scanner keys ended, e-mail and name erased; it can never log in again. Counts
+    and history stay, anonymous."""
+    await accounts_service.erase_self(session, user, password=body.password)

@@ -6,7 +6,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from boxoffice.db import RowLock, changed_one
 from boxoffice.errors import NotFound
 from boxoffice.users.errors import AccountDisabled, EmailTaken
-from boxoffice.users.models import Role, User, normalize_email
+from boxoffice.users.models import ERASED_NAME, Role, User, erased_email, normalize_email
 
 
 async def get(session: AsyncSession, user_id: int) -> User:
@@ -21,6 +21,21 @@ async def set_active(session: AsyncSession, user_id: int, *, active: bool) -> bo
     """Bans or lifts a ban; True if this call changed it, so that of two racing bans exactly one
     is audited."""
     return await _change_if(session, user_id, User.is_active.is_(not active), is_active=active)
+
+
+async def erase(session: AsyncSession, user_id: int, *, password_hash: str) -> bool:
+    """Replaces the account's address and name, and its password by one nobody knows, and
+    disables it; True if this call erased it. The first write of an erasure: like a ban's, it
+    holds the row, so a booking of the user in flight commits first or is refused."""
+    return await _change_if(
+        session,
+        user_id,
+        User.email != erased_email(user_id),
+        email=erased_email(user_id),
+        full_name=ERASED_NAME,
+        password_hash=password_hash,
+        is_active=False,
+    )
 
 
 async def change_role(session: AsyncSession, user_id: int, *, expected: Role, role: Role) -> bool:

@@ -15,6 +15,7 @@ ROUTES = [
     ("GET", user_path("{target}"), None),
     ("PATCH", user_path("{target}"), {"is_active": False}),
     ("DELETE", user_path("{target}"), None),
+    ("POST", user_path("{target}") + "/erase", None),
     ("GET", STATS, None),
     ("GET", AUDIT_LOG, None),
     ("GET", f"{ADMIN}/notifications", None),
