@@ -161,6 +161,6 @@ async def seed(session: AsyncSession) -> bool:
 
 
 async def _account(session: AsyncSession, email: str, full_name: str, role: Role) -> User:
-    return await auth_service.register(
-        session, email=email, password=DEMO_PASSWORD, full_name=full_name, role=role
+    return await auth_service.create_account(
+        session, email=email, password=DEMO_PASSWORD, full_name=full_name, role=role, verified=True
     )

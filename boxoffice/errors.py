@@ -32,10 +32,12 @@ PROBLEM_JSON = "application/problem+json"
 CODE_STATUSES: Mapping[str, frozenset[int]] = {
     "bad_request": frozenset({400}),
     "not_authenticated": frozenset({401}),
-    "invalid_token": frozenset({401}),
+    # 401 for a bearer or refresh token; 400 for the one-time token of a link (SPEC §13).
+    "invalid_token": frozenset({400, 401}),
     "invalid_credentials": frozenset({400, 401}),
     "forbidden": frozenset({403}),
     "account_disabled": frozenset({403}),
+    "email_not_verified": frozenset({403}),
     "not_found": frozenset({404}),
     "conflict": frozenset({409}),
     "email_taken": frozenset({409}),

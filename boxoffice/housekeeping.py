@@ -24,6 +24,7 @@ class Pruned:
     notifications: int
     idempotency_records: int
     sessions: int
+    account_tokens: int
 
 
 async def run(
@@ -31,7 +32,7 @@ async def run(
 ) -> Pruned:
     """Deletes sent notifications older than BOXOFFICE_SENT_NOTIFICATIONS_KEEP_DAYS, expired
     idempotency records, and sessions ended (revoked or expired) more than
-    BOXOFFICE_ENDED_SESSIONS_KEEP_DAYS ago."""
+    BOXOFFICE_ENDED_SESSIONS_KEEP_DAYS ago, and account tokens that can no longer be used."""
     async with transaction(sessionmaker) as session:
         notifications = await outbox_repository.prune_sent(
             session, now - timedelta(days=settings.sent_notifications_keep_days)
@@ -40,7 +41,8 @@ async def run(
         sessions = await auth_service.prune_ended_sessions(
             session, now - timedelta(days=settings.ended_sessions_keep_days)
         )
-    pruned = Pruned(notifications, records, sessions)
-    if notifications or records or sessions:
+        account_tokens = await auth_service.prune_account_tokens(session, now)
+    pruned = Pruned(notifications, records, sessions, account_tokens)
+    if notifications or records or sessions or account_tokens:
         logger.info("housekeeping", extra={"pruned": vars(pruned)})
     return pruned

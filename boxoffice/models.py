@@ -1,7 +1,7 @@
 """Imports every model, so that Base.metadata knows the whole schema (Alembic, tests)."""
 
 from boxoffice.audit import AuditEntry
-from boxoffice.auth.models import AuthSession
+from boxoffice.auth.models import AccountToken, AuthSession
 from boxoffice.bookings.models import Booking, IdempotencyRecord, Ticket
 from boxoffice.catalogue.models import Quota, TicketType
 from boxoffice.db import Base
@@ -11,6 +11,7 @@ from boxoffice.notifications.models import Notification
 from boxoffice.users.models import User
 
 __all__ = [
+    "AccountToken",
     "AuditEntry",
     "AuthSession",
     "Base",

@@ -113,6 +113,13 @@ async def password_check(request: Request, email: str) -> None:
     await request.app.state.rate_limiter.hit(Limit.PASSWORD, f"account:{account}")
 
 
+async def reset_request_check(request: Request, email: str) -> None:
+    """Counts a password-reset request against the address asked about, from any client, so
+    that nobody can flood one mailbox; unknown addresses are counted alike."""
+    account = normalize_email(email)
+    await request.app.state.rate_limiter.hit(Limit.PASSWORD, f"reset:{account}")
+
+
 def per_user(limit: Limit) -> Callable[[Request, User], Awaitable[None]]:
     async def check(request: Request, user: CurrentUser) -> None:
         await hit_for_user(request, limit, user.id)

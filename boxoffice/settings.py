@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # Where people reach the web UI (scheme, host and any path prefix): messages link to its
     # pages, such as a booking's, to pay for it or accept an offer.
     public_url: str = "http://localhost:8000"
+    # Bookings and event creation only from accounts whose address is verified (SPEC §13).
+    require_verified_email: bool = False
     smtp_timeout_seconds: float = Field(default=30, gt=0)
     reminder_lead_minutes: int = Field(default=1440, ge=1)
     email_max_attempts: int = Field(default=5, ge=1)

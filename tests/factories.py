@@ -37,6 +37,7 @@ async def make_user(
     email: str | None = None,
     full_name: str | None = None,
     is_active: bool = True,
+    email_verified: bool = False,
 ) -> User:
     number = next(_sequence)
     user = User(
@@ -45,6 +46,7 @@ async def make_user(
         password_hash=await _password_hash(),
         role=role,
         is_active=is_active,
+        email_verified=email_verified,
     )
     db.add(user)
     await db.commit()

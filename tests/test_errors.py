@@ -190,12 +190,19 @@ def test_every_error_answers_its_code_with_a_status_spec_gives_it() -> None:
     assert {error.code for error in errors} == set(CODE_STATUSES), "no code without its error"
 
 
-def test_invalid_credentials_is_the_one_code_with_two_statuses() -> None:
+def test_only_credentials_and_tokens_have_two_statuses() -> None:
     shared = {code for code, statuses in CODE_STATUSES.items() if len(statuses) > 1}
-    statuses = {e.status for e in every_domain_error() if e.code == "invalid_credentials"}
 
-    assert shared == {"invalid_credentials"}
-    assert statuses == {400, 401}, "a login's 401 and a password change's 400 (SPEC §4)"
+    def statuses(code: str) -> set[int]:
+        return {e.status for e in every_domain_error() if e.code == code}
+
+    assert shared == {"invalid_credentials", "invalid_token"}
+    assert statuses("invalid_credentials") == {400, 401}, (
+        "a login's 401 and a password change's 400 (SPEC §4)"
+    )
+    assert statuses("invalid_token") == {400, 401}, (
+        "a bearer token's 401 and a link's 400 (SPEC §13)"
+    )
 
 
 def test_an_error_with_a_status_its_code_does_not_have_cannot_be_defined() -> None:

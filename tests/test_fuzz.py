@@ -48,6 +48,9 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.auth.models import TOKEN_VALIDITY, AccountToken, TokenPurpose
+from boxoffice.auth.tokens import account_token, account_token_hash, new_seed
+from boxoffice.db import utcnow
 from boxoffice.door.models import CheckInList, ScannerKey
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.settings import Settings
@@ -130,6 +133,14 @@ LOOSER_THAN_THE_RULES = {
     "PATCH /api/v1/check-in-lists/{list_id}": "blank names, null fields, ticket types of another "
     "event",
     "POST /api/v1/check-in-lists/{list_id}/scanner-keys": "blank names",
+    "POST /api/v1/auth/verify-email": "a token not issued, used or expired is a 400 invalid_token",
+    "POST /api/v1/auth/password-reset": "a token not issued, used or expired is a 400 "
+    "invalid_token",
+}
+# The one-time token each of these takes, seeded as a live one (SPEC §13).
+TOKEN_PURPOSES = {
+    "POST /api/v1/auth/verify-email": TokenPurpose.VERIFY_EMAIL,
+    "POST /api/v1/auth/password-reset": TokenPurpose.PASSWORD_RESET,
 }
 
 
@@ -237,6 +248,10 @@ class Fuzzer:
         if "list_id" in path:
             await self.seed_door(path, body)
             return
+        purpose = TOKEN_PURPOSES.get(case.operation.label)
+        if purpose is not None and "token" in body:
+            body["token"] = await self.fresh_account_token(purpose)
+            return
         if "booking_id" in path or "ticket_code" in body:
             booking_id, event_id, ticket_code = await self.fresh_booking()
             if "booking_id" in path:
@@ -280,6 +295,23 @@ class Fuzzer:
         for scan in [body, *(scans if isinstance(scans, list) else [])]:
             if isinstance(scan, dict) and "code" in scan:
                 scan["code"] = ticket_code
+
+    async def fresh_account_token(self, purpose: TokenPurpose) -> str:
+        """A live token of this purpose for a new user, as a link would carry it."""
+        token = account_token(self.settings, new_seed())
+        async with self.app.state.sessionmaker() as db:
+            user = await make_user(db)
+            db.add(
+                AccountToken(
+                    user_id=user.id,
+                    purpose=purpose,
+                    token_hash=account_token_hash(token),
+                    created_at=utcnow(),
+                    expires_at=utcnow() + TOKEN_VALIDITY[purpose],
+                )
+            )
+            await db.commit()
+        return token
 
     async def fresh_event(self) -> int:
         """A published event of the organizer identity, room for everybody, nobody booked."""

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice import housekeeping
-from boxoffice.auth.models import AuthSession
+from boxoffice.auth.models import AccountToken, AuthSession, TokenPurpose
 from boxoffice.bookings.models import IdempotencyRecord
 from boxoffice.db import utcnow
 from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
@@ -67,8 +67,41 @@ async def test_old_sent_messages_expired_keys_and_long_ended_sessions_are_pruned
 
     pruned = await housekeeping.run(settings, app.state.sessionmaker, now=utcnow())
 
-    assert pruned == housekeeping.Pruned(notifications=1, idempotency_records=1, sessions=2)
+    assert pruned == housekeeping.Pruned(
+        notifications=1, idempotency_records=1, sessions=2, account_tokens=0
+    )
     kept = (await db.execute(select(Notification.status, Notification.sent_at))).all()
     assert sorted(status.value for status, _ in kept) == ["failed", "pending", "sent"]
     assert set((await db.scalars(select(IdempotencyRecord.key))).all()) == {"new"}
     assert set((await db.scalars(select(AuthSession.id))).all()) == {"revoked-lately", "live"}
+
+
+async def test_account_tokens_that_can_no_longer_be_used_are_pruned(
+    app: FastAPI, db: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(db)
+    now = utcnow()
+
+    def token(name: str, expires_at: datetime, used_at: datetime | None = None) -> AccountToken:
+        return AccountToken(
+            user_id=user.id,
+            purpose=TokenPurpose.PASSWORD_RESET,
+            token_hash=name,
+            created_at=now - timedelta(hours=2),
+            expires_at=expires_at,
+            used_at=used_at,
+        )
+
+    db.add_all(
+        [
+            token("expired", now - timedelta(minutes=1)),
+            token("used", now + timedelta(minutes=30), used_at=now - timedelta(minutes=5)),
+            token("live", now + timedelta(minutes=30)),
+        ]
+    )
+    await db.commit()
+
+    pruned = await housekeeping.run(settings, app.state.sessionmaker, now=utcnow())
+
+    assert pruned.account_tokens == 2
+    assert set((await db.scalars(select(AccountToken.token_hash))).all()) == {"live"}

@@ -478,3 +478,29 @@ async def test_the_door_arrives_with_a_main_entrance_per_event_and_everyone_chec
     assert [row.updated_at for row in found["bookings"]] == [
         row.cancelled_at or row.created_at for row in found["bookings"]
     ]
+
+
+def _account_rows(connection: Connection) -> list[tuple[Any, ...]]:
+    return [
+        tuple(row)
+        for row in connection.execute(
+            sa.text(
+                "SELECT id, email_verified, notify_reminders, notify_changes FROM users ORDER BY id"
+            )
+        ).all()
+    ]
+
+
+async def test_accounts_made_before_verification_count_as_verified(empty_database: str) -> None:
+    """Revision 0007 on the data of revision 0001: every existing account (banned or not) is
+    verified and gets reminders and changes; an account made afterwards by the code starts
+    unverified (tests/accounts)."""
+    settings = Settings(database_url=empty_database)
+    await asyncio.to_thread(migrations.upgrade, settings, "0001")
+    await _inspect(empty_database, _insert_rows)
+
+    await asyncio.to_thread(migrations.upgrade, settings)
+
+    assert await _inspect(empty_database, _account_rows) == [
+        (user["id"], True, True, True) for user in ROWS["users"][1]
+    ]

@@ -51,7 +51,7 @@ async def test_booking_conflicts_are_listed_by_code(app: FastAPI) -> None:
     }
     assert _codes(book, 422) == {"idempotency_key_reused", "validation_error"}
     assert _codes(book, 401) == {"not_authenticated", "invalid_token"}
-    assert _codes(book, 403) == {"forbidden"}
+    assert _codes(book, 403) == {"forbidden", "email_not_verified"}
     assert _codes(book, 404) == {"not_found"}
 
 

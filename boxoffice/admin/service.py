@@ -46,8 +46,8 @@ class Stats:
 
 async def create_admin(session: AsyncSession, *, email: str, password: str, full_name: str) -> int:
     """The command line's way to an admin (nobody is signed in there, so no actor); its id."""
-    admin = await auth_service.register(
-        session, email=email, password=password, full_name=full_name, role=Role.ADMIN
+    admin = await auth_service.create_account(
+        session, email=email, password=password, full_name=full_name, role=Role.ADMIN, verified=True
     )
     await record(session, AuditAction.ADMIN_CREATED, actor_id=None, target_id=admin.id, via="cli")
     return admin.id

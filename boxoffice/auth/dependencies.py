@@ -10,7 +10,8 @@ from boxoffice.auth import service
 from boxoffice.auth.service import Authenticated
 from boxoffice.db import Session
 from boxoffice.errors import DomainError, Forbidden, InvalidToken, NotAuthenticated
-from boxoffice.settings import AppSettings
+from boxoffice.settings import AppSettings, Settings
+from boxoffice.users.errors import EmailNotVerified
 from boxoffice.users.models import Role, User
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
@@ -72,6 +73,24 @@ OptionalUser = Annotated[User | None, Depends(_optional_user)]
 CurrentAttendee = Annotated[User, Depends(_role_required(Role.ATTENDEE))]
 CurrentOrganizer = Annotated[User, Depends(_role_required(Role.ORGANIZER, Role.ADMIN))]
 CurrentAdmin = Annotated[User, Depends(_role_required(Role.ADMIN))]
+
+
+def require_verified(settings: Settings, user: User) -> User:
+    """With BOXOFFICE_REQUIRE_VERIFIED_EMAIL, only an account with a verified address may go
+    on (booking, creating events: SPEC §13)."""
+    if settings.require_verified_email and not user.email_verified:
+        raise EmailNotVerified(
+            f"verify {user.email} first: follow the link sent to it, or ask for a new one"
+        )
+    return user
+
+
+async def _verified_organizer(settings: AppSettings, organizer: CurrentOrganizer) -> User:
+    return require_verified(settings, organizer)
+
+
+# An organizer or admin who may create events.
+VerifiedOrganizer = Annotated[User, Depends(_verified_organizer)]
 
 # What a route behind a login can answer before it starts (for its OpenAPI declaration): no
 # token, or one that is no good; and with a role required, a role that may not.

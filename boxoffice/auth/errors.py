@@ -15,3 +15,9 @@ class WrongCurrentPassword(BadRequest):
 class RefreshTokenReused(InvalidToken):
     # The revocation of the family must outlive the 401 that reports it.
     keeps_changes = True
+
+
+class InvalidAccountToken(BadRequest):
+    # A link's one-time token that is used, expired, superseded or was never issued: one answer
+    # for all, so that it tells nothing about which.
+    code = "invalid_token"

@@ -5,12 +5,21 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from boxoffice.auth import service
-from boxoffice.auth.dependencies import SIGNED_IN_ERRORS, CurrentAuth
-from boxoffice.auth.errors import InvalidCredentials
-from boxoffice.auth.schemas import LoginRequest, RefreshRequest, RegisterRequest, TokenPair
+from boxoffice.auth.dependencies import SIGNED_IN_ERRORS, CurrentAuth, CurrentUser
+from boxoffice.auth.errors import InvalidAccountToken, InvalidCredentials
+from boxoffice.auth.schemas import (
+    Accepted,
+    LoginRequest,
+    PasswordResetAsk,
+    PasswordResetRequest,
+    RefreshRequest,
+    RegisterRequest,
+    TokenPair,
+    VerifyEmailRequest,
+)
 from boxoffice.db import Session
 from boxoffice.errors import InvalidToken, problem_responses
-from boxoffice.ratelimit import Limit, password_check, per_address
+from boxoffice.ratelimit import Limit, password_check, per_address, reset_request_check
 from boxoffice.security import no_store
 from boxoffice.settings import AppSettings
 from boxoffice.users.errors import AccountDisabled, EmailTaken
@@ -62,11 +71,68 @@ _AUTH_LIMIT = [Depends(per_address(Limit.AUTH))]
 @router.post(
     "/register", status_code=201, dependencies=_AUTH_LIMIT, responses=problem_responses(EmailTaken)
 )
-async def register(body: RegisterRequest, session: Session) -> UserRead:
-    """Creates an account: an attendee unless `role` is `organizer` (never `admin`)."""
+async def register(body: RegisterRequest, session: Session, settings: AppSettings) -> UserRead:
+    """Creates an account: an attendee unless `role` is `organizer` (never `admin`). A
+    `verify_email` message goes to the address."""
     user = await service.register(
-        session, email=body.email, password=body.password, full_name=body.full_name, role=body.role
+        session,
+        settings,
+        email=body.email,
+        password=body.password,
+        full_name=body.full_name,
+        role=body.role,
     )
+    return UserRead.model_validate(user)
+
+
+@router.post(
+    "/verify-email/request",
+    status_code=202,
+    dependencies=_AUTH_LIMIT,
+    responses=problem_responses(*SIGNED_IN_ERRORS),
+)
+async def request_verification(
+    user: CurrentUser, session: Session, settings: AppSettings
+) -> Accepted:
+    """Sends the caller a `verify_email` message with a new link, valid 48 hours; links sent
+    before stop working."""
+    await service.request_verification(session, settings, user)
+    return Accepted(detail=f"a link to verify {user.email} was sent to it")
+
+
+@router.post("/verify-email", responses=problem_responses(InvalidAccountToken))
+async def verify_email(body: VerifyEmailRequest, session: Session) -> UserRead:
+    """Marks the address verified, with the token of a `verify_email` link (once)."""
+    return UserRead.model_validate(await service.verify_email(session, body.token))
+
+
+# The same answer whether the address has an account or not.
+_RESET_ASKED = Accepted(
+    detail="if an account has this address, a link to reset its password was sent to it"
+)
+
+
+@router.post(
+    "/password-reset/request",
+    status_code=202,
+    dependencies=_AUTH_LIMIT,
+    responses=problem_responses(),
+)
+async def request_password_reset(
+    body: PasswordResetAsk, request: Request, session: Session, settings: AppSettings
+) -> Accepted:
+    """Sends a `password_reset` message with a link valid 1 hour, if an account has this
+    address. The answer, and the time it takes, are the same either way."""
+    await reset_request_check(request, body.email)
+    await service.request_password_reset(session, settings, body.email)
+    return _RESET_ASKED
+
+
+@router.post("/password-reset", responses=problem_responses(InvalidAccountToken))
+async def reset_password(body: PasswordResetRequest, session: Session) -> UserRead:
+    """Sets a new password with the token of a `password_reset` link (once), and ends every
+    session of the account: log in again with the new password."""
+    user = await service.reset_password(session, body.token, body.new_password)
     return UserRead.model_validate(user)
 
 

@@ -38,3 +38,26 @@ class TokenPair(BaseModel):
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="seconds until the access token expires")
+
+
+# The one-time token of a link: the web UI reads it from the link's fragment and posts it.
+AccountTokenText = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class VerifyEmailRequest(StrictModel):
+    token: AccountTokenText
+
+
+class PasswordResetAsk(StrictModel):
+    email: Annotated[str, Field(min_length=1, max_length=254)]
+
+
+class PasswordResetRequest(StrictModel):
+    token: AccountTokenText
+    new_password: NewPassword
+
+
+class Accepted(BaseModel):
+    """A request taken in; what follows arrives by e-mail."""
+
+    detail: str

@@ -8,12 +8,19 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.auth import passwords, tokens
-from boxoffice.auth.errors import InvalidCredentials, RefreshTokenReused, WrongCurrentPassword
-from boxoffice.auth.models import AuthSession
+from boxoffice.auth.errors import (
+    InvalidAccountToken,
+    InvalidCredentials,
+    RefreshTokenReused,
+    WrongCurrentPassword,
+)
+from boxoffice.auth.models import TOKEN_VALIDITY, AccountToken, AuthSession, TokenPurpose
 from boxoffice.auth.schemas import TokenPair
 from boxoffice.auth.tokens import TokenType
 from boxoffice.db import changed_one, utcnow
 from boxoffice.errors import InvalidToken
+from boxoffice.notifications import outbox
+from boxoffice.notifications.models import NotificationKind
 from boxoffice.settings import Settings
 from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
@@ -26,12 +33,142 @@ class Authenticated:
 
 
 async def register(
-    session: AsyncSession, *, email: str, password: str, full_name: str, role: Role
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    role: Role,
 ) -> User:
+    """A sign-up: the account, and a `verify_email` message to its address."""
+    user = await create_account(
+        session, email=email, password=password, full_name=full_name, role=role, verified=False
+    )
+    await request_verification(session, settings, user)
+    return user
+
+
+async def create_account(
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    role: Role,
+    verified: bool,
+) -> User:
+    """An account; `verified` for those whose address the operator vouches for (the command
+    line's admin, the demo's accounts), which get no `verify_email` message."""
     password_hash = await passwords.hash_password(password)
     return await users_service.create(
-        session, email=email, full_name=full_name, password_hash=password_hash, role=role
+        session,
+        email=email,
+        full_name=full_name,
+        password_hash=password_hash,
+        role=role,
+        email_verified=verified,
     )
+
+
+async def request_verification(session: AsyncSession, settings: Settings, user: User) -> None:
+    """Sends a `verify_email` link to the user's address (anew: an older link stops working)."""
+    await _issue_account_token(session, settings, user.id, TokenPurpose.VERIFY_EMAIL)
+
+
+async def request_password_reset(session: AsyncSession, settings: Settings, email: str) -> None:
+    """Sends a `password_reset` link if an account has this address. Nothing in the answer or
+    its timing tells whether one has: an unknown address gets the same statements, with a
+    decoy token that belongs to nobody and no message."""
+    user = await users_service.find_by_email(session, email)
+    await _issue_account_token(
+        session, settings, None if user is None else user.id, TokenPurpose.PASSWORD_RESET
+    )
+
+
+async def verify_email(session: AsyncSession, token: str) -> User:
+    user = await _redeem(session, token, TokenPurpose.VERIFY_EMAIL)
+    user.email_verified = True
+    await session.flush()
+    return user
+
+
+async def reset_password(session: AsyncSession, token: str, new_password: str) -> User:
+    """Sets the password and ends every session of the user. Following the link proves the
+    address as a verification would, so it counts as one."""
+    # Hashed before the token is taken: no lock waits on the hashing.
+    password_hash = await passwords.hash_password(new_password)
+    user = await _redeem(session, token, TokenPurpose.PASSWORD_RESET)
+    user.password_hash = password_hash
+    user.email_verified = True
+    # The user's row before their sessions: the lock order a ban follows too.
+    await session.flush()
+    await revoke_all_sessions(session, user.id)
+    return user
+
+
+_MESSAGES = {
+    TokenPurpose.VERIFY_EMAIL: NotificationKind.VERIFY_EMAIL,
+    TokenPurpose.PASSWORD_RESET: NotificationKind.PASSWORD_RESET,
+}
+
+
+async def _issue_account_token(
+    session: AsyncSession, settings: Settings, user_id: int | None, purpose: TokenPurpose
+) -> None:
+    now = utcnow()
+    seed = tokens.new_seed()
+    # Only the newest link works: older unused ones end now.
+    await session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.user_id == user_id,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+            AccountToken.expires_at > now,
+        )
+        .values(expires_at=now)
+    )
+    session.add(
+        AccountToken(
+            user_id=user_id,
+            purpose=purpose,
+            token_hash=tokens.account_token_hash(tokens.account_token(settings, seed)),
+            created_at=now,
+            expires_at=now + TOKEN_VALIDITY[purpose],
+        )
+    )
+    await session.flush()
+    if user_id is not None:
+        await outbox.account_link(session, _MESSAGES[purpose], user_id, seed=seed)
+
+
+async def _redeem(session: AsyncSession, token: str, purpose: TokenPurpose) -> User:
+    """Uses the token up, or refuses it: used, expired, superseded, of another purpose, a decoy
+    or never issued all get the same answer. A conditional UPDATE, so that of two requests
+    racing with one token exactly one gets through."""
+    token_hash = tokens.account_token_hash(token)
+    now = utcnow()
+    used = await changed_one(
+        session,
+        update(AccountToken)
+        .where(
+            AccountToken.token_hash == token_hash,
+            AccountToken.purpose == purpose,
+            AccountToken.user_id.is_not(None),
+            AccountToken.used_at.is_(None),
+            AccountToken.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False),
+    )
+    if not used:
+        raise InvalidAccountToken("this link is not valid any more; ask for a new one")
+    user_id = await session.scalar(
+        select(AccountToken.user_id).where(AccountToken.token_hash == token_hash)
+    )
+    assert user_id is not None  # the UPDATE matched only tokens of a user
+    return await users_service.get(session, user_id)
 
 
 async def login(
@@ -219,6 +356,17 @@ def _token_pair(settings: Settings, user: User, session_id: str, refresh_jti: st
         refresh_token=issue(TokenType.REFRESH, refresh_jti),
         expires_in=settings.access_token_minutes * 60,
     )
+
+
+async def prune_account_tokens(session: AsyncSession, now: datetime) -> int:
+    """Deletes account tokens that can no longer be used (housekeeping): expired, or used. A
+    deleted token is refused as one never issued, which is what it has become."""
+    result = await session.execute(
+        delete(AccountToken).where(
+            or_(AccountToken.expires_at < now, AccountToken.used_at.is_not(None))
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def prune_ended_sessions(session: AsyncSession, ended_before: datetime) -> int:

@@ -6,7 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from boxoffice.auth.dependencies import BearerToken, CurrentUser, authenticated, require_role
+from boxoffice.auth.dependencies import (
+    BearerToken,
+    CurrentUser,
+    authenticated,
+    require_role,
+    require_verified,
+)
 from boxoffice.bookings import service
 from boxoffice.bookings.models import Booking
 from boxoffice.bookings.rush import RushHint
@@ -74,7 +80,8 @@ async def _booker(
     # Where a rush is on, most attempts are refused by a read that needs no lock (service.book).
     hold = not rush.reads_first(body.event_id, join_waitlist=body.join_waitlist)
     auth = await authenticated(session, settings, token, hold=hold)
-    return Booker(require_role(auth.user, Role.ATTENDEE), held=hold)
+    attendee = require_verified(settings, require_role(auth.user, Role.ATTENDEE))
+    return Booker(attendee, held=hold)
 
 
 CurrentBooker = Annotated[Booker, Depends(_booker)]

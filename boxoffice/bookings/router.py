@@ -49,6 +49,7 @@ from boxoffice.errors import DomainError, Forbidden, NotFound, problem_responses
 from boxoffice.events.dependencies import ManagedEvent
 from boxoffice.schemas import Page, Pagination
 from boxoffice.security import NO_STORE, no_store
+from boxoffice.users.errors import EmailNotVerified
 
 router = APIRouter(tags=["bookings"], dependencies=[Depends(no_store)])
 
@@ -62,6 +63,7 @@ SVG = "image/svg+xml"
     dependencies=[BookingsWithinLimit],
     responses=problem_responses(
         *ROLE_ERRORS,
+        EmailNotVerified,
         NotFound,
         SoldOut,
         AlreadyBooked,

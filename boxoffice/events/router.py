@@ -2,7 +2,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from boxoffice.auth.dependencies import ROLE_ERRORS, CurrentOrganizer, OptionalUser
+from boxoffice.auth.dependencies import (
+    ROLE_ERRORS,
+    CurrentOrganizer,
+    OptionalUser,
+    VerifiedOrganizer,
+)
 from boxoffice.db import Session
 from boxoffice.errors import InvalidToken, InvalidTransition, NotFound, problem_responses
 from boxoffice.events import service
@@ -11,6 +16,7 @@ from boxoffice.events.dependencies import ManagedEvent, VisibleEvent
 from boxoffice.events.errors import CapacityBelowBooked, EventNotEditable
 from boxoffice.events.schemas import EventCreate, EventFilters, EventRead, EventUpdate
 from boxoffice.schemas import Page, Pagination
+from boxoffice.users.errors import EmailNotVerified
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -33,9 +39,9 @@ async def list_events(
     return Page.of(events, total, page)
 
 
-@router.post("", status_code=201, responses=problem_responses(*ROLE_ERRORS))
+@router.post("", status_code=201, responses=problem_responses(*ROLE_ERRORS, EmailNotVerified))
 async def create_event(
-    body: EventCreate, organizer: CurrentOrganizer, session: Session
+    body: EventCreate, organizer: VerifiedOrganizer, session: Session
 ) -> EventRead:
     """Creates an event of the caller's, as a draft unless `status` is `published`, with the
     ticket types asked for (by default one, "General admission", free)."""

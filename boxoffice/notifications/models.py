@@ -22,6 +22,9 @@ class NotificationKind(StrEnum):
     WAITLIST_OFFER = "waitlist_offer"
     PAYMENT_RECEIVED = "payment_received"
     PAYMENT_REFUNDED = "payment_refunded"
+    # Accounts (SPEC §13): about no event, each with a one-time link.
+    VERIFY_EMAIL = "verify_email"
+    PASSWORD_RESET = "password_reset"
 
 
 class NotificationStatus(StrEnum):
@@ -60,7 +63,7 @@ class Notification(Base):
             "kind IN ('booking_confirmed', 'waitlist_joined', 'waitlist_promoted',"
             " 'booking_cancelled', 'event_cancelled', 'event_changed', 'reminder',"
             " 'booking_pending', 'booking_expired', 'waitlist_offer', 'payment_received',"
-            " 'payment_refunded')",
+            " 'payment_refunded', 'verify_email', 'password_reset')",
             name="kind_known",
         ),
         CheckConstraint(

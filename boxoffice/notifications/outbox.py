@@ -187,6 +187,15 @@ async def payment_refunded(session: AsyncSession, booking: Booking, refund: Refu
     await _write(session, [_row(NotificationKind.PAYMENT_REFUNDED, booking, payload=details)])
 
 
+async def account_link(
+    session: AsyncSession, kind: NotificationKind, user_id: int, *, seed: str
+) -> None:
+    """A `verify_email` or `password_reset` message to the user: the link's token is made from
+    `seed` when the message is rendered (auth.tokens.account_token), so no row holds it."""
+    row = {"user_id": user_id, "event_id": None, "booking_id": None}
+    await _write(session, [row | _fresh(kind, {"seed": seed}, None)])
+
+
 async def _reminder(session: AsyncSession, booking: Booking) -> list[dict[str, object]]:
     """The reminder row of a booking confirmed just now; none once its moment has passed."""
     moment = await _starts_at(session, booking.event_id) - reminder_lead(session)

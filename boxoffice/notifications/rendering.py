@@ -4,7 +4,7 @@ import base64
 import email.policy
 import quopri
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.headerregistry import BaseHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from boxoffice.auth.models import TOKEN_VALIDITY, TokenPurpose
+from boxoffice.auth.tokens import account_token
 from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.bookings.tickets import qr_svg
 from boxoffice.catalogue.money import to_decimal_string
@@ -40,6 +42,15 @@ _SUBJECTS = {
     NotificationKind.WAITLIST_OFFER: "Seats offered to you from the waiting list: {title}",
     NotificationKind.PAYMENT_RECEIVED: "Payment received, booking confirmed: {title}",
     NotificationKind.PAYMENT_REFUNDED: "Payment refunded: {title}",
+    NotificationKind.VERIFY_EMAIL: "Verify your e-mail address",
+    NotificationKind.PASSWORD_RESET: "Reset your password",
+}
+# The account messages: the web UI's page that finishes each, and the token's purpose. The
+# token goes in the fragment, which browsers do not send to any server, so no access log holds
+# it.
+_ACCOUNT_LINKS = {
+    NotificationKind.VERIFY_EMAIL: ("/verify-email", TokenPurpose.VERIFY_EMAIL),
+    NotificationKind.PASSWORD_RESET: ("/reset-password", TokenPurpose.PASSWORD_RESET),
 }
 # The messages that confirm seats (a paid booking's receipt confirms it) carry the event as a
 # calendar file, and its tickets, a QR code per seat, while the booking is confirmed.
@@ -68,7 +79,8 @@ class Outgoing:
 
     notification: Notification
     user: User
-    event: Event
+    # None for an account's message (SPEC §13), which is about no event.
+    event: Event | None
     booking: Booking | None
 
 
@@ -144,13 +156,48 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
     notification, user, event = outgoing.notification, outgoing.user, outgoing.event
     booking = outgoing.booking
     kind = notification.kind
+    context = (
+        _account_context(notification, settings)
+        if event is None
+        else _event_context(outgoing, event, settings)
+    )
+    context["user"] = user
+    subject = context["subject"]
+
+    message = EmailMessage()
+    message["From"] = _shared("From", settings.email_from)
+    message["To"] = formataddr((_one_line(user.full_name), user.email))
+    message["Subject"] = _shared("Subject", subject)
+    message["Date"] = _shared("Date", format_datetime(now or datetime.now(UTC)))
+    message["Message-ID"] = message_id(notification.id, settings)
+    message[KIND_HEADER] = _shared(KIND_HEADER, kind.value)
+    message["Auto-Submitted"] = _shared("Auto-Submitted", "auto-generated")
+    message["MIME-Version"] = _shared("MIME-Version", "1.0")
+    templates = _templates()
+    text = [
+        _text_part(templates.get_template(f"{kind.value}.txt").render(context), "plain"),
+        _text_part(templates.get_template(f"{kind.value}.html").render(context), "html"),
+    ]
+    if kind not in _WITH_CALENDAR or event is None:
+        return _multipart(message, "alternative", text)
+    attached = [_calendar_part(calendar_file(event), f"event-{event.id}.ics")]
+    if kind in _CONFIRMING and context["confirmed"]:
+        assert booking is not None  # confirmed says so
+        attached += [_ticket_part(ticket.code) for ticket in booking.tickets]
+    return _multipart(
+        message, "mixed", [_multipart(EmailMessage(), "alternative", text), *attached]
+    )
+
+
+def _event_context(outgoing: Outgoing, event: Event, settings: Settings) -> dict[str, Any]:
+    notification, booking = outgoing.notification, outgoing.booking
+    kind = notification.kind
     payload = notification.payload or {}
     starts = local_time(event.starts_at, event.timezone)
     # Only a confirmed booking's codes admit anyone: a hold's, an offer's or a cancelled
     # booking's are not shown.
     confirmed = booking is not None and booking.status is BookingStatus.CONFIRMED
-    context = {
-        "user": user,
+    context: dict[str, Any] = {
         "event": event,
         "booking": booking,
         "confirmed": confirmed,
@@ -169,29 +216,17 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
     }
     subject = subject_of(notification, event)
     context["subject"] = subject
+    return context
 
-    message = EmailMessage()
-    message["From"] = _shared("From", settings.email_from)
-    message["To"] = formataddr((_one_line(user.full_name), user.email))
-    message["Subject"] = _shared("Subject", subject)
-    message["Date"] = _shared("Date", format_datetime(now or datetime.now(UTC)))
-    message["Message-ID"] = message_id(notification.id, settings)
-    message[KIND_HEADER] = _shared(KIND_HEADER, kind.value)
-    message["Auto-Submitted"] = _shared("Auto-Submitted", "auto-generated")
-    message["MIME-Version"] = _shared("MIME-Version", "1.0")
-    templates = _templates()
-    text = [
-        _text_part(templates.get_template(f"{kind.value}.txt").render(context), "plain"),
-        _text_part(templates.get_template(f"{kind.value}.html").render(context), "html"),
-    ]
-    if kind not in _WITH_CALENDAR:
-        return _multipart(message, "alternative", text)
-    attached = [_calendar_part(calendar_file(event), f"event-{event.id}.ics")]
-    if booking is not None and confirmed and kind in _CONFIRMING:
-        attached += [_ticket_part(ticket.code) for ticket in booking.tickets]
-    return _multipart(
-        message, "mixed", [_multipart(EmailMessage(), "alternative", text), *attached]
-    )
+
+def _account_context(notification: Notification, settings: Settings) -> dict[str, Any]:
+    path, purpose = _ACCOUNT_LINKS[notification.kind]
+    token = account_token(settings, (notification.payload or {})["seed"])
+    return {
+        "subject": _SUBJECTS[notification.kind],
+        "link": f"{settings.public_url}{path}#token={token}",
+        "hours": TOKEN_VALIDITY[purpose] // timedelta(hours=1),
+    }
 
 
 # The mail worker runs in the server's processes, and rendering was most of its cost: the

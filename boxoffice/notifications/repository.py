@@ -127,15 +127,16 @@ async def prune_sent(session: AsyncSession, before: datetime) -> int:
 
 async def with_recipients(
     session: AsyncSession, ids: Sequence[int]
-) -> Sequence[Row[Notification, User, Event, Booking]]:
+) -> Sequence[Row[Notification, User, Event | None, Booking | None]]:
     """Claimed messages with what rendering needs: the recipient, the event (deleted or not: a
-    message about a deleted event still goes out) and the booking, if any; in id order."""
+    message about a deleted event still goes out; none for an account's message) and the
+    booking, if any; in id order."""
     booking = aliased(Booking)
     return (
         await session.execute(
             select(Notification, User, Event, booking)
             .join(User, User.id == Notification.user_id)
-            .join(Event, Event.id == Notification.event_id)
+            .outerjoin(Event, Event.id == Notification.event_id)
             .outerjoin(booking, booking.id == Notification.booking_id)
             .where(Notification.id.in_(ids))
             .options(selectinload(booking.tickets).joinedload(Ticket.ticket_type))

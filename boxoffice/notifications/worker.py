@@ -213,6 +213,7 @@ def _still_wanted(item: Outgoing, now: datetime) -> bool:
         case NotificationKind.REMINDER:
             return (
                 _is(booking, BookingStatus.CONFIRMED)
+                and event is not None
                 and event.status is EventStatus.PUBLISHED
                 and event.deleted_at is None
             )
@@ -227,6 +228,9 @@ def _still_wanted(item: Outgoing, now: datetime) -> bool:
         # "your seats were released" would be wrong.
         case NotificationKind.BOOKING_EXPIRED:
             return _is(booking, BookingStatus.EXPIRED)
+        # An address verified meanwhile (by an earlier link, or a password reset) needs no link.
+        case NotificationKind.VERIFY_EMAIL:
+            return not item.user.email_verified
         case _:
             return True
 

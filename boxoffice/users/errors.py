@@ -9,3 +9,7 @@ class EmailTaken(Conflict):
 
 class AccountDisabled(Forbidden):
     code = "account_disabled"
+
+
+class EmailNotVerified(Forbidden):
+    code = "email_not_verified"

@@ -48,4 +48,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(StrEnumText(Role), default=Role.ATTENDEE)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set by following the link of a `verify_email` message (or of a password reset, which
+    # proves the same): until then the address may not be the owner's.
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the owner agreed to be told besides bookings, payments and cancellations.
+    notify_reminders: Mapped[bool] = mapped_column(Boolean, default=True)
+    notify_changes: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

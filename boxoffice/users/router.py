@@ -27,9 +27,16 @@ async def read_me(user: CurrentUser) -> UserRead:
 
 @router.patch("/me", responses=problem_responses(*SIGNED_IN_ERRORS))
 async def update_me(body: ProfileUpdate, user: CurrentUser, session: Session) -> UserRead:
-    """Changes the calling user's name."""
+    """Changes the calling user's name, and whether reminders and event changes are mailed to
+    them; fields left out stay as they are."""
     return UserRead.model_validate(
-        await service.update_profile(session, user, full_name=body.full_name)
+        await service.update_profile(
+            session,
+            user,
+            full_name=body.full_name,
+            notify_reminders=body.notify_reminders,
+            notify_changes=body.notify_changes,
+        )
     )
 
 

@@ -18,8 +18,16 @@ class UserRead(BaseModel):
     full_name: str
     role: Role
     is_active: bool
+    email_verified: bool
+    # Whether reminders and event changes are mailed; bookings, payments and cancellations are.
+    notify_reminders: bool
+    notify_changes: bool
     created_at: datetime
 
 
 class ProfileUpdate(StrictModel):
-    full_name: FullName
+    """What the caller may change of their account; a field left out stays as it is."""
+
+    full_name: FullName | None = None
+    notify_reminders: bool | None = None
+    notify_changes: bool | None = None

@@ -82,7 +82,13 @@ async def find_by_email(session: AsyncSession, email: str) -> User | None:
 
 
 async def create(
-    session: AsyncSession, *, email: str, full_name: str, password_hash: str, role: Role
+    session: AsyncSession,
+    *,
+    email: str,
+    full_name: str,
+    password_hash: str,
+    role: Role,
+    email_verified: bool,
 ) -> User:
     user = User(
         email=normalize_email(email),
@@ -90,6 +96,7 @@ async def create(
         password_hash=password_hash,
         role=role,
         is_active=True,
+        email_verified=email_verified,
     )
     session.add(user)
     try:
@@ -100,7 +107,20 @@ async def create(
     return user
 
 
-async def update_profile(session: AsyncSession, user: User, *, full_name: str) -> User:
-    user.full_name = full_name
+async def update_profile(
+    session: AsyncSession,
+    user: User,
+    *,
+    full_name: str | None,
+    notify_reminders: bool | None,
+    notify_changes: bool | None,
+) -> User:
+    """Changes what is given; None leaves a field as it is."""
+    if full_name is not None:
+        user.full_name = full_name
+    if notify_reminders is not None:
+        user.notify_reminders = notify_reminders
+    if notify_changes is not None:
+        user.notify_changes = notify_changes
     await session.flush()
     return user

@@ -22,6 +22,9 @@ async def test_me_shows_the_caller(
         "full_name": "Ann",
         "role": "attendee",
         "is_active": True,
+        "email_verified": False,
+        "notify_reminders": True,
+        "notify_changes": True,
         "created_at": None,
     }
 
@@ -62,3 +65,16 @@ async def test_blank_full_name_is_refused(
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "full_name"]
+
+
+async def test_mail_preferences_change_alone_and_leave_the_rest(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    user = await make_user(db, full_name="Ann")
+    headers = await auth_headers(db, settings, user)
+
+    response = await client.patch(ME, headers=headers, json={"notify_reminders": False})
+
+    assert response.status_code == 200
+    me = (await client.get(ME, headers=headers)).json()
+    assert (me["full_name"], me["notify_reminders"], me["notify_changes"]) == ("Ann", False, True)

@@ -23,7 +23,10 @@ const ROTATED_KEEP_MS = 7 * 24 * 3600 * 1000;
 const ANSWER_WAIT_MS = 500;
 const REFRESH_LOCK = "boxoffice.refresh";
 
-/** @typedef {{id: number, email: string, full_name: string, role: "attendee" | "organizer" | "admin"}} User */
+/**
+ * @typedef {{id: number, email: string, full_name: string, role: "attendee" | "organizer" | "admin",
+ *   email_verified: boolean}} User
+ */
 /** @typedef {{access_token: string, refresh_token: string, expires_at: number}} Tokens */
 /** @typedef {Record<string, number>} Rotated the hash of each rotated-out token: when */
 /**
@@ -360,6 +363,11 @@ export async function logIn(/** @type {string} */ email, /** @type {string} */ p
   sessionStorage.removeItem(ENDED_KEY);
   keep(tokens);
   setUser(await get("/users/me"));
+}
+
+/** Reads the signed-in user again, after a change the API made to them (a verified address). */
+export async function reloadUser() {
+  if (currentUser) setUser(await get("/users/me"));
 }
 
 export async function logOut() {

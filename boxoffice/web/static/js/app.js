@@ -1,7 +1,7 @@
 // Entry point: the navigation bar for whoever is logged in, and the table of pages.
 
 import * as api from "./api.js";
-import { h } from "./dom.js";
+import { act, h, statusLine } from "./dom.js";
 import * as admin from "./pages/admin.js";
 import * as auth from "./pages/auth.js";
 import * as bookings from "./pages/bookings.js";
@@ -72,6 +72,41 @@ function renderNav(/** @type {api.User | null} */ user) {
     items.push(h("span", { class: "who" }, `${user.full_name} (${user.role})`), logOut);
   }
   /** @type {HTMLElement} */ (document.getElementById("nav")).replaceChildren(...items);
+  renderBanner(user);
+}
+
+/** Until a signed-in person's address is verified, every page says so and offers a new link. */
+function renderBanner(/** @type {api.User | null} */ user) {
+  const banner = /** @type {HTMLElement} */ (document.getElementById("banner"));
+  if (!user || user.email_verified) {
+    banner.replaceChildren();
+    return;
+  }
+  // Drawn again after every page: a status line already there keeps what it says.
+  if (banner.dataset.for === user.email && banner.firstChild) return;
+  banner.dataset.for = user.email;
+  const line = statusLine("verify-banner");
+  const again = h(
+    "button",
+    {
+      type: "button",
+      class: "link-button",
+      onclick: () =>
+        act(again, line, async () => {
+          await api.post("/auth/verify-email/request");
+          return `We sent a new link to ${user.email}; it works for 48 hours.`;
+        }),
+    },
+    "Send the link again",
+  );
+  banner.replaceChildren(
+    h(
+      "div",
+      { class: "verify-banner", role: "region", "aria-label": "Unverified address" },
+      h("p", {}, `Your address ${user.email} is not verified yet: follow the link we mailed to it. `, again),
+      line,
+    ),
+  );
 }
 
 api.onSessionChange(renderNav);

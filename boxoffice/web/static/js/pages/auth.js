@@ -1,7 +1,7 @@
 // Sign up and log in.
 
 import * as api from "../api.js";
-import { act, field, formValues, h, heading, statusLine } from "../dom.js";
+import { act, field, formValues, h, heading, say, statusLine } from "../dom.js";
 import { navigate } from "../router.js";
 
 /**
@@ -59,8 +59,121 @@ export function loginPage({ query, flash }) {
       h("button", { type: "submit", class: "primary" }, "Log in"),
       line,
     ),
+    h("p", {}, h("a", { href: "/forgot-password" }, "Forgot password?")),
     h("p", {}, "No account yet? ", h("a", { href: "/signup" }, "Sign up"), "."),
   );
+}
+
+/**
+ * The one-time token of a link (`#token=...`): in the fragment, which the browser sends to no
+ * server, so that no access log holds it.
+ */
+function tokenOfLink() {
+  return new URLSearchParams(location.hash.slice(1)).get("token") ?? "";
+}
+
+/** @param {import("../router.js").PageContext} _context */
+export function forgotPasswordPage(_context) {
+  const line = statusLine("forgot");
+  /** @param {SubmitEvent} event */
+  const onsubmit = (event) => {
+    event.preventDefault();
+    const form = /** @type {HTMLFormElement} */ (event.currentTarget);
+    const button = /** @type {HTMLButtonElement} */ (form.querySelector("button[type=submit]"));
+    act(button, line, async () => {
+      await api.post("/auth/password-reset/request", { email: formValues(form).email.trim() });
+      return "If an account exists for this address, we sent it a link to choose a new password. It works for 1 hour.";
+    });
+  };
+  return h(
+    "section",
+    { class: "narrow" },
+    heading("Forgot password"),
+    h("p", {}, "Give the address of your account: we send it a link to choose a new password."),
+    h(
+      "form",
+      { onsubmit },
+      field("E-mail", h("input", { name: "email", type: "email", autocomplete: "email", required: true })),
+      h("button", { type: "submit", class: "primary" }, "Send the link"),
+      line,
+    ),
+    h("p", {}, h("a", { href: "/login" }, "Back to log in")),
+  );
+}
+
+/** @param {import("../router.js").PageContext} _context */
+export function resetPasswordPage(_context) {
+  const token = tokenOfLink();
+  const line = statusLine("reset");
+  /** @param {SubmitEvent} event */
+  const onsubmit = (event) => {
+    event.preventDefault();
+    const form = /** @type {HTMLFormElement} */ (event.currentTarget);
+    const button = /** @type {HTMLButtonElement} */ (form.querySelector("button[type=submit]"));
+    act(button, line, async () => {
+      const { password, repeated } = formValues(form);
+      if (password !== repeated) throw new Error("The two passwords differ; type the same one twice.");
+      await api.post("/auth/password-reset", { token, new_password: password });
+      form.reset();
+      navigate("/login", { flash: "Your password is changed and every session ended. Log in with the new one." });
+    });
+  };
+  if (!token) {
+    return h(
+      "section",
+      { class: "narrow" },
+      heading("Choose a new password"),
+      h("p", {}, "This link has no token. ", h("a", { href: "/forgot-password" }, "Ask for a new link"), "."),
+    );
+  }
+  return h(
+    "section",
+    { class: "narrow" },
+    heading("Choose a new password"),
+    h(
+      "form",
+      { onsubmit },
+      field(
+        "New password",
+        h("input", { name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 8 }),
+        "At least 8 characters.",
+      ),
+      field(
+        "New password again",
+        h("input", { name: "repeated", type: "password", autocomplete: "new-password", required: true, minlength: 8 }),
+      ),
+      h("button", { type: "submit", class: "primary" }, "Set the password"),
+      line,
+    ),
+    h("p", {}, "Link expired? ", h("a", { href: "/forgot-password" }, "Ask for a new one"), "."),
+  );
+}
+
+/** @param {import("../router.js").PageContext} _context */
+export function verifyEmailPage(_context) {
+  const token = tokenOfLink();
+  const line = statusLine("verify", "Verifying your address…");
+  const verify = async () => {
+    try {
+      const user = /** @type {api.User} */ (await api.post("/auth/verify-email", { token }));
+      say(line, `Done: ${user.email} is verified.`);
+      await api.reloadUser();
+    } catch (error) {
+      const expired = error instanceof api.ApiError && error.code === "invalid_token";
+      say(
+        line,
+        expired
+          ? "This link is invalid or has expired. Log in and ask for a new one."
+          : error instanceof api.ApiError
+            ? error.detail
+            : String(error),
+        "error",
+      );
+    }
+  };
+  if (token) verify();
+  else say(line, "This link has no token. Log in and ask for a new one.", "error");
+  return h("section", { class: "narrow" }, heading("Verify your e-mail address"), line);
 }
 
 /** @param {import("../router.js").PageContext} context */
