@@ -1,11 +1,11 @@
 """A person's own account in a real browser (SPEC §13): their data downloaded, the account
-deleted with the password."""
+deleted with the password; an admin erasing someone else's account, and never their own."""
 
 import json
 
 import httpx
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Dialog, expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.settings import Settings
@@ -115,3 +115,43 @@ async def test_organizer_whose_upcoming_event_has_bookings_is_told_to_cancel_it_
     )
     await expect(olga.logout_button).to_be_visible()
     assert await seats_booked(base_url, event.id) == 1
+
+
+async def test_admin_erases_another_user_who_then_shows_as_deleted_user(
+    person: MakePerson, base_url: str, db: AsyncSession, settings: Settings
+) -> None:
+    admin = await registered(db, Role.ADMIN, "Ada Admin")
+    organizer = await registered(db, Role.ORGANIZER, "Olga Organizer")
+    event = await make_event(db, organizer, title="Harbour jazz night")
+    victim = await registered(db, Role.ATTENDEE, "Vic Victim")
+    await book_through_api(base_url, db, settings, victim, event.id, seats=3)
+    ada = await person()
+    page = ada.page
+    await ada.log_in(admin.email)
+
+    await page.get_by_role("link", name="Vic Victim").click()
+    await expect(ada.heading).to_have_text("Vic Victim")
+    await expect(page.get_by_role("link", name="Harbour jazz night")).to_be_visible()
+    await ada.check_page("admin-user")
+    async with page.expect_event("dialog") as asked:
+        await page.get_by_role("button", name="Erase account").click()
+    question: Dialog = await asked.value
+    assert question.message.startswith(f"Erase {victim.email}?")
+    assert "can never log in again" in question.message
+    await expect(ada.heading).to_have_text("Deleted user")
+    await expect(
+        page.get_by_text(f'Erased {victim.email}: the account is now "Deleted user".')
+    ).to_be_visible()
+    await expect(page.get_by_text(f"erased-{victim.id}@invalid")).to_be_visible()
+    await expect(page.get_by_text("This account has been erased.")).to_be_visible()
+    await expect(page.get_by_role("button", name="Erase account")).to_have_count(0)
+    assert await seats_booked(base_url, event.id) == 0
+
+    await page.get_by_role("link", name="Users and stats").click()
+    await expect(page.get_by_role("row", name="Deleted user")).to_contain_text(
+        f"erased-{victim.id}@invalid"
+    )
+    await page.get_by_role("link", name="Ada Admin").click()
+    await expect(ada.heading).to_have_text("Ada Admin")
+    await expect(page.get_by_text("This is your own account")).to_be_visible()
+    await expect(page.get_by_role("button", name="Erase account")).to_have_count(0)
