@@ -346,7 +346,8 @@ export const post = (
   /** @type {RequestOptions} */ options = {},
 ) => request("POST", path, { ...options, json });
 export const patch = (/** @type {string} */ path, /** @type {unknown} */ json) => request("PATCH", path, { json });
-export const del = (/** @type {string} */ path) => request("DELETE", path);
+export const del = (/** @type {string} */ path, /** @type {unknown} */ json = undefined) =>
+  request("DELETE", path, { json });
 
 /** `?a=1&b=2` from an object, leaving out empty values. */
 export function query(/** @type {Record<string, unknown>} */ params) {

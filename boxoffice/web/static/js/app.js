@@ -2,6 +2,7 @@
 
 import * as api from "./api.js";
 import { act, h, statusLine } from "./dom.js";
+import * as account from "./pages/account.js";
 import * as admin from "./pages/admin.js";
 import * as auth from "./pages/auth.js";
 import * as bookings from "./pages/bookings.js";
@@ -23,6 +24,7 @@ const PAGES = await listed.json();
 
 /** @type {Record<string, import("./router.js").Page>} */
 const renderers = {
+  ...account,
   ...admin,
   ...auth,
   ...bookings,
@@ -69,7 +71,7 @@ function renderNav(/** @type {api.User | null} */ user) {
       },
       "Log out",
     );
-    items.push(h("span", { class: "who" }, `${user.full_name} (${user.role})`), logOut);
+    items.push(link("/account", "My account"), h("span", { class: "who" }, `${user.full_name} (${user.role})`), logOut);
   }
   /** @type {HTMLElement} */ (document.getElementById("nav")).replaceChildren(...items);
   renderBanner(user);

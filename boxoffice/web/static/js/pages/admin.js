@@ -1,5 +1,5 @@
-// The admin area: platform stats and users (filters, role, ban and unban), the audit log,
-// and notifications that failed to send (retry).
+// The admin area: platform stats and users (filters, role, ban and unban), one user's page
+// (erasure), the audit log, and notifications that failed to send (retry).
 
 import * as api from "../api.js";
 import { act, field, h, heading, pager, statusBadge, statusLine, table } from "../dom.js";
@@ -91,6 +91,8 @@ function choice(name, values, selected, anyLabel) {
  * @property {number} events_count
  */
 
+const userPath = (/** @type {number} */ id) => `/admin/users/${id}`;
+
 function userRow(/** @type {Person} */ person, /** @type {api.User} */ me) {
   const line = statusLine(`user-${person.id}`);
   const role = h(
@@ -133,7 +135,12 @@ function userRow(/** @type {Person} */ person, /** @type {api.User} */ me) {
   return h(
     "tr",
     {},
-    h("th", { scope: "row" }, person.full_name, person.id === me.id ? " (you)" : ""),
+    h(
+      "th",
+      { scope: "row" },
+      h("a", { href: userPath(person.id) }, person.full_name),
+      person.id === me.id ? " (you)" : "",
+    ),
     h("td", {}, person.email),
     h("td", {}, h("div", { class: "row-actions" }, role, saveRole)),
     h("td", {}, person.is_active ? "active" : statusBadge("banned")),
@@ -181,6 +188,110 @@ export async function usersPage({ query }) {
   );
 }
 
+// What is left of an erased account has an address in the reserved `.invalid` domain, which
+// registration refuses, so no other account has one (docs/privacy.md).
+const isErased = (/** @type {Person} */ person) => person.email.endsWith("@invalid");
+
+/**
+ * @typedef {Person & {
+ *   created_at: string,
+ *   recent_bookings: import("./common.js").Booking[],
+ *   recent_events: {id: number, title: string, status: string}[],
+ * }} UserDetail
+ */
+
+/** Erasing someone else's account, after a question that says what it does. */
+function eraseSection(/** @type {UserDetail} */ person, /** @type {api.User} */ me, /** @type {HTMLElement} */ line) {
+  if (isErased(person)) return h("p", {}, "This account has been erased.");
+  if (person.id === me.id) {
+    return h(
+      "p",
+      {},
+      "This is your own account: another admin can erase it, or you can delete it on ",
+      h("a", { href: "/account" }, "My account"),
+      ".",
+    );
+  }
+  const erase = async () => {
+    await api.post(`/admin/users/${person.id}/erase`);
+    return `Erased ${person.email}: the account is now "Deleted user".`;
+  };
+  const question =
+    `Erase ${person.email}? Their upcoming bookings are cancelled and paid ones refunded, ` +
+    "their name and e-mail address are erased and they can never log in again. This cannot be undone.";
+  const button = h(
+    "button",
+    {
+      type: "button",
+      class: "danger",
+      onclick: () => {
+        if (confirm(question)) act(button, line, erase, { andRefresh: true });
+      },
+    },
+    "Erase account",
+  );
+  return h(
+    "section",
+    { class: "panel danger-zone", "aria-labelledby": "erase-heading" },
+    h("h2", { id: "erase-heading" }, "Erase this account"),
+    h(
+      "p",
+      {},
+      "Cancels their upcoming bookings (paid ones are refunded), erases their name and e-mail address and ends " +
+        "their sessions for good. Their past bookings and payments stay in the records as those of " +
+        '"Deleted user". An organizer whose events still to come have bookings must cancel those events first.',
+    ),
+    button,
+  );
+}
+
+/** @param {import("../router.js").PageContext} context */
+export async function userPage({ params }) {
+  const [me, refused] = requireRole("admin");
+  if (refused) return refused;
+  /** @type {UserDetail} */
+  const person = await api.get(`/admin/users/${params.id}`);
+  // Outside the erase section, which an erasure replaces: the outcome stays in view.
+  const line = statusLine("erase");
+  const status = isErased(person) ? statusBadge("erased") : person.is_active ? "active" : statusBadge("banned");
+  const bookings = person.recent_bookings.map((booking) =>
+    h(
+      "li",
+      {},
+      h("a", { href: `/events/${booking.event_id}` }, booking.event.title),
+      ` · ${booking.seats} seat${booking.seats > 1 ? "s" : ""} · `,
+      statusBadge(booking.status),
+    ),
+  );
+  const events = person.recent_events.map((event) =>
+    h("li", {}, h("a", { href: `/events/${event.id}` }, event.title), " · ", statusBadge(event.status)),
+  );
+  return h(
+    "section",
+    { class: "narrow" },
+    heading(person.full_name),
+    adminNav(),
+    h(
+      "dl",
+      { class: "facts" },
+      [
+        ["E-mail", person.email],
+        ["Role", person.role],
+        ["Status", status],
+        ["Since", new Date(person.created_at).toLocaleDateString()],
+        ["Bookings", String(person.bookings_count)],
+        ["Events", String(person.events_count)],
+      ].map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]),
+    ),
+    h("h2", {}, "Latest bookings"),
+    bookings.length ? h("ul", {}, bookings) : h("p", {}, "None."),
+    h("h2", {}, "Latest events organized"),
+    events.length ? h("ul", {}, events) : h("p", {}, "None."),
+    eraseSection(person, me, line),
+    line,
+  );
+}
+
 const ACTIONS = [
   "admin.created",
   "user.role_changed",
@@ -189,6 +300,7 @@ const ACTIONS = [
   "event.cancelled",
   "event.deleted",
   "booking.cancelled_by_admin",
+  "user.erased",
 ];
 
 /**

@@ -100,7 +100,7 @@ function eventCard(/** @type {Event} */ event) {
 }
 
 /** @param {import("../router.js").PageContext} context */
-export async function listPage({ query, onLeave }) {
+export async function listPage({ query, onLeave, flash }) {
   const from = query.get("from");
   const to = query.get("to");
   const params = {
@@ -128,7 +128,15 @@ export async function listPage({ query, onLeave }) {
 
   const searching = ["q", "location", "from", "to"].some((name) => query.get(name));
   const empty = h("p", {}, searching ? "No upcoming events match your search." : "There are no upcoming events yet.");
-  return h("section", {}, heading("Upcoming events"), searchForm(query), page.total ? list : empty, pager(page));
+  return h(
+    "section",
+    {},
+    heading("Upcoming events"),
+    statusLine("page", flash),
+    searchForm(query),
+    page.total ? list : empty,
+    pager(page),
+  );
 }
 
 async function ownBooking(/** @type {number} */ eventId) {
