@@ -3,16 +3,18 @@
 import base64
 import email.policy
 import quopri
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import BaseHeader
+from email.headerregistry import Address, BaseHeader
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import idna
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from boxoffice.bookings.models import Booking, BookingStatus
@@ -127,8 +129,35 @@ def message_id(notification_id: int, settings: Settings) -> str:
     return f"<notification-{notification_id}@{domain}>"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """Text for a place that holds one line: every line break and other control character a
+    space, runs of spaces one."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+# What structures an address header, RFC 5322's "specials".
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+
+
+def recipient(user: User) -> Address:
+    """The To: of a message to `user`. The domain goes in punycode, which every server takes.
+    The name is anyone's to choose: one line, and quoted or RFC 2047-encoded by the header's
+    policy, so it stays a name."""
+    mailbox, _, domain = user.email.rpartition("@")
+    name = one_line(user.full_name)
+    if not mailbox.isascii():
+        # Sent with SMTPUTF8, where the standard library writes a non-ASCII name raw and
+        # drops its quotes: a comma in it would make a second address.
+        name = one_line(_SPECIALS.sub(" ", name))
+    return Address(display_name=name, username=mailbox, domain=_ascii_domain(domain))
+
+
+@lru_cache(maxsize=1024)
+def _ascii_domain(domain: str) -> str:
+    return domain if domain.isascii() else idna.encode(domain, uts46=True).decode("ascii")
 
 
 def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = None) -> EmailMessage:
@@ -159,13 +188,13 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
         "payment": _payment(payload),
     }
     subject = _SUBJECTS[kind].format(
-        title=_one_line(event.title), starts=starts, position=payload.get("position")
+        title=one_line(event.title), starts=starts, position=payload.get("position")
     )
     context["subject"] = subject
 
     message = EmailMessage()
     message["From"] = _shared("From", settings.email_from)
-    message["To"] = formataddr((_one_line(user.full_name), user.email))
+    message["To"] = recipient(user)
     message["Subject"] = _shared("Subject", subject)
     message["Date"] = _shared("Date", format_datetime(now or datetime.now(UTC)))
     message["Message-ID"] = message_id(notification.id, settings)
