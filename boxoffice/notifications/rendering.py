@@ -75,14 +75,22 @@ class Outgoing:
 
 
 @cache
-def _templates() -> Environment:
+def _templates(plain: bool) -> Environment:
     return Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         keep_trailing_newline=True,
+        # In a plain-text part, lines are the message's own: every value (an organizer's title,
+        # place or ticket type, a user's name) stays on the line the template puts it on, so
+        # that a line break in it cannot start a line that passes for the message's text.
+        finalize=_in_line if plain else None,
     )
+
+
+def _in_line(value: object) -> object:
+    return one_line(value) if isinstance(value, str) else value
 
 
 def local_time(moment: datetime, zone_name: str) -> str:
@@ -201,11 +209,9 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
     message[KIND_HEADER] = _shared(KIND_HEADER, kind.value)
     message["Auto-Submitted"] = _shared("Auto-Submitted", "auto-generated")
     message["MIME-Version"] = _shared("MIME-Version", "1.0")
-    templates = _templates()
-    text = [
-        _text_part(templates.get_template(f"{kind.value}.txt").render(context), "plain"),
-        _text_part(templates.get_template(f"{kind.value}.html").render(context), "html"),
-    ]
+    plain = _templates(plain=True).get_template(f"{kind.value}.txt")
+    html = _templates(plain=False).get_template(f"{kind.value}.html")
+    text = [_text_part(plain.render(context), "plain"), _text_part(html.render(context), "html")]
     if kind not in _WITH_CALENDAR:
         return _multipart(message, "alternative", text)
     attached = [_calendar_part(calendar_file(event), f"event-{event.id}.ics")]
