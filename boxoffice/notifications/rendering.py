@@ -90,7 +90,7 @@ def _templates(plain: bool) -> Environment:
 
 
 def _in_line(value: object) -> object:
-    return one_line(value) if isinstance(value, str) else value
+    return in_line(value) if isinstance(value, str) else value
 
 
 def local_time(moment: datetime, zone_name: str) -> str:
@@ -137,13 +137,19 @@ def message_id(notification_id: int, settings: Settings) -> str:
     return f"<notification-{notification_id}@{domain}>"
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters, line breaks among them, and Unicode's line and paragraph separators.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def in_line(text: str) -> str:
+    """Text that stays on the line it is put on: each run of line breaks and other control
+    characters one space; the rest as written."""
+    return _BREAKS.sub(" ", text)
 
 
 def one_line(text: str) -> str:
-    """Text for a place that holds one line: every line break and other control character a
-    space, runs of spaces one."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    """Text for a header: on one line, runs of spaces one, none at either end."""
+    return " ".join(in_line(text).split())
 
 
 # What structures an address header, RFC 5322's "specials".
