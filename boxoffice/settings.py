@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+    # Whether the mail server takes SMTPUTF8, so that an address whose part before the @ is not
+    # ASCII can be registered and written to. Said by the operator, not asked of the server: a
+    # sign-up must not depend on the mail server being up, and the console backend has none.
+    smtp_utf8: bool = False
     email_from: str = "boxoffice <no-reply@boxoffice.invalid>"
     # Where people reach the web UI (scheme, host and any path prefix): messages link to its
     # pages, such as a booking's, to pay for it or accept an offer.

@@ -18,7 +18,7 @@ from boxoffice.auth.models import TOKEN_VALIDITY, AccountToken, AuthSession, Tok
 from boxoffice.auth.schemas import TokenPair
 from boxoffice.auth.tokens import TokenType
 from boxoffice.db import changed_one, utcnow
-from boxoffice.errors import InvalidToken
+from boxoffice.errors import InvalidToken, Unprocessable
 from boxoffice.notifications import outbox
 from boxoffice.notifications.models import NotificationKind
 from boxoffice.settings import Settings
@@ -60,6 +60,17 @@ async def create_account(
 ) -> User:
     """An account; `verified` for those whose address the operator vouches for (the command
     line's admin, the demo's accounts), which get no `verify_email` message."""
+    # A non-ASCII domain is written to in punycode, which every server takes; a non-ASCII
+    # mailbox name only through a server that takes SMTPUTF8. Refused here, rather than
+    # accepted and then failing at every message.
+    settings = session.info.get("settings")
+    utf8 = settings is not None and settings.smtp_utf8
+    if not utf8 and not email.rpartition("@")[0].isascii():
+        why = (
+            "the part before the @ must be plain ASCII (no accents, no other scripts):"
+            " this site's mail server cannot deliver to it"
+        )
+        raise Unprocessable(f"email: {why}", errors=[{"loc": ["body", "email"], "msg": why}])
     password_hash = await passwords.hash_password(password)
     return await users_service.create(
         session,

@@ -158,8 +158,8 @@ async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) 
     _check_times(starts_at, ends_at, starts_changed="starts_at" in changes)
     capacity = changes.pop("capacity", None)
     previous_capacity = event.capacity
-    # What really changes, read before the UPDATE (the reload below refreshes this same object).
-    changed = {field for field, value in changes.items() if getattr(event, field) != value}
+    # Read before the UPDATE: the reload below refreshes this same object.
+    before = outbox.noteworthy(event)
     if changes:
         await session.execute(update_event(event.id).values(**changes, updated_at=utcnow()))
     if isinstance(capacity, int) and capacity != previous_capacity:
@@ -167,7 +167,7 @@ async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) 
         if capacity > previous_capacity:
             await bookings.serve_waitlist(session, event.id)
     edited = await _reload(session, event.id)
-    await outbox.event_changed(session, edited, changed)
+    await outbox.event_changed(session, edited, before)
     return edited
 
 

@@ -17,7 +17,7 @@ taken again by a late payment) is confirmed with `payment_received`, which gives
 as `booking_confirmed` does; a pending booking or an open offer has none.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Insert, exists, insert, literal, or_, select
@@ -110,26 +110,81 @@ async def event_cancelled(session: AsyncSession, event_id: int) -> None:
     await _drop_reminders(session, Notification.event_id == event_id)
 
 
+# Edits of one event within this long make one `event_changed` per holder (SPEC §13).
+CHANGE_BURST = timedelta(minutes=10)
+
+
+def noteworthy(event: Event) -> dict[str, str | None]:
+    """The event's values that are news to its holders, as a message's payload keeps them."""
+    values = {field: getattr(event, field) for field in NOTEWORTHY_FIELDS}
+    return {
+        field: value.isoformat() if isinstance(value, datetime) else value
+        for field, value in values.items()
+    }
+
+
 async def event_changed(
-    session: AsyncSession, event: Event, changed_fields: Collection[str]
+    session: AsyncSession, event: Event, before: Mapping[str, str | None]
 ) -> None:
-    """The event was edited; `event` holds its new values and `changed_fields` names the fields
-    whose value really changed. Only a new start, end, place or time zone is news: then every
-    holder of an active booking gets `event_changed` (one still to pay or accept wants to know
-    what it is paying for), and a new start moves the reminders."""
-    noteworthy = sorted(NOTEWORTHY_FIELDS.keys() & changed_fields)
-    if not noteworthy:
+    """The event was edited (under its row lock); `event` holds its new values and `before`
+    its `noteworthy` values from before the edit. A new start, end, place or time zone is news:
+    every holder of an active booking gets `event_changed` (one still to pay or accept wants
+    to know what it is paying for), and a new start moves the reminders.
+
+    The message waits CHANGE_BURST after the first edit, so that the edits that follow fold
+    into it: a holder's unsent message of this burst (written less than CHANGE_BURST ago, not
+    claimed by a worker) keeps the values from before the burst and is told the fields that
+    differ from them now, none if the event is back as it was (the worker then drops it). A
+    holder whose message a worker has claimed or sent gets a new one. The worker's claim skips
+    rows this transaction has updated, and this UPDATE skips rows a worker has claimed.
+    """
+    after = noteworthy(event)
+    if after == before:
         return
+    now = utcnow()
+    soonest = min(event.starts_at, datetime.fromisoformat(str(before["starts_at"])))
+    # A change close to the start is not held past the moment it is still useful.
+    due = min(now + CHANGE_BURST, max(now, soonest - CHANGE_BURST))
+    unsent = (
+        Notification.event_id == event.id,
+        Notification.kind == NotificationKind.EVENT_CHANGED,
+        Notification.status == NotificationStatus.PENDING,
+        Notification.created_at > now - CHANGE_BURST,
+        or_(Notification.claimed_until.is_(None), Notification.claimed_until < now),
+    )
+    # One INSERT ... SELECT writes a burst's rows with one created_at and payload: a group.
+    bursts = await session.execute(
+        select(Notification.created_at, Notification.payload, Notification.due_at)
+        .where(*unsent)
+        .distinct()
+    )
+    for created_at, payload, due_at in bursts.all():
+        first = (payload or {}).get("before", before)
+        await session.execute(
+            update_rows(Notification)
+            .where(*unsent, Notification.created_at == created_at)
+            .values(payload=_changes(first, after), due_at=min(due_at, due))
+        )
+    has_one = exists().where(Notification.booking_id == Booking.id, *unsent)
     await session.execute(
         _from_bookings(
             NotificationKind.EVENT_CHANGED,
             Booking.event_id == event.id,
             Booking.status.in_(ACTIVE_STATUSES),
-            payload={"changed": noteworthy},
+            ~has_one,
+            payload=_changes(before, after),
+            due_at=due,
         )
     )
-    if "starts_at" in noteworthy:
+    if after["starts_at"] != before["starts_at"]:
         await _move_reminders(session, event.id, event.starts_at - reminder_lead(session))
+
+
+def _changes(
+    before: Mapping[str, str | None], after: Mapping[str, str | None]
+) -> dict[str, object]:
+    changed = sorted(field for field in NOTEWORTHY_FIELDS if before.get(field) != after[field])
+    return {"changed": changed, "before": dict(before)}
 
 
 async def booking_pending(session: AsyncSession, booking: Booking) -> None:

@@ -3,16 +3,18 @@
 import base64
 import email.policy
 import quopri
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.headerregistry import BaseHeader
+from email.headerregistry import Address, BaseHeader
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import idna
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from boxoffice.auth.models import TOKEN_VALIDITY, TokenPurpose
@@ -85,14 +87,22 @@ class Outgoing:
 
 
 @cache
-def _templates() -> Environment:
+def _templates(plain: bool) -> Environment:
     return Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         keep_trailing_newline=True,
+        # In a plain-text part, lines are the message's own: every value (an organizer's title,
+        # place or ticket type, a user's name) stays on the line the template puts it on, so
+        # that a line break in it cannot start a line that passes for the message's text.
+        finalize=_in_line if plain else None,
     )
+
+
+def _in_line(value: object) -> object:
+    return in_line(value) if isinstance(value, str) else value
 
 
 def local_time(moment: datetime, zone_name: str) -> str:
@@ -139,14 +149,47 @@ def message_id(notification_id: int, settings: Settings) -> str:
     return f"<notification-{notification_id}@{domain}>"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+# Control characters, line breaks among them, and Unicode's line and paragraph separators.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def in_line(text: str) -> str:
+    """Text that stays on the line it is put on: each run of line breaks and other control
+    characters one space; the rest as written."""
+    return _BREAKS.sub(" ", text)
+
+
+def one_line(text: str) -> str:
+    """Text for a header: on one line, runs of spaces one, none at either end."""
+    return " ".join(in_line(text).split())
+
+
+# What structures an address header, RFC 5322's "specials".
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+
+
+def recipient(user: User) -> Address:
+    """The To: of a message to `user`. The domain goes in punycode, which every server takes.
+    The name is anyone's to choose: one line, and quoted or RFC 2047-encoded by the header's
+    policy, so it stays a name."""
+    mailbox, _, domain = user.email.rpartition("@")
+    name = one_line(user.full_name)
+    if not mailbox.isascii():
+        # Sent with SMTPUTF8, where the standard library writes a non-ASCII name raw and
+        # drops its quotes: a comma in it would make a second address.
+        name = one_line(_SPECIALS.sub(" ", name))
+    return Address(display_name=name, username=mailbox, domain=_ascii_domain(domain))
+
+
+@lru_cache(maxsize=1024)
+def _ascii_domain(domain: str) -> str:
+    return domain if domain.isascii() else idna.encode(domain, uts46=True).decode("ascii")
 
 
 def subject_of(notification: Notification, event: Event) -> str:
     """The message's subject, from the event as it is now."""
     return _SUBJECTS[notification.kind].format(
-        title=_one_line(event.title),
+        title=one_line(event.title),
         starts=local_time(event.starts_at, event.timezone),
         position=(notification.payload or {}).get("position"),
     )
@@ -166,18 +209,16 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
 
     message = EmailMessage()
     message["From"] = _shared("From", settings.email_from)
-    message["To"] = formataddr((_one_line(user.full_name), user.email))
+    message["To"] = recipient(user)
     message["Subject"] = _shared("Subject", subject)
     message["Date"] = _shared("Date", format_datetime(now or datetime.now(UTC)))
     message["Message-ID"] = message_id(notification.id, settings)
     message[KIND_HEADER] = _shared(KIND_HEADER, kind.value)
     message["Auto-Submitted"] = _shared("Auto-Submitted", "auto-generated")
     message["MIME-Version"] = _shared("MIME-Version", "1.0")
-    templates = _templates()
-    text = [
-        _text_part(templates.get_template(f"{kind.value}.txt").render(context), "plain"),
-        _text_part(templates.get_template(f"{kind.value}.html").render(context), "html"),
-    ]
+    plain = _templates(plain=True).get_template(f"{kind.value}.txt")
+    html = _templates(plain=False).get_template(f"{kind.value}.html")
+    text = [_text_part(plain.render(context), "plain"), _text_part(html.render(context), "html")]
     if kind not in _WITH_CALENDAR or event is None:
         return _multipart(message, "alternative", text)
     attached = [_calendar_part(calendar_file(event), f"event-{event.id}.ics")]
@@ -191,7 +232,6 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
 
 def _event_context(outgoing: Outgoing, event: Event, settings: Settings) -> dict[str, Any]:
     notification, booking = outgoing.notification, outgoing.booking
-    kind = notification.kind
     payload = notification.payload or {}
     starts = local_time(event.starts_at, event.timezone)
     # Only a confirmed booking's codes admit anyone: a hold's, an offer's or a cancelled

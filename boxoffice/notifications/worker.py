@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from boxoffice import housekeeping
-from boxoffice.bookings.models import Booking, BookingStatus
+from boxoffice.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from boxoffice.db import transaction, utcnow
 from boxoffice.events.models import EventStatus
 from boxoffice.notifications import repository
@@ -231,6 +231,16 @@ def _still_wanted(item: Outgoing, now: datetime) -> bool:
         # An address verified meanwhile (by an earlier link, or a password reset) needs no link.
         case NotificationKind.VERIFY_EMAIL:
             return not item.user.email_verified
+        # Held for later edits to fold into (outbox.event_changed): by its turn the event may
+        # be back as it was, cancelled (its own message says so), or the booking over.
+        case NotificationKind.EVENT_CHANGED:
+            return (
+                bool((item.notification.payload or {}).get("changed"))
+                and booking is not None
+                and booking.status in ACTIVE_STATUSES
+                and event is not None
+                and event.status is not EventStatus.CANCELLED
+            )
         case _:
             return True
 

@@ -1,10 +1,14 @@
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.app import create_app
 from boxoffice.users.models import User
 from boxoffice.users.schemas import UserRead
+from tests.conftest import make_settings
 
 REGISTER = "/api/v1/auth/register"
 
@@ -85,3 +89,41 @@ async def test_password_is_stored_as_argon2id_hash(
     user = (await db.scalars(select(User))).one()
     assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert "s3cret-pass" not in user.password_hash
+
+
+async def test_a_non_ascii_domain_registers(client: httpx.AsyncClient) -> None:
+    response = await client.post(REGISTER, json=body(email="anna@Bücher.example"))
+
+    assert response.status_code == 201
+    assert response.json()["email"] == "anna@bücher.example"
+
+
+async def test_a_non_ascii_mailbox_is_refused_when_the_mail_server_cannot_take_it(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    response = await client.post(REGISTER, json=body(email="jörg@example.org"))
+
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "validation_error"
+    assert problem["errors"][0]["loc"] == ["body", "email"]
+    assert "ASCII" in problem["errors"][0]["msg"]
+    assert (await db.scalars(select(User))).all() == []
+
+
+@pytest.fixture
+async def utf8_client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(make_settings(database_url, smtp_utf8=True))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+    await app.state.engine.dispose()
+
+
+async def test_a_non_ascii_mailbox_registers_when_the_mail_server_takes_smtputf8(
+    utf8_client: httpx.AsyncClient,
+) -> None:
+    response = await utf8_client.post(REGISTER, json=body(email="jörg@example.org"))
+
+    assert response.status_code == 201
+    assert response.json()["email"] == "jörg@example.org"

@@ -7,6 +7,7 @@ import threading
 import time
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
@@ -14,11 +15,21 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What the server was told besides the message: who it is for, and whether SMTPUTF8."""
+
+    recipients: list[str]
+    smtputf8: bool
+    content: bytes
+
+
 class Mailbox:
     """The server's handler: keeps what it accepted, parsed; refuses or stalls when told."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.deliveries: list[Delivery] = []
         self.refusals = 0
         self.refuse_next = 0
         self.refuse_always = False
@@ -42,14 +53,18 @@ class Mailbox:
                 self.refuse_next = max(0, self.refuse_next - 1)
                 self.refusals += 1
                 return "451 4.3.0 Try again later"
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        # As text, so that the UTF-8 headers of a message sent with SMTPUTF8 read as written.
+        text = envelope.content.decode("utf-8", "surrogateescape")
+        parsed = email.message_from_string(text, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         if not self._flowing.is_set() and self._stalling in (None, parsed["Message-ID"]):
             with self._lock:
                 self.stalled += 1
             await asyncio.to_thread(self._flowing.wait)
+        delivery = Delivery(list(envelope.rcpt_tos), bool(envelope.smtp_utf8), envelope.content)
         with self._lock:
             self.messages.append(parsed)
+            self.deliveries.append(delivery)
         return "250 2.0.0 OK"
 
     def message_ids(self) -> Counter[str]:
@@ -67,7 +82,9 @@ class Mailbox:
 
 
 class SmtpServer:
-    def __init__(self, port: int, *, login: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, port: int, *, login: tuple[str, str] | None = None, smtputf8: bool = False
+    ) -> None:
         self.mailbox = Mailbox()
         self.port = port
         options: dict[str, Any] = {}
@@ -79,7 +96,9 @@ class SmtpServer:
                 "auth_require_tls": False,
                 "authenticator": _Accepting(*login),
             }
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=port, **options)
+        self.controller = Controller(
+            self.mailbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8, **options
+        )
 
     def __enter__(self) -> "SmtpServer":
         self.controller.start()

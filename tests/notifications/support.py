@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings.models import ENDED_STATUSES, Booking, BookingStatus, Ticket
@@ -10,6 +10,7 @@ from boxoffice.bookings.tickets import new_ticket_code
 from boxoffice.catalogue.models import TicketType
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event
+from boxoffice.notifications import outbox as outbox_rules
 from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
 from boxoffice.payments.models import (
     Payment,
@@ -140,3 +141,22 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+def was(event: Event, **old: str) -> dict[str, str | None]:
+    """The `before` of outbox.event_changed: the event's noteworthy values, these as they were."""
+    return outbox_rules.noteworthy(event) | old
+
+
+async def due_now(
+    db: AsyncSession, kind: NotificationKind, *, ago: timedelta = timedelta()
+) -> None:
+    """Messages of this kind held for later (an edit's `event_changed`) come due now, as if
+    written `ago` before now."""
+    moment = utcnow()
+    await db.execute(
+        update(Notification)
+        .where(Notification.kind == kind)
+        .values(due_at=moment, created_at=moment - ago)
+    )
+    await db.commit()

@@ -201,8 +201,9 @@ async def test_a_booking_still_pending_gets_no_reminder_from_a_receipt_or_a_move
     confirmed = await make_booking(db, event)
 
     await outbox.payment_received(db, pending, await make_payment(db, pending))
+    before = outbox.noteworthy(event)
     event.starts_at += timedelta(days=1)
-    await outbox.event_changed(db, event, {"starts_at"})
+    await outbox.event_changed(db, event, before)
     await db.commit()
 
     reminders = await read_outbox(db, NotificationKind.REMINDER)

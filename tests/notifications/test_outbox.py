@@ -13,7 +13,7 @@ from boxoffice.notifications.models import NotificationKind, NotificationStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role
 from tests.factories import make_event, make_user
-from tests.notifications.support import booking_ids, close_to, make_booking
+from tests.notifications.support import booking_ids, close_to, make_booking, was
 from tests.notifications.support import outbox as read_outbox
 
 CONFIRMED, WAITLISTED, CANCELLED = (
@@ -96,11 +96,15 @@ async def test_payloads_are_stored_as_compact_json_text_by_either_kind_of_insert
     waiting = await make_booking(db, event, status=WAITLISTED)
 
     await outbox.waitlist_joined(db, waiting)
-    await outbox.event_changed(db, event, {"timezone", "location"})
+    await outbox.event_changed(db, event, was(event, location="Old Hall", timezone="Asia/Tokyo"))
     await db.commit()
 
     stored = await db.scalars(text("SELECT payload FROM notifications ORDER BY id"))
-    assert stored.all() == ['{"position":1}', '{"changed":["location","timezone"]}']
+    position, changed = stored.all()
+    assert position == '{"position":1}'
+    assert changed.startswith('{"changed":["location","timezone"],"before":{"starts_at":"')
+    assert ", " not in changed
+    assert ": " not in changed
 
 
 async def test_promotions_write_one_message_and_one_reminder_per_booking(
@@ -163,7 +167,7 @@ async def test_an_edit_of_the_title_or_capacity_writes_nothing(db: AsyncSession)
     event = await _event(db)
     await make_booking(db, event)
 
-    await outbox.event_changed(db, event, {"title", "capacity", "description"})
+    await outbox.event_changed(db, event, outbox.noteworthy(event))
     await db.commit()
 
     assert await read_outbox(db) == []
@@ -177,12 +181,13 @@ async def test_a_new_place_tells_every_holder_and_leaves_the_reminders(db: Async
     await db.commit()
     (before,) = await read_outbox(db, REMINDER)
 
-    await outbox.event_changed(db, event, {"location", "title"})
+    await outbox.event_changed(db, event, was(event, location="Old Hall"))
     await db.commit()
 
     changed = await read_outbox(db, NotificationKind.EVENT_CHANGED)
     assert len(changed) == 2
-    assert changed[0].payload == {"changed": ["location"]}
+    assert changed[0].payload is not None
+    assert changed[0].payload["changed"] == ["location"]
     (after,) = await read_outbox(db, REMINDER)
     assert after.due_at == before.due_at
 
@@ -196,8 +201,10 @@ async def test_a_moved_start_moves_every_pending_reminder(
         await outbox.booking_confirmed(db, booking)
     await db.commit()
 
+    before = outbox.noteworthy(event)
+
     event.starts_at += timedelta(days=2)
-    await outbox.event_changed(db, event, {"starts_at"})
+    await outbox.event_changed(db, event, before)
     await db.commit()
 
     moment = event.starts_at - timedelta(minutes=settings.reminder_lead_minutes)
@@ -215,8 +222,10 @@ async def test_a_start_moved_so_close_that_the_moment_passed_drops_the_reminders
     await outbox.booking_confirmed(db, booking)
     await db.commit()
 
+    before = outbox.noteworthy(event)
+
     event.starts_at = utcnow() + timedelta(hours=2)
-    await outbox.event_changed(db, event, {"starts_at"})
+    await outbox.event_changed(db, event, before)
     await db.commit()
 
     (reminder,) = await read_outbox(db, REMINDER)
@@ -235,9 +244,11 @@ async def test_when_the_moment_returns_every_confirmed_booking_has_one_reminder_
     await db.commit()
     assert await read_outbox(db, REMINDER) == []
 
+    before = outbox.noteworthy(event)
+
     event.starts_at = utcnow() + timedelta(days=3)
-    await outbox.event_changed(db, event, {"starts_at"})
-    await outbox.event_changed(db, event, {"starts_at"})
+    await outbox.event_changed(db, event, before)
+    await outbox.event_changed(db, event, before)
     await db.commit()
 
     (reminder,) = await read_outbox(db, REMINDER)
@@ -259,8 +270,10 @@ async def test_a_reminder_being_sent_while_the_start_moves_keeps_its_moment_and_
     await db.commit()
     old_moment = in_flight.due_at
 
+    before = outbox.noteworthy(event)
+
     event.starts_at += timedelta(days=1)
-    await outbox.event_changed(db, event, {"starts_at"})
+    await outbox.event_changed(db, event, before)
     await db.commit()
 
     first, second = await read_outbox(db, REMINDER)

@@ -30,7 +30,14 @@ from boxoffice.users.models import Role
 from tests.conftest import IN_CI
 from tests.factories import make_event, make_ticket_type, make_user
 from tests.notifications.smtp import Mailbox, SmtpServer
-from tests.notifications.support import Clock, make_booking, make_payment, make_refund
+from tests.notifications.support import (
+    Clock,
+    due_now,
+    make_booking,
+    make_payment,
+    make_refund,
+    was,
+)
 from tests.notifications.support import outbox as read_outbox
 from tests.servers import free_port
 
@@ -184,13 +191,14 @@ async def test_every_kind_is_sent_with_a_calendar_file_where_the_spec_wants_one(
     await outbox.waitlist_offered(db, [offered.id])
     await outbox.bookings_expired(db, [expired.id])
     await outbox.payment_received(db, booking, payment)
-    await outbox.event_changed(db, event, {"location"})
+    await outbox.event_changed(db, event, was(event, location="Old Hall"))
     await outbox.booking_cancelled(db, waiting)
     await outbox.payment_refunded(db, booking, refund)
     await outbox.event_cancelled(db, event.id)
     for kind in ACCOUNT_KINDS:
         await outbox.account_link(db, kind, booking.user_id, seed=f"seed-{kind}")
     await db.commit()
+    await due_now(db, NotificationKind.EVENT_CHANGED)
     clock = Clock()
 
     sent = await _worker(app, smtp_settings, clock).run_once()

@@ -31,7 +31,7 @@ from tests.factories import (
     signed_in,
 )
 from tests.notifications.smtp import Mailbox
-from tests.notifications.support import close_to
+from tests.notifications.support import close_to, due_now
 from tests.notifications.support import outbox as read_outbox
 
 BOOKINGS = "/api/v1/bookings"
@@ -226,6 +226,7 @@ async def test_a_title_edit_tells_nobody_and_a_new_start_tells_everyone_and_move
             "ends_at": (new_start + timedelta(hours=2)).isoformat(),
         },
     )
+    await due_now(db, NotificationKind.EVENT_CHANGED)
     await post.deliver()
 
     assert (retitled.status_code, moved.status_code) == (200, 200)
@@ -400,3 +401,78 @@ async def test_seats_coming_back_to_a_paid_event_are_offered_and_accepting_asks_
     assert "Accepting asks you to pay 25.00 EUR next" in _text_of(offer)
     assert f"/bookings/{waiting.json()['id']}\n" in _text_of(offer)
     assert accepted.json()["status"] == "pending"
+
+
+async def _two_holders(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
+) -> tuple[str, dict[str, str]]:
+    """An event with two holders, their confirmations delivered; its URL, the organizer's
+    headers."""
+    organizer, organizer_headers = await signed_in(db, settings, Role.ORGANIZER)
+    event = await make_event(db, organizer, capacity=5)
+    for headers in await make_attendees_with_headers(db, settings, 2):
+        await client.post(BOOKINGS, headers=headers, json={"event_id": event.id})
+    await post.deliver()
+    post.messages.clear()
+    return f"{EVENTS}/{event.id}", organizer_headers
+
+
+async def test_three_edits_of_the_place_in_a_row_tell_each_holder_once_with_the_last(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
+) -> None:
+    url, headers = await _two_holders(client, db, settings, post)
+
+    for place in ("Hall A", "Hall B", "Hall C"):
+        assert (await client.patch(url, headers=headers, json={"location": place})).is_success
+    await post.deliver()
+    held = post.kinds()
+    await due_now(db, NotificationKind.EVENT_CHANGED)
+    await post.deliver()
+
+    assert held == Counter()
+    assert post.kinds() == {"event_changed": 2}
+    assert all("at Hall C." in _text_of(message) for message in post.messages)
+
+
+async def test_an_edit_undone_within_the_burst_tells_nobody(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
+) -> None:
+    url, headers = await _two_holders(client, db, settings, post)
+
+    await client.patch(url, headers=headers, json={"location": "Elsewhere"})
+    await client.patch(url, headers=headers, json={"location": "Main Hall"})
+    await due_now(db, NotificationKind.EVENT_CHANGED)
+    await post.deliver()
+
+    assert post.kinds() == Counter()
+
+
+async def test_edits_more_than_ten_minutes_apart_tell_each_holder_twice(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
+) -> None:
+    url, headers = await _two_holders(client, db, settings, post)
+
+    await client.patch(url, headers=headers, json={"location": "Hall A"})
+    # The first edit's messages were written eleven minutes ago and are still unsent.
+    await due_now(db, NotificationKind.EVENT_CHANGED, ago=timedelta(minutes=11))
+    await client.patch(url, headers=headers, json={"location": "Hall B"})
+    await due_now(db, NotificationKind.EVENT_CHANGED)
+    await post.deliver()
+
+    assert post.kinds() == {"event_changed": 4}
+
+
+async def test_an_edit_after_the_message_went_out_tells_again(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings, post: Post
+) -> None:
+    url, headers = await _two_holders(client, db, settings, post)
+    await client.patch(url, headers=headers, json={"location": "Hall A"})
+    await due_now(db, NotificationKind.EVENT_CHANGED)
+    await post.deliver()
+
+    await client.patch(url, headers=headers, json={"location": "Hall B"})
+    await due_now(db, NotificationKind.EVENT_CHANGED)
+    await post.deliver()
+
+    assert post.kinds() == {"event_changed": 4}
+    assert sum("at Hall B." in _text_of(message) for message in post.messages) == 2
