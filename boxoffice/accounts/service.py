@@ -128,6 +128,7 @@ async def _erase(session: AsyncSession, actor: User, user_id: int) -> None:
     cancelled = await bookings_service.cancel_upcoming_of_user(session, user_id)
     await door_service.revoke_keys_of_organizer(session, user_id)
     await auth_service.revoke_all_sessions(session, user_id)
+    await auth_service.forget_account_tokens(session, user_id)
     # After the cancellations above, which wrote their messages to this account too.
     await notifications_service.forget_recipient(session, user_id)
     await audit.scrub(session, user_id, erased_values)

@@ -369,6 +369,12 @@ def _token_pair(settings: Settings, user: User, session_id: str, refresh_jti: st
     )
 
 
+async def forget_account_tokens(session: AsyncSession, user_id: int) -> None:
+    """The user's links, used or not, stop working and are forgotten (their account is erased:
+    an old reset link must not give it a password again)."""
+    await session.execute(delete(AccountToken).where(AccountToken.user_id == user_id))
+
+
 async def prune_account_tokens(session: AsyncSession, now: datetime) -> int:
     """Deletes account tokens that can no longer be used (housekeeping): expired, or used. A
     deleted token is refused as one never issued, which is what it has become."""

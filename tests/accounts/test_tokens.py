@@ -241,3 +241,25 @@ async def test_the_database_keeps_only_a_hash_of_each_token(
 
     assert stored is not None
     assert token not in stored
+
+
+async def test_links_mailed_before_an_erasure_work_no_more(
+    client: httpx.AsyncClient, db: AsyncSession, inbox: Inbox
+) -> None:
+    await register(client, "ann@example.com")
+    ann = (await login(client, "ann@example.com", PASSWORD)).json()
+    await client.post(RESET_ASK, json={"email": "ann@example.com"})
+    verification = await inbox.token("verify_email", "ann@example.com")
+    reset = await inbox.token("password_reset", "ann@example.com")
+    erased = await client.request(
+        "DELETE",
+        ME,
+        headers={"Authorization": f"Bearer {ann['access_token']}"},
+        json={"password": PASSWORD},
+    )
+    assert erased.status_code == 204, erased.text
+
+    # Else the holder of an old link could give the erased account a password again.
+    assert refused(await client.post(RESET, json={"token": reset, "new_password": NEW_PASSWORD}))
+    assert refused(await client.post(VERIFY, json={"token": verification}))
+    assert await db.scalar(select(AccountToken.id).where(AccountToken.user_id.is_not(None))) is None
