@@ -18,7 +18,7 @@ import idna
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from boxoffice.auth.models import TOKEN_VALIDITY, TokenPurpose
-from boxoffice.auth.tokens import account_token
+from boxoffice.auth.tokens import account_token, unsubscribe_token
 from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.bookings.tickets import qr_svg
 from boxoffice.catalogue.money import to_decimal_string
@@ -142,6 +142,13 @@ def _payment(payload: dict[str, Any]) -> _Payment | None:
     )
 
 
+def unsubscribe_url(settings: Settings, user_id: int) -> str:
+    """The one-click unsubscribe of SPEC §13 (RFC 8058): a POST of `List-Unsubscribe=One-Click`
+    to it turns off the user's reminders and event changes; tests follow it to the route."""
+    token = unsubscribe_token(settings, user_id)
+    return f"{settings.public_url}/api/v1/users/unsubscribe?token={token}"
+
+
 def message_id(notification_id: int, settings: Settings) -> str:
     # The same for every attempt at one notification, so that a message sent twice around a
     # worker's crash is recognisable as one by mail clients.
@@ -216,6 +223,13 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
     message[KIND_HEADER] = _shared(KIND_HEADER, kind.value)
     message["Auto-Submitted"] = _shared("Auto-Submitted", "auto-generated")
     message["MIME-Version"] = _shared("MIME-Version", "1.0")
+    if kind not in _ACCOUNT_LINKS:
+        message["List-Unsubscribe"] = _Verbatim(
+            "List-Unsubscribe", f"<{unsubscribe_url(settings, user.id)}>"
+        )
+        message["List-Unsubscribe-Post"] = _shared(
+            "List-Unsubscribe-Post", "List-Unsubscribe=One-Click"
+        )
     plain = _templates(plain=True).get_template(f"{kind.value}.txt")
     html = _templates(plain=False).get_template(f"{kind.value}.html")
     text = [_text_part(plain.render(context), "plain"), _text_part(html.render(context), "html")]
@@ -280,6 +294,22 @@ def _account_context(notification: Notification, settings: Settings) -> dict[str
 @lru_cache(maxsize=256)
 def _shared(name: str, value: str) -> BaseHeader:
     return email.policy.default.header_factory(name, value)  # type: ignore[no-any-return]
+
+
+class _Verbatim(str):
+    """A header written as it is given, on one line. The standard library would fold a long
+    unstructured value, and one without spaces, such as a URL, it folds into RFC 2047
+    encoded words, which no mail client reads back as a URL."""
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> "_Verbatim":
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: email.policy.Policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
 
 
 def _multipart(container: EmailMessage, subtype: str, parts: list[EmailMessage]) -> EmailMessage:
