@@ -259,6 +259,7 @@ def _event_context(outgoing: Outgoing, event: Event, settings: Settings) -> dict
         "ends": None if event.ends_at is None else local_time(event.ends_at, event.timezone),
         "position": payload.get("position"),
         "changed": [NOTEWORTHY_FIELDS.get(f, f) for f in payload.get("changed", [])],
+        "changes": _changes(payload, event),
         # Until when a hold or an offer keeps its seats.
         "deadline": (
             None
@@ -271,6 +272,52 @@ def _event_context(outgoing: Outgoing, event: Event, settings: Settings) -> dict
     subject = subject_of(notification, event)
     context["subject"] = subject
     return context
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A changed field of an event as its `event_changed` message shows it: was, and is now."""
+
+    label: str
+    before: str
+    after: str
+
+
+_MOMENTS = {"starts_at", "ends_at"}
+# What each line of "what changed" is called, in the order the lines come.
+_CHANGE_LABELS = {
+    "starts_at": "Starts",
+    "ends_at": "Ends",
+    "location": "Where",
+    "timezone": "Time zone",
+}
+
+
+def _changes(payload: dict[str, Any], event: Event) -> list[_Change]:
+    """The fields an `event_changed` names, from the values before the first edit of its burst
+    (outbox.event_changed keeps them) to the event's now; times each in the zone it was then
+    and is now. A row from before the values were kept shows no lines, only the names."""
+    before: dict[str, str | None] = payload.get("before", {})
+    named = set(payload.get("changed", []))
+    return [
+        _Change(
+            label,
+            _shown(field, before[field], before.get("timezone") or event.timezone),
+            _shown(field, getattr(event, field), event.timezone),
+        )
+        for field, label in _CHANGE_LABELS.items()
+        if field in named and field in before
+    ]
+
+
+def _shown(field: str, value: datetime | str | None, zone_name: str) -> str:
+    if value is None:
+        return "none"
+    if field in _MOMENTS:
+        # The payload keeps a moment in ISO 8601, the event as a datetime.
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        return local_time(moment, zone_name)
+    return str(value)
 
 
 def _account_context(notification: Notification, settings: Settings) -> dict[str, Any]:
