@@ -49,7 +49,12 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.auth.models import TOKEN_VALIDITY, AccountToken, TokenPurpose
-from boxoffice.auth.tokens import account_token, account_token_hash, new_seed
+from boxoffice.auth.tokens import (
+    account_token,
+    account_token_hash,
+    new_seed,
+    unsubscribe_token,
+)
 from boxoffice.db import utcnow
 from boxoffice.door.models import CheckInList, ScannerKey
 from boxoffice.events.models import Event, EventStatus
@@ -142,6 +147,8 @@ TOKEN_PURPOSES = {
     "POST /api/v1/auth/verify-email": TokenPurpose.VERIFY_EMAIL,
     "POST /api/v1/auth/password-reset": TokenPurpose.PASSWORD_RESET,
 }
+# The one-click unsubscribe link's path: its token needs no row, only a user, seeded as a real one.
+UNSUBSCRIBE = "/api/v1/users/unsubscribe"
 
 
 def positive_data_accepted_where_exact(
@@ -251,6 +258,11 @@ class Fuzzer:
         purpose = TOKEN_PURPOSES.get(case.operation.label)
         if purpose is not None and "token" in body:
             body["token"] = await self.fresh_account_token(purpose)
+            return
+        query = case.query or {}
+        if case.operation.path == UNSUBSCRIBE and "token" in query:
+            async with self.app.state.sessionmaker() as db:
+                query["token"] = unsubscribe_token(self.settings, (await make_user(db)).id)
             return
         if "booking_id" in path or "ticket_code" in body:
             booking_id, event_id, ticket_code = await self.fresh_booking()

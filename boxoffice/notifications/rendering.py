@@ -18,7 +18,7 @@ import idna
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from boxoffice.auth.models import TOKEN_VALIDITY, TokenPurpose
-from boxoffice.auth.tokens import account_token
+from boxoffice.auth.tokens import account_token, unsubscribe_token
 from boxoffice.bookings.models import Booking, BookingStatus
 from boxoffice.bookings.tickets import qr_svg
 from boxoffice.catalogue.money import to_decimal_string
@@ -142,6 +142,13 @@ def _payment(payload: dict[str, Any]) -> _Payment | None:
     )
 
 
+def unsubscribe_url(settings: Settings, user_id: int) -> str:
+    """The one-click unsubscribe of SPEC §13 (RFC 8058): a POST of `List-Unsubscribe=One-Click`
+    to it turns off the user's reminders and event changes; tests follow it to the route."""
+    token = unsubscribe_token(settings, user_id)
+    return f"{settings.public_url}/api/v1/users/unsubscribe?token={token}"
+
+
 def message_id(notification_id: int, settings: Settings) -> str:
     # The same for every attempt at one notification, so that a message sent twice around a
     # worker's crash is recognisable as one by mail clients.
@@ -216,6 +223,13 @@ def render(outgoing: Outgoing, settings: Settings, *, now: datetime | None = Non
     message[KIND_HEADER] = _shared(KIND_HEADER, kind.value)
     message["Auto-Submitted"] = _shared("Auto-Submitted", "auto-generated")
     message["MIME-Version"] = _shared("MIME-Version", "1.0")
+    if kind not in _ACCOUNT_LINKS:
+        message["List-Unsubscribe"] = _Verbatim(
+            "List-Unsubscribe", f"<{unsubscribe_url(settings, user.id)}>"
+        )
+        message["List-Unsubscribe-Post"] = _shared(
+            "List-Unsubscribe-Post", "List-Unsubscribe=One-Click"
+        )
     plain = _templates(plain=True).get_template(f"{kind.value}.txt")
     html = _templates(plain=False).get_template(f"{kind.value}.html")
     text = [_text_part(plain.render(context), "plain"), _text_part(html.render(context), "html")]
@@ -245,6 +259,7 @@ def _event_context(outgoing: Outgoing, event: Event, settings: Settings) -> dict
         "ends": None if event.ends_at is None else local_time(event.ends_at, event.timezone),
         "position": payload.get("position"),
         "changed": [NOTEWORTHY_FIELDS.get(f, f) for f in payload.get("changed", [])],
+        "changes": _changes(payload, event),
         # Until when a hold or an offer keeps its seats.
         "deadline": (
             None
@@ -257,6 +272,52 @@ def _event_context(outgoing: Outgoing, event: Event, settings: Settings) -> dict
     subject = subject_of(notification, event)
     context["subject"] = subject
     return context
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A changed field of an event as its `event_changed` message shows it: was, and is now."""
+
+    label: str
+    before: str
+    after: str
+
+
+_MOMENTS = {"starts_at", "ends_at"}
+# What each line of "what changed" is called, in the order the lines come.
+_CHANGE_LABELS = {
+    "starts_at": "Starts",
+    "ends_at": "Ends",
+    "location": "Where",
+    "timezone": "Time zone",
+}
+
+
+def _changes(payload: dict[str, Any], event: Event) -> list[_Change]:
+    """The fields an `event_changed` names, from the values before the first edit of its burst
+    (outbox.event_changed keeps them) to the event's now; times each in the zone it was then
+    and is now. A row from before the values were kept shows no lines, only the names."""
+    before: dict[str, str | None] = payload.get("before", {})
+    named = set(payload.get("changed", []))
+    return [
+        _Change(
+            label,
+            _shown(field, before[field], before.get("timezone") or event.timezone),
+            _shown(field, getattr(event, field), event.timezone),
+        )
+        for field, label in _CHANGE_LABELS.items()
+        if field in named and field in before
+    ]
+
+
+def _shown(field: str, value: datetime | str | None, zone_name: str) -> str:
+    if value is None:
+        return "none"
+    if field in _MOMENTS:
+        # The payload keeps a moment in ISO 8601, the event as a datetime.
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        return local_time(moment, zone_name)
+    return str(value)
 
 
 def _account_context(notification: Notification, settings: Settings) -> dict[str, Any]:
@@ -280,6 +341,22 @@ def _account_context(notification: Notification, settings: Settings) -> dict[str
 @lru_cache(maxsize=256)
 def _shared(name: str, value: str) -> BaseHeader:
     return email.policy.default.header_factory(name, value)  # type: ignore[no-any-return]
+
+
+class _Verbatim(str):
+    """A header written as it is given, on one line. The standard library would fold a long
+    unstructured value, and one without spaces, such as a URL, it folds into RFC 2047
+    encoded words, which no mail client reads back as a URL."""
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> "_Verbatim":
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: email.policy.Policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
 
 
 def _multipart(container: EmailMessage, subtype: str, parts: list[EmailMessage]) -> EmailMessage:

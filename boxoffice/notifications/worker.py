@@ -210,9 +210,12 @@ def _still_wanted(item: Outgoing, now: datetime) -> bool:
     ):
         return False
     match item.notification.kind:
+        # Reminders and changes only to those who still want them (SPEC §13): asked at send
+        # time, so that turning them off also stops what was already queued.
         case NotificationKind.REMINDER:
             return (
-                _is(booking, BookingStatus.CONFIRMED)
+                item.user.notify_reminders
+                and _is(booking, BookingStatus.CONFIRMED)
                 and event is not None
                 and event.status is EventStatus.PUBLISHED
                 and event.deleted_at is None
@@ -235,7 +238,8 @@ def _still_wanted(item: Outgoing, now: datetime) -> bool:
         # be back as it was, cancelled (its own message says so), or the booking over.
         case NotificationKind.EVENT_CHANGED:
             return (
-                bool((item.notification.payload or {}).get("changed"))
+                item.user.notify_changes
+                and bool((item.notification.payload or {}).get("changed"))
                 and booking is not None
                 and booking.status in ACTIVE_STATUSES
                 and event is not None

@@ -1,6 +1,6 @@
 """What can refuse a sign-up or an account's request."""
 
-from boxoffice.errors import Conflict, Forbidden
+from boxoffice.errors import BadRequest, Conflict, Forbidden
 
 
 class EmailTaken(Conflict):
@@ -13,3 +13,7 @@ class AccountDisabled(Forbidden):
 
 class EmailNotVerified(Forbidden):
     code = "email_not_verified"
+
+
+class InvalidUnsubscribeToken(BadRequest):
+    code = "invalid_token"

@@ -1,4 +1,7 @@
-from fastapi import APIRouter, Depends, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse
 
 from boxoffice.accounts import service as accounts_service
 from boxoffice.accounts.errors import HasUpcomingEvents
@@ -13,8 +16,14 @@ from boxoffice.ratelimit import Limit, password_check, per_address
 from boxoffice.security import no_store
 from boxoffice.settings import AppSettings
 from boxoffice.users import service
-from boxoffice.users.errors import AccountDisabled
-from boxoffice.users.schemas import ProfileUpdate, UserRead
+from boxoffice.users.errors import AccountDisabled, InvalidUnsubscribeToken
+from boxoffice.users.schemas import (
+    MailWishes,
+    OneClickUnsubscribe,
+    ProfileUpdate,
+    UnsubscribeToken,
+    UserRead,
+)
 
 router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(no_store)])
 
@@ -87,3 +96,49 @@ async def erase_me(body: AccountErasure, user: CurrentUser, session: Session) ->
     sessions and scanner keys ended, e-mail and name erased; it can never log in again. Counts
     and history stay, anonymous."""
     await accounts_service.erase_self(session, user, password=body.password)
+
+
+# A person who opens the link in a browser, or a mail client that ignores
+# List-Unsubscribe-Post, only reads this page: a GET changes nothing (link checkers and
+# previews follow links). Its form posts the one-click body back to the same address.
+_UNSUBSCRIBE_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Unsubscribe - boxoffice</title></head>
+<body>
+<main>
+<h1>Stop reminders and event changes</h1>
+<p>Messages about your bookings, payments and cancellations still come.
+You can turn either back on under My account.</p>
+<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">
+<button type="submit">Unsubscribe</button></form>
+</main>
+</body>
+</html>
+"""
+
+
+@router.get(
+    "/unsubscribe",
+    response_class=HTMLResponse,
+    responses={
+        **problem_responses(),
+        200: {"content": {"text/html": {}}, "description": "A page with the button"},
+    },
+)
+async def unsubscribe_page(token: Annotated[UnsubscribeToken, Query()]) -> str:  # noqa: ARG001
+    """The page of an unsubscribe link, for a browser: a button that sends the one-click
+    POST. Changes nothing by itself."""
+    return _UNSUBSCRIBE_PAGE
+
+
+@router.post("/unsubscribe", responses=problem_responses(InvalidUnsubscribeToken))
+async def unsubscribe(
+    token: Annotated[UnsubscribeToken, Query()],
+    body: Annotated[OneClickUnsubscribe, Form()],  # noqa: ARG001
+    session: Session,
+    settings: AppSettings,
+) -> MailWishes:
+    """RFC 8058 one-click unsubscribe, the address in every message's `List-Unsubscribe`
+    header: turns off reminders and event changes for the user the token was made for. No
+    login; the token is the proof. Idempotent."""
+    return MailWishes.model_validate(await service.unsubscribe(session, settings, token))

@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,3 +31,22 @@ class ProfileUpdate(StrictModel):
     full_name: FullName | None = None
     notify_reminders: bool | None = None
     notify_changes: bool | None = None
+
+
+# A one-click unsubscribe link's token (RFC 8058): the user's id and a signature.
+UnsubscribeToken = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class OneClickUnsubscribe(StrictModel):
+    """The form body RFC 8058 has a mail client POST: `List-Unsubscribe=One-Click`."""
+
+    list_unsubscribe: Literal["One-Click"] = Field(alias="List-Unsubscribe")
+
+
+class MailWishes(BaseModel):
+    """What is mailed to a user besides bookings, payments and cancellations."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    notify_reminders: bool
+    notify_changes: bool

@@ -3,9 +3,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from boxoffice.auth.tokens import unsubscribed_user
 from boxoffice.db import RowLock, changed_one
 from boxoffice.errors import NotFound
-from boxoffice.users.errors import AccountDisabled, EmailTaken
+from boxoffice.settings import Settings
+from boxoffice.users.errors import AccountDisabled, EmailTaken, InvalidUnsubscribeToken
 from boxoffice.users.models import ERASED_NAME, Role, User, erased_email, normalize_email
 
 
@@ -124,3 +126,15 @@ async def update_profile(
         user.notify_changes = notify_changes
     await session.flush()
     return user
+
+
+async def unsubscribe(session: AsyncSession, settings: Settings, token: str) -> User:
+    """A one-click unsubscribe (RFC 8058): reminders and event changes off for the token's
+    user. Twice is the same as once."""
+    user_id = unsubscribed_user(settings, token)
+    if user_id is None:
+        raise InvalidUnsubscribeToken("this unsubscribe link is not valid; use the account page")
+    user = await get(session, user_id)
+    return await update_profile(
+        session, user, full_name=None, notify_reminders=False, notify_changes=False
+    )

@@ -75,6 +75,8 @@ async def test_no_kind_of_message_lets_a_value_start_a_line(
     payload = {
         "position": 1,
         "changed": ["location"],
+        # The place before the edit, shown beside the new one.
+        "before": {"location": f"Old hall\n\n{FORGED}"},
         "amount_minor": 3000,
         "currency": "EUR",
         "provider": "manual",

@@ -9,8 +9,8 @@ from playwright.async_api import Dialog, expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.settings import Settings
-from boxoffice.users.models import Role
-from tests.factories import PASSWORD, make_event
+from boxoffice.users.models import Role, User
+from tests.factories import PASSWORD, auth_headers, make_event
 from tests.web.conftest import PHONE, MakePerson, registered
 from tests.web.test_payments import book_through_api
 
@@ -155,3 +155,46 @@ async def test_admin_erases_another_user_who_then_shows_as_deleted_user(
     await expect(ada.heading).to_have_text("Ada Admin")
     await expect(page.get_by_text("This is your own account")).to_be_visible()
     await expect(page.get_by_role("button", name="Erase account")).to_have_count(0)
+
+
+async def _mail_wishes(
+    base_url: str, db: AsyncSession, settings: Settings, user: User
+) -> tuple[bool, bool]:
+    async with httpx.AsyncClient(base_url=base_url) as api:
+        response = await api.get("/api/v1/users/me", headers=await auth_headers(db, settings, user))
+    assert response.status_code == 200, response.text
+    me = response.json()
+    return bool(me["notify_reminders"]), bool(me["notify_changes"])
+
+
+async def test_attendee_turns_reminders_off_and_back_on_with_the_checkboxes(
+    person: MakePerson, base_url: str, db: AsyncSession, settings: Settings
+) -> None:
+    attendee = await registered(db, Role.ATTENDEE, "Ann Attendee")
+    ann = await person()
+    page = ann.page
+    await ann.log_in(attendee.email)
+    await page.get_by_role("link", name="My account").click()
+    mail = page.get_by_role("region", name="E-mail")
+    reminders = mail.get_by_label("E-mail me reminders before my events")
+    changes = mail.get_by_label("E-mail me when an event I booked changes")
+    await expect(reminders).to_be_checked()
+    await expect(changes).to_be_checked()
+
+    await reminders.uncheck()
+    await mail.get_by_role("button", name="Save e-mail choices").click()
+
+    await expect(mail.locator(".status.ok")).to_have_text("Your e-mail choices were saved.")
+    assert await _mail_wishes(base_url, db, settings, attendee) == (False, True)
+    await ann.check_page("account-mail")
+    await expect(reminders).not_to_be_checked()
+    await expect(changes).to_be_checked()
+
+    await page.set_viewport_size(PHONE)
+    assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    await reminders.check()
+    await changes.uncheck()
+    await mail.get_by_role("button", name="Save e-mail choices").click()
+    await expect(mail.locator(".status.ok")).to_have_text("Your e-mail choices were saved.")
+    assert await _mail_wishes(base_url, db, settings, attendee) == (True, False)
+    await ann.assert_accessible("account-mail-phone")

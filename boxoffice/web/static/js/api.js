@@ -25,7 +25,7 @@ const REFRESH_LOCK = "boxoffice.refresh";
 
 /**
  * @typedef {{id: number, email: string, full_name: string, role: "attendee" | "organizer" | "admin",
- *   email_verified: boolean}} User
+ *   email_verified: boolean, notify_reminders: boolean, notify_changes: boolean}} User
  */
 /** @typedef {{access_token: string, refresh_token: string, expires_at: number}} Tokens */
 /** @typedef {Record<string, number>} Rotated the hash of each rotated-out token: when */

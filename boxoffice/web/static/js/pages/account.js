@@ -36,6 +36,46 @@ function exportSection(/** @type {api.User} */ user) {
   );
 }
 
+/**
+ * Which messages besides bookings, payments and cancellations are mailed (SPEC §13); the same
+ * two switches a message's unsubscribe link turns off.
+ */
+function mailSection(/** @type {api.User} */ user) {
+  const line = statusLine("mail");
+  /** @param {SubmitEvent} event */
+  const submit = (event) => {
+    event.preventDefault();
+    const form = /** @type {HTMLFormElement} */ (event.currentTarget);
+    const button = /** @type {HTMLButtonElement} */ (form.querySelector("button[type=submit]"));
+    act(button, line, async () => {
+      const chosen = formValues(form);
+      await api.patch("/users/me", {
+        notify_reminders: "notify_reminders" in chosen,
+        notify_changes: "notify_changes" in chosen,
+      });
+      await api.reloadUser();
+      return "Your e-mail choices were saved.";
+    });
+  };
+  /** @param {"notify_reminders" | "notify_changes"} name @param {string} label */
+  const choice = (name, label) =>
+    h("label", { class: "check" }, h("input", { type: "checkbox", name, checked: user[name] }), ` ${label}`);
+  return h(
+    "section",
+    { class: "panel", "aria-labelledby": "mail-heading" },
+    h("h2", { id: "mail-heading" }, "E-mail"),
+    h("p", {}, "Messages about your bookings, payments and cancellations always come."),
+    h(
+      "form",
+      { onsubmit: submit },
+      choice("notify_reminders", "E-mail me reminders before my events"),
+      choice("notify_changes", "E-mail me when an event I booked changes"),
+      h("button", { type: "submit", class: "primary" }, "Save e-mail choices"),
+      line,
+    ),
+  );
+}
+
 /** Deleting the account: what it does in plain words, then the password as the confirmation. */
 function deleteSection(/** @type {api.User} */ user) {
   const line = statusLine("delete");
@@ -109,6 +149,7 @@ export function accountPage() {
       h("dt", {}, "Account type"),
       h("dd", {}, user.role),
     ),
+    mailSection(user),
     exportSection(user),
     deleteSection(user),
   );
