@@ -210,12 +210,15 @@ def _still_wanted(item: Outgoing, now: datetime) -> bool:
     ):
         return False
     match item.notification.kind:
+        # Late (it waited for its address to be verified, or for a worker), once the event has
+        # begun it would remind of what is already under way.
         case NotificationKind.REMINDER:
             return (
                 _is(booking, BookingStatus.CONFIRMED)
                 and event is not None
                 and event.status is EventStatus.PUBLISHED
                 and event.deleted_at is None
+                and event.starts_at > now
             )
         # "Pay by ..." or "accept by ..." once the hold or offer has ended (paid, accepted,
         # expired, cancelled; or past its end and not swept yet) would ask for what can no
