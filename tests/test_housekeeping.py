@@ -82,21 +82,26 @@ async def test_account_tokens_that_can_no_longer_be_used_are_pruned(
     user = await make_user(db)
     now = utcnow()
 
-    def token(name: str, expires_at: datetime, used_at: datetime | None = None) -> AccountToken:
+    def token(
+        name: str, expires_at: datetime, used_at: datetime | None = None, *, age: timedelta
+    ) -> AccountToken:
         return AccountToken(
             user_id=user.id,
             purpose=TokenPurpose.PASSWORD_RESET,
             token_hash=name,
-            created_at=now - timedelta(hours=2),
+            created_at=now - age,
             expires_at=expires_at,
             used_at=used_at,
         )
 
+    long_ago = timedelta(days=2)
     db.add_all(
         [
-            token("expired", now - timedelta(minutes=1)),
-            token("used", now + timedelta(minutes=30), used_at=now - timedelta(minutes=5)),
-            token("live", now + timedelta(minutes=30)),
+            token("expired", now - timedelta(minutes=1), age=long_ago),
+            token("used", now + timedelta(minutes=30), now - timedelta(minutes=5), age=long_ago),
+            token("live", now + timedelta(minutes=30), age=long_ago),
+            # Counted against the day's verification links until it is a day old.
+            token("expired-today", now - timedelta(minutes=1), age=timedelta(hours=2)),
         ]
     )
     await db.commit()
@@ -104,4 +109,7 @@ async def test_account_tokens_that_can_no_longer_be_used_are_pruned(
     pruned = await housekeeping.run(settings, app.state.sessionmaker, now=utcnow())
 
     assert pruned.account_tokens == 2
-    assert set((await db.scalars(select(AccountToken.token_hash))).all()) == {"live"}
+    assert set((await db.scalars(select(AccountToken.token_hash))).all()) == {
+        "live",
+        "expired-today",
+    }

@@ -95,7 +95,8 @@ async def request_verification(
     user: CurrentUser, session: Session, settings: AppSettings
 ) -> Accepted:
     """Sends the caller a `verify_email` message with a new link, valid 48 hours; links sent
-    before stop working."""
+    before stop working. At most 3 a day, registration's included (then 429 `rate_limited`,
+    with Retry-After)."""
     await service.request_verification(session, settings, user)
     return Accepted(detail=f"a link to verify {user.email} was sent to it")
 

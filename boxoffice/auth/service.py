@@ -1,5 +1,6 @@
 """Sign-up, login sessions, rotating refresh tokens and their revocation."""
 
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from boxoffice.auth.models import TOKEN_VALIDITY, AccountToken, AuthSession, Tok
 from boxoffice.auth.schemas import TokenPair
 from boxoffice.auth.tokens import TokenType
 from boxoffice.db import changed_one, utcnow
-from boxoffice.errors import InvalidToken, Unprocessable
+from boxoffice.errors import InvalidToken, RateLimited, Unprocessable
 from boxoffice.notifications import outbox
 from boxoffice.notifications.models import NotificationKind
 from boxoffice.settings import Settings
@@ -82,8 +83,15 @@ async def create_account(
     )
 
 
+# An address not verified yet is sent nothing but these links (SPEC §13): no more than this many
+# a day, registration's included, so that an account cannot be used to flood someone's mailbox.
+VERIFICATIONS_PER_DAY = 3
+_DAY = timedelta(days=1)
+
+
 async def request_verification(session: AsyncSession, settings: Settings, user: User) -> None:
-    """Sends a `verify_email` link to the user's address (anew: an older link stops working)."""
+    """Sends a `verify_email` link to the user's address (anew: an older link stops working);
+    429 once VERIFICATIONS_PER_DAY were sent in the last 24 hours."""
     await _issue_account_token(session, settings, user.id, TokenPurpose.VERIFY_EMAIL)
 
 
@@ -140,6 +148,8 @@ async def _issue_account_token(
         )
         .values(expires_at=now)
     )
+    if purpose is TokenPurpose.VERIFY_EMAIL and user_id is not None:
+        await _within_daily_verifications(session, user_id, now)
     session.add(
         AccountToken(
             user_id=user_id,
@@ -152,6 +162,33 @@ async def _issue_account_token(
     await session.flush()
     if user_id is not None:
         await outbox.account_link(session, _MESSAGES[purpose], user_id, seed=seed)
+
+
+async def _within_daily_verifications(session: AsyncSession, user_id: int, now: datetime) -> None:
+    """Refuses a verification link past the day's allowance; the tokens of the last day are the
+    count (housekeeping keeps them that long). Read after the UPDATE that ends the older links
+    and with row locks: a concurrent request for the same user waits for this one's commit and
+    then counts its link too."""
+    sent = (
+        await session.scalars(
+            select(AccountToken.created_at)
+            .where(
+                AccountToken.user_id == user_id,
+                AccountToken.purpose == TokenPurpose.VERIFY_EMAIL,
+                AccountToken.created_at > now - _DAY,
+            )
+            .order_by(AccountToken.created_at)
+            .with_for_update()
+        )
+    ).all()
+    if len(sent) < VERIFICATIONS_PER_DAY:
+        return
+    retry_after = max(1, math.ceil((sent[-VERIFICATIONS_PER_DAY] + _DAY - now).total_seconds()))
+    raise RateLimited(
+        f"{VERIFICATIONS_PER_DAY} verification links were sent to this address in the last"
+        f" 24 hours; ask again in {retry_after} seconds",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 async def _redeem(session: AsyncSession, token: str, purpose: TokenPurpose) -> User:
@@ -376,11 +413,13 @@ async def forget_account_tokens(session: AsyncSession, user_id: int) -> None:
 
 
 async def prune_account_tokens(session: AsyncSession, now: datetime) -> int:
-    """Deletes account tokens that can no longer be used (housekeeping): expired, or used. A
-    deleted token is refused as one never issued, which is what it has become."""
+    """Deletes account tokens that can no longer be used (housekeeping): expired, or used, and a
+    day old (the day's verification links are counted). A deleted token is refused as one
+    never issued, which is what it has become."""
     result = await session.execute(
         delete(AccountToken).where(
-            or_(AccountToken.expires_at < now, AccountToken.used_at.is_not(None))
+            or_(AccountToken.expires_at < now, AccountToken.used_at.is_not(None)),
+            AccountToken.created_at < now - _DAY,
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

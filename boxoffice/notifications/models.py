@@ -27,6 +27,13 @@ class NotificationKind(StrEnum):
     PASSWORD_RESET = "password_reset"
 
 
+# What an address not verified yet is sent (SPEC §13): the link that verifies it, and a reset
+# link, which its owner asked for and which proves the address as well when followed (without it
+# an owner who lost the password of an unverified account could never get back in). Every other
+# message waits for the verification.
+TO_UNVERIFIED_ADDRESSES = (NotificationKind.VERIFY_EMAIL, NotificationKind.PASSWORD_RESET)
+
+
 class NotificationStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"

@@ -6,19 +6,27 @@ a leased row until its lease runs out, and takes it over then. On PostgreSQL and
 claim reads with FOR UPDATE SKIP LOCKED, so concurrent workers take different rows without
 waiting on each other; SQLite has one writer at a time, and there the claim is a single
 UPDATE ... WHERE id IN (SELECT ... LIMIT n), atomic under its write lock.
+
+A message to an address not verified yet is not due whatever its time says (SPEC §13), unless
+it is one of the two that prove the address: the claim reads the recipient's flag, so such a
+message waits unclaimed and goes with the first claim after the verification commits.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, delete, or_, select, update
+from sqlalchemy import Row, bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
 from boxoffice.bookings.models import Booking, Ticket
 from boxoffice.events.models import Event
-from boxoffice.notifications.models import Notification, NotificationStatus
+from boxoffice.notifications.models import (
+    TO_UNVERIFIED_ADDRESSES,
+    Notification,
+    NotificationStatus,
+)
 from boxoffice.users.models import User
 
 
@@ -54,6 +62,12 @@ async def claim(
         Notification.status == NotificationStatus.PENDING,
         Notification.due_at <= now,
         or_(Notification.claimed_until.is_(None), Notification.claimed_until < now),
+        # A subquery, not a join: FOR UPDATE locks what the FROM clause reads, and a claim must
+        # not lock (or skip) a user's row that a booking holds.
+        or_(
+            Notification.kind.in_(TO_UNVERIFIED_ADDRESSES),
+            exists().where(User.id == Notification.user_id, User.email_verified.is_(True)),
+        ),
     )
     batch = (
         select(Notification.id)

@@ -211,7 +211,9 @@ def _still_wanted(item: Outgoing, now: datetime) -> bool:
         return False
     match item.notification.kind:
         # Reminders and changes only to those who still want them (SPEC §13): asked at send
-        # time, so that turning them off also stops what was already queued.
+        # time, so that turning them off also stops what was already queued. Late (it waited
+        # for its address to be verified, or for a worker), once the event has begun a reminder
+        # would remind of what is already under way.
         case NotificationKind.REMINDER:
             return (
                 item.user.notify_reminders
@@ -219,6 +221,7 @@ def _still_wanted(item: Outgoing, now: datetime) -> bool:
                 and event is not None
                 and event.status is EventStatus.PUBLISHED
                 and event.deleted_at is None
+                and event.starts_at > now
             )
         # "Pay by ..." or "accept by ..." once the hold or offer has ended (paid, accepted,
         # expired, cancelled; or past its end and not swept yet) would ask for what can no

@@ -15,6 +15,7 @@ from boxoffice.settings import Settings
 from tests.conftest import make_settings
 from tests.notifications.conftest import mailbox, smtp_server, smtp_settings
 from tests.notifications.smtp import Mailbox
+from tests.notifications.support import deliver
 
 __all__ = ["mailbox", "smtp_server", "smtp_settings"]
 
@@ -32,12 +33,7 @@ class Inbox:
     async def deliver(self) -> list[EmailMessage]:
         """Sends everything due; every message received so far."""
         worker = Worker(self.settings, self.app.state.sessionmaker, name="accounts-test-worker")
-        before, claimed = len(self.mailbox.messages), 0
-        while batch := await worker.run_once():
-            claimed += batch
-        # A claimed message is sent unless it was no longer wanted (a verification of an
-        # address verified meanwhile); the tests here claim only messages that go out.
-        return self.mailbox.wait_for(before + claimed)
+        return await deliver(worker, self.mailbox)
 
     async def link(self, kind: str, to: str) -> str:
         """The link of the last `kind` message to this address (after delivering what is due)."""

@@ -28,8 +28,8 @@ async def test_an_unverified_attendee_may_not_book(
     strict_client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     event = await make_event(db, await make_user(db, role=Role.ORGANIZER))
-    unverified = await make_user(db)
-    verified = await make_user(db, email_verified=True)
+    unverified = await make_user(db, email_verified=False)
+    verified = await make_user(db)
 
     refused = await strict_client.post(
         BOOKINGS,
@@ -47,8 +47,8 @@ async def test_an_unverified_attendee_may_not_book(
 async def test_an_unverified_organizer_may_not_create_events(
     strict_client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
-    unverified = await make_user(db, role=Role.ORGANIZER)
-    verified = await make_user(db, role=Role.ORGANIZER, email_verified=True)
+    unverified = await make_user(db, role=Role.ORGANIZER, email_verified=False)
+    verified = await make_user(db, role=Role.ORGANIZER)
 
     refused = await strict_client.post(
         EVENTS, json=_new_event(), headers=await auth_headers(db, settings, unverified)

@@ -45,7 +45,7 @@ async def test_lists_every_user_in_id_order_with_counts(
         "full_name": bob.full_name,
         "role": "attendee",
         "is_active": False,
-        "email_verified": False,
+        "email_verified": True,
         "notify_reminders": True,
         "notify_changes": True,
         "created_at": page["items"][2]["created_at"],

@@ -1,8 +1,9 @@
 """Arranging bookings and reading the outbox, for the notification tests."""
 
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings.models import ENDED_STATUSES, Booking, BookingStatus, Ticket
@@ -12,6 +13,7 @@ from boxoffice.db import utcnow
 from boxoffice.events.models import Event
 from boxoffice.notifications import outbox as outbox_rules
 from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
+from boxoffice.notifications.worker import Worker
 from boxoffice.payments.models import (
     Payment,
     PaymentStatus,
@@ -21,6 +23,7 @@ from boxoffice.payments.models import (
 )
 from boxoffice.users.models import User
 from tests.factories import make_user
+from tests.notifications.smtp import Mailbox
 
 
 async def make_booking(
@@ -160,3 +163,18 @@ async def due_now(
         .values(due_at=moment, created_at=moment - ago)
     )
     await db.commit()
+
+
+async def deliver(worker: Worker, mailbox: Mailbox) -> list[EmailMessage]:
+    """Runs the worker until nothing due is left; every message the mailbox received so far (a
+    message no longer wanted when its turn came is dropped, not sent)."""
+    arrived, before = len(mailbox.messages), await _sent(worker)
+    while await worker.run_once():
+        pass
+    return mailbox.wait_for(arrived + await _sent(worker) - before)
+
+
+async def _sent(worker: Worker) -> int:
+    async with worker.sessionmaker() as session:
+        sent = select(func.count()).where(Notification.status == NotificationStatus.SENT)
+        return int(await session.scalar(sent) or 0)

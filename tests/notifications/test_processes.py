@@ -33,6 +33,7 @@ async def _queue(db: AsyncSession, count: int) -> list[int]:
                 "password_hash": "not-a-hash",
                 "role": Role.ATTENDEE,
                 "is_active": True,
+                "email_verified": True,
                 "created_at": utcnow(),
             }
             for n in range(count)

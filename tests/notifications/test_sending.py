@@ -195,8 +195,10 @@ async def test_every_kind_is_sent_with_a_calendar_file_where_the_spec_wants_one(
     await outbox.booking_cancelled(db, waiting)
     await outbox.payment_refunded(db, booking, refund)
     await outbox.event_cancelled(db, event.id)
+    # To an address not verified yet, which a verification link is for.
+    newcomer = await make_user(db, email_verified=False)
     for kind in ACCOUNT_KINDS:
-        await outbox.account_link(db, kind, booking.user_id, seed=f"seed-{kind}")
+        await outbox.account_link(db, kind, newcomer.id, seed=f"seed-{kind}")
     await db.commit()
     await due_now(db, NotificationKind.EVENT_CHANGED)
     clock = Clock()

@@ -11,7 +11,7 @@ import httpx
 import icalendar
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.bookings.models import Booking
@@ -19,7 +19,7 @@ from boxoffice.bookings.tickets import qr_svg
 from boxoffice.catalogue.models import TicketType
 from boxoffice.db import utcnow
 from boxoffice.events.models import Event
-from boxoffice.notifications.models import Notification, NotificationKind, NotificationStatus
+from boxoffice.notifications.models import NotificationKind, NotificationStatus
 from boxoffice.notifications.outbox import reminder_lead
 from boxoffice.notifications.worker import Worker
 from boxoffice.settings import Settings
@@ -31,7 +31,7 @@ from tests.factories import (
     signed_in,
 )
 from tests.notifications.smtp import Mailbox
-from tests.notifications.support import close_to, due_now
+from tests.notifications.support import close_to, deliver, due_now
 from tests.notifications.support import outbox as read_outbox
 
 BOOKINGS = "/api/v1/bookings"
@@ -50,15 +50,7 @@ class Post:
         """Runs a worker until nothing due is left; the mailbox then holds what it sent (a
         message no longer wanted when its turn came is dropped, not sent)."""
         worker = Worker(self.settings, self.app.state.sessionmaker, name="api-test-worker")
-        before, arrived = await self._sent(), len(self.mailbox.messages)
-        while await worker.run_once():
-            pass
-        self.mailbox.wait_for(arrived + await self._sent() - before)
-
-    async def _sent(self) -> int:
-        async with self.app.state.sessionmaker() as session:
-            sent = select(func.count()).where(Notification.status == NotificationStatus.SENT)
-            return int(await session.scalar(sent) or 0)
+        await deliver(worker, self.mailbox)
 
     @property
     def messages(self) -> list[EmailMessage]:

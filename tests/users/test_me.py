@@ -22,7 +22,7 @@ async def test_me_shows_the_caller(
         "full_name": "Ann",
         "role": "attendee",
         "is_active": True,
-        "email_verified": False,
+        "email_verified": True,
         "notify_reminders": True,
         "notify_changes": True,
         "created_at": None,
