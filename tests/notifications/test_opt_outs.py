@@ -35,9 +35,10 @@ async def _booked(db: AsyncSession, **wishes: bool) -> User:
 
 
 async def _send_all(app: FastAPI, settings: Settings) -> None:
-    """Sends everything, the reminder included (its moment is two days ahead)."""
+    """Sends everything, the reminder included: its moment is two days ahead, and the event,
+    three days ahead, has not begun by then (a reminder of what has begun is dropped)."""
     clock = Clock()
-    clock.advance(days=3)
+    clock.advance(days=2, hours=12)
     await Worker(settings, app.state.sessionmaker, clock=clock, name="test-worker").run_once()
 
 
