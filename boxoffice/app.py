@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, FastAPI
 import boxoffice
 from boxoffice import metrics, ops
 from boxoffice.admin.router import router as admin_router
+from boxoffice.apikeys.router import router as apikeys_router
 from boxoffice.auth.router import router as auth_router
 from boxoffice.bookings.router import router as bookings_router
 from boxoffice.bookings.rush import RushHint
@@ -89,6 +90,8 @@ def create_app(settings: Settings) -> FastAPI:
         sales_router,
         admin_router,
         notifications_router,
+        # Last: requests of the hot paths (bookings, events) match before trying its routes.
+        apikeys_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -5,7 +5,7 @@ import math
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -412,12 +412,32 @@ def _refuse_writes(*args: Any) -> None:
         raise RuntimeError("a reading session may not write: a GET must not change anything")
 
 
+# Work a request leaves for after its transaction: given a (writing) sessionmaker.
+AfterTransaction = Callable[[async_sessionmaker[AsyncSession]], Awaitable[None]]
+_AFTER_TRANSACTION = "after_transaction"
+
+
+def after_transaction(session: AsyncSession, work: AfterTransaction) -> None:
+    """Runs `work` once the request's transaction has ended, committed or not, and its
+    connection is back in the pool: for a small write that must not share the request's locks
+    (nor wait for a second connection while holding one). Outside a request, never."""
+    pending = session.info.get(_AFTER_TRANSACTION)
+    if pending is not None:
+        pending.append(work)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     state = request.app.state
     reads_only = request.method in ("GET", "HEAD")
     sessionmaker = state.reading_sessionmaker if reads_only else state.sessionmaker
-    async with transaction(sessionmaker) as session:
-        yield session
+    pending: list[AfterTransaction] = []
+    try:
+        async with transaction(sessionmaker) as session:
+            session.info[_AFTER_TRANSACTION] = pending
+            yield session
+    finally:
+        for work in pending:
+            await work(state.sessionmaker)
 
 
 async def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:

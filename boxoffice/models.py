@@ -1,5 +1,6 @@
 """Imports every model, so that Base.metadata knows the whole schema (Alembic, tests)."""
 
+from boxoffice.apikeys.models import ApiKey
 from boxoffice.audit import AuditEntry
 from boxoffice.auth.models import AccountToken, AuthSession
 from boxoffice.bookings.models import Booking, IdempotencyRecord, Ticket
@@ -12,6 +13,7 @@ from boxoffice.users.models import User
 
 __all__ = [
     "AccountToken",
+    "ApiKey",
     "AuditEntry",
     "AuthSession",
     "Base",

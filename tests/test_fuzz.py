@@ -48,6 +48,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.apikeys.models import ApiKey
 from boxoffice.auth.models import TOKEN_VALIDITY, AccountToken, TokenPurpose
 from boxoffice.auth.tokens import (
     account_token,
@@ -138,6 +139,7 @@ LOOSER_THAN_THE_RULES = {
     "PATCH /api/v1/check-in-lists/{list_id}": "blank names, null fields, ticket types of another "
     "event",
     "POST /api/v1/check-in-lists/{list_id}/scanner-keys": "blank names",
+    "POST /api/v1/users/me/api-keys": "blank names, an expiry in the past",
     "POST /api/v1/auth/verify-email": "a token not issued, used or expired is a 400 invalid_token",
     "POST /api/v1/auth/password-reset": "a token not issued, used or expired is a 400 "
     "invalid_token",
@@ -183,6 +185,8 @@ class Fuzzer:
     document: dict[str, Any]
     users: dict[str, User]
     sessions: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The identity whose cases are being generated (a seeded API key must be its own).
+    calling: str = ANONYMOUS
     # Evidence that the run went where it claims: the (operation, identity) pairs sent, the
     # identities that got a 2xx anywhere, and any 401 a signed-in identity met behind auth.
     exercised: set[tuple[str, str]] = field(default_factory=set)
@@ -197,6 +201,7 @@ class Fuzzer:
         return (ANONYMOUS, *SIGNED_IN) if security else (ANONYMOUS,)
 
     def fuzz(self, operation: Operation, identity: str, examples: int) -> None:
+        self.calling = identity
         cases = operation.as_strategy(schemathesis.GenerationMode.POSITIVE) | (
             operation.as_strategy(schemathesis.GenerationMode.NEGATIVE)
         )
@@ -252,6 +257,11 @@ class Fuzzer:
         """Real ids in place of the generated ones, in a case that is otherwise as generated."""
         path = case.path_parameters or {}
         body = case.body if isinstance(case.body, dict) else {}
+        if "key_id" in path and "list_id" not in path:
+            # An API key of the caller's own (anonymous callers are refused before any lookup).
+            if self.calling in self.users:
+                path["key_id"] = await self.fresh_api_key(self.users[self.calling].id)
+            return
         if "list_id" in path:
             await self.seed_door(path, body)
             return
@@ -307,6 +317,13 @@ class Fuzzer:
         for scan in [body, *(scans if isinstance(scans, list) else [])]:
             if isinstance(scan, dict) and "code" in scan:
                 scan["code"] = ticket_code
+
+    async def fresh_api_key(self, user_id: int) -> int:
+        async with self.app.state.sessionmaker() as db:
+            key = ApiKey(user_id=user_id, name="Script", key_hash=token_hex(32))
+            db.add(key)
+            await db.commit()
+            return key.id
 
     async def fresh_account_token(self, purpose: TokenPurpose) -> str:
         """A live token of this purpose for a new user, as a link would carry it."""
@@ -413,6 +430,7 @@ SEEDED_SUCCESSES = {
     "GET /api/v1/check-in-lists/{list_id}/scanner-keys": 200,
     "DELETE /api/v1/check-in-lists/{list_id}/scanner-keys": 204,
     "DELETE /api/v1/check-in-lists/{list_id}/scanner-keys/{key_id}": 204,
+    "DELETE /api/v1/users/me/api-keys/{key_id}": 204,
 }
 
 

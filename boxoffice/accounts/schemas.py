@@ -1,5 +1,5 @@
 """The data export (SPEC §13): everything stored about one person, and nothing about anyone else
-nor any secret (password hash, token ids, payment client secrets, scanner keys)."""
+nor any secret (password hash, token ids, payment client secrets, scanner keys, API keys)."""
 
 from datetime import datetime
 from typing import Any
@@ -52,6 +52,15 @@ class ExportedSession(_Read):
     revoked_at: datetime | None
 
 
+class ExportedApiKey(_Read):
+    id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
 class ExportedMessage(_Read):
     kind: NotificationKind
     subject: str
@@ -87,6 +96,7 @@ class DataExport(BaseModel):
     bookings: list[BookingRead]
     payments: list[ExportedPayment]
     sessions: list[ExportedSession]
+    api_keys: list[ExportedApiKey] = Field(description="every key you made; never the key")
     messages: list[ExportedMessage] = Field(description="e-mails written to you, sent or not")
     events: list[ExportedEvent] = Field(description="the events you organize or organized")
     audit_log: list[ExportedAuditEntry] = Field(description="changes to you and yours")

@@ -2,10 +2,10 @@
 by themselves or an admin.
 
 An erasure is one transaction, in the lock order of a ban (docs/architecture.md): the user's row
-first, then every event it touches in id order, then check-in lists and sessions. It keeps every
-row that counts something (bookings, payments, the audit log), so totals and guest lists stay
-whole; what named the person (address, name) is replaced, and what could still reach them (mail
-waiting to be sent, sessions, scanner keys) ends.
+first, then every event it touches in id order, then check-in lists, sessions and API keys. It
+keeps every row that counts something (bookings, payments, the audit log), so totals and guest
+lists stay whole; what named the person (address, name) is replaced, and what could still reach
+them (mail waiting to be sent, sessions, scanner keys, API keys) ends.
 """
 
 from typing import Any
@@ -17,6 +17,7 @@ from boxoffice import audit
 from boxoffice.accounts.errors import HasUpcomingEvents
 from boxoffice.accounts.schemas import (
     DataExport,
+    ExportedApiKey,
     ExportedAuditEntry,
     ExportedEvent,
     ExportedMessage,
@@ -25,6 +26,7 @@ from boxoffice.accounts.schemas import (
     ExportedSession,
 )
 from boxoffice.admin.errors import CannotModifySelf
+from boxoffice.apikeys import service as apikeys_service
 from boxoffice.auth import service as auth_service
 from boxoffice.bookings import seats
 from boxoffice.bookings import service as bookings_service
@@ -62,6 +64,10 @@ async def export(session: AsyncSession, user: User) -> DataExport:
         sessions=[
             ExportedSession.model_validate(s)
             for s in await auth_service.sessions_of(session, user.id)
+        ],
+        api_keys=[
+            ExportedApiKey.model_validate(k)
+            for k in await apikeys_service.keys_of(session, user.id, revoked=True)
         ],
         messages=[
             ExportedMessage(**_fields(m.notification, ExportedMessage, subject=m.subject))
@@ -128,6 +134,7 @@ async def _erase(session: AsyncSession, actor: User, user_id: int) -> None:
     cancelled = await bookings_service.cancel_upcoming_of_user(session, user_id)
     await door_service.revoke_keys_of_organizer(session, user_id)
     await auth_service.revoke_all_sessions(session, user_id)
+    await apikeys_service.revoke_all(session, user_id)
     await auth_service.forget_account_tokens(session, user_id)
     # After the cancellations above, which wrote their messages to this account too.
     await notifications_service.forget_recipient(session, user_id)

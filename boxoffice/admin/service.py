@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from boxoffice.admin import repository
 from boxoffice.admin.errors import CannotModifySelf
+from boxoffice.apikeys import service as apikeys_service
 from boxoffice.audit import AuditAction, AuditEntry, record
 from boxoffice.auth import service as auth_service
 from boxoffice.bookings import service as bookings_service
@@ -127,9 +128,10 @@ async def _ban(session: AsyncSession, admin: User, user: User) -> None:
     # this transaction and is then refused, and the sweep below sees every one that got in.
     newly_banned = await users_service.set_active(session, user.id, active=False)
     cancelled = await bookings_service.cancel_upcoming_of_user(session, user.id)
-    # Authentication refuses inactive users already; revoking the sessions as well means that
-    # lifting the ban later does not bring the old tokens back.
+    # Authentication refuses inactive users already; revoking the sessions and API keys as well
+    # means that lifting the ban later does not bring the old tokens back.
     await auth_service.revoke_all_sessions(session, user.id)
+    await apikeys_service.revoke_all(session, user.id)
     if newly_banned:
         await record(
             session,

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
+from boxoffice.apikeys.errors import NeedsLoginSession
 from boxoffice.auth import service
 from boxoffice.auth.service import Authenticated
 from boxoffice.db import Session
@@ -30,8 +31,8 @@ async def _authenticated(
 async def authenticated(
     session: Session, settings: AppSettings, token: str | None, *, hold: bool = False
 ) -> Authenticated:
-    """The caller's session, for guards that decide more than a role (see `service.authenticate`
-    for `hold`)."""
+    """The caller's session or API key, for guards that decide more than a role (see
+    `service.authenticate` for `hold`)."""
     if token is None:
         raise NotAuthenticated(
             "log in and send the access token as 'Authorization: Bearer <token>'"
@@ -40,6 +41,20 @@ async def authenticated(
 
 
 CurrentAuth = Annotated[Authenticated, Depends(_authenticated)]
+
+
+async def _login_session(auth: CurrentAuth) -> Authenticated:
+    # An API key acts as its owner everywhere but here: a stolen key must not mint keys that
+    # outlive its revocation, nor revoke the owner's other keys; and it has no session to end.
+    if auth.session_id is None:
+        raise NeedsLoginSession(
+            "an API key cannot do this: log in with your password and use that session"
+        )
+    return auth
+
+
+# A caller signed in with a password (a login session), not with an API key.
+CurrentLoginSession = Annotated[Authenticated, Depends(_login_session)]
 
 
 async def _optional_user(

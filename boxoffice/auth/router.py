@@ -4,8 +4,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from boxoffice.apikeys.errors import NeedsLoginSession
 from boxoffice.auth import service
-from boxoffice.auth.dependencies import SIGNED_IN_ERRORS, CurrentAuth, CurrentUser
+from boxoffice.auth.dependencies import SIGNED_IN_ERRORS, CurrentLoginSession, CurrentUser
 from boxoffice.auth.errors import InvalidAccountToken, InvalidCredentials
 from boxoffice.auth.schemas import (
     Accepted,
@@ -162,7 +163,11 @@ async def refresh(body: RefreshRequest, session: Session, settings: AppSettings)
     return await service.refresh(session, settings, body.refresh_token)
 
 
-@router.post("/logout", status_code=204, responses=problem_responses(*SIGNED_IN_ERRORS))
-async def logout(auth: CurrentAuth, session: Session) -> None:
-    """Ends the session of this access token, on every server process at once."""
+@router.post(
+    "/logout", status_code=204, responses=problem_responses(*SIGNED_IN_ERRORS, NeedsLoginSession)
+)
+async def logout(auth: CurrentLoginSession, session: Session) -> None:
+    """Ends the session of this access token, on every server process at once. An API key has
+    no session: revoke it instead."""
+    assert auth.session_id is not None  # a login session's
     await service.logout(session, auth.session_id)

@@ -4,10 +4,13 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from boxoffice.apikeys import service as apikeys_service
+from boxoffice.apikeys.models import ApiKey, in_force
 from boxoffice.auth import passwords, tokens
 from boxoffice.auth.errors import (
     InvalidAccountToken,
@@ -18,8 +21,9 @@ from boxoffice.auth.errors import (
 from boxoffice.auth.models import TOKEN_VALIDITY, AccountToken, AuthSession, TokenPurpose
 from boxoffice.auth.schemas import TokenPair
 from boxoffice.auth.tokens import TokenType
-from boxoffice.db import changed_one, utcnow
+from boxoffice.db import after_transaction, changed_one, utcnow
 from boxoffice.errors import InvalidToken, RateLimited, Unprocessable
+from boxoffice.keys import API_KEY, USE_PRECISION, key_hash
 from boxoffice.notifications import outbox
 from boxoffice.notifications.models import NotificationKind
 from boxoffice.settings import Settings
@@ -29,8 +33,10 @@ from boxoffice.users.models import Role, User
 
 @dataclass(frozen=True)
 class Authenticated:
+    """Who calls: a login session's user, or an API key's owner (`session_id` None)."""
+
     user: User
-    session_id: str
+    session_id: str | None
 
 
 async def register(
@@ -289,24 +295,57 @@ _SESSION_USER = (
 _SESSION_USER_HELD = _SESSION_USER.with_for_update(read=True, of=User)
 
 
+# An API key's owner, and the key's last use: the same one statement as a session's check, and
+# the same shared lock on the user's row with `hold`, so that the booking path and its lock order
+# are the same whichever credential it comes with.
+_KEY_USER = (
+    select(User, ApiKey.id, ApiKey.last_used_at)
+    .join(ApiKey, ApiKey.user_id == User.id)
+    .where(
+        ApiKey.key_hash == bindparam("key_hash"),
+        *in_force(bindparam("now")),
+        User.is_active.is_(True),
+    )
+)
+_KEY_USER_HELD = _KEY_USER.with_for_update(read=True, of=User)
+
+
 async def authenticate(
     session: AsyncSession, settings: Settings, access_token: str, *, hold: bool = False
 ) -> Authenticated:
-    """The session's user. With `hold`, the user's row is also held against a ban (the first
-    lock of a booking's lock order): in the same statement where the database has row locks;
-    on SQLite, by the write lock that `hold_active` takes."""
-    claims = tokens.decode(settings, access_token, expected=TokenType.ACCESS)
+    """The user of the session, or of the API key, that the bearer token names. With `hold`,
+    the user's row is also held against a ban (the first lock of a booking's lock order): in the
+    same statement where the database has row locks; on SQLite, by the write lock that
+    `hold_active` takes."""
     shared_row_locks = session.get_bind().dialect.name != "sqlite"
-    found = await session.execute(
-        _SESSION_USER_HELD if hold and shared_row_locks else _SESSION_USER,
-        {"session_id": claims.session_id, "user_id": claims.user_id},
-    )
-    user = found.scalar_one_or_none()
-    if user is None:
-        raise InvalidToken("this session has ended; log in again")
+    held = hold and shared_row_locks
+    if API_KEY.marks(access_token):
+        now = utcnow()
+        row = (
+            await session.execute(
+                _KEY_USER_HELD if held else _KEY_USER,
+                {"key_hash": key_hash(access_token), "now": now},
+            )
+        ).one_or_none()
+        if row is None:
+            raise InvalidToken("this API key was revoked, has expired, or never was one")
+        user, key_id, last_used_at = row
+        if last_used_at is None or last_used_at < now - USE_PRECISION:
+            after_transaction(session, partial(apikeys_service.note_use, key_id=key_id))
+        auth = Authenticated(user=user, session_id=None)
+    else:
+        claims = tokens.decode(settings, access_token, expected=TokenType.ACCESS)
+        found = await session.execute(
+            _SESSION_USER_HELD if held else _SESSION_USER,
+            {"session_id": claims.session_id, "user_id": claims.user_id},
+        )
+        session_user = found.scalar_one_or_none()
+        if session_user is None:
+            raise InvalidToken("this session has ended; log in again")
+        auth = Authenticated(user=session_user, session_id=claims.session_id)
     if hold and not shared_row_locks:
-        await users_service.hold_active(session, user.id)
-    return Authenticated(user=user, session_id=claims.session_id)
+        await users_service.hold_active(session, auth.user.id)
+    return auth
 
 
 async def logout(session: AsyncSession, session_id: str) -> None:

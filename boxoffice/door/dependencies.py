@@ -7,11 +7,12 @@ from fastapi import Depends
 
 from boxoffice.auth.dependencies import BearerToken, CurrentOrganizer, authenticated, require_role
 from boxoffice.db import Session
-from boxoffice.door import keys, service
+from boxoffice.door import service
 from boxoffice.door.models import CheckInList
 from boxoffice.door.service import Scanner
 from boxoffice.errors import Forbidden, InvalidToken
 from boxoffice.events import service as events
+from boxoffice.keys import SCANNER_KEY
 from boxoffice.schemas import IdInPath
 from boxoffice.settings import AppSettings
 from boxoffice.users.models import Role
@@ -30,7 +31,7 @@ async def _scanning_list(
     session: Session,
     settings: AppSettings,
 ) -> tuple[CheckInList, Scanner]:
-    if token is not None and keys.is_scanner_key(token):
+    if token is not None and SCANNER_KEY.marks(token):
         found = await service.scanner_key_list(session, token)
         if found is None:
             raise InvalidToken("this scanner key was revoked, or never was one")

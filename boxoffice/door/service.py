@@ -16,7 +16,7 @@ from boxoffice.bookings.tickets import normalize
 from boxoffice.catalogue import service as catalogue
 from boxoffice.catalogue.models import check_in_list_ticket_types
 from boxoffice.db import utcnow
-from boxoffice.door import keys, repository
+from boxoffice.door import repository
 from boxoffice.door.arrivals import chart, per_bucket
 from boxoffice.door.errors import LastCheckInList
 from boxoffice.door.judge import Door, DoorTicket, Verdict, Whereabouts, judge
@@ -43,14 +43,13 @@ from boxoffice.door.schemas import (
 )
 from boxoffice.errors import InvalidToken, NotFound
 from boxoffice.events.models import Event, EventStatus
+from boxoffice.keys import SCANNER_KEY, USE_PRECISION, key_hash
 
 # A download's `as_of` lies this far back: a transaction that began before it may commit after
 # it, and what it changed must still come with the next download.
 DOWNLOAD_OVERLAP = timedelta(minutes=1)
 # A scan's code as stored (scans.code): upper-casing can lengthen what was typed ("ß" is "SS").
 MAX_CODE = 64
-# How exactly a scanner key's `last_used_at` is kept: not a write per scan.
-KEY_USE_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +242,7 @@ async def _key_in_force(session: AsyncSession, key_id: int) -> None:
     if last_used is None:
         raise InvalidToken("this scanner key was revoked")
     now = utcnow()
-    if last_used.last_used_at is None or last_used.last_used_at < now - KEY_USE_PRECISION:
+    if last_used.last_used_at is None or last_used.last_used_at < now - USE_PRECISION:
         await session.execute(
             update(ScannerKey).where(ScannerKey.id == key_id).values(last_used_at=now)
         )
@@ -402,8 +401,8 @@ async def arrivals_chart(session: AsyncSession, door: CheckInList) -> str:
 
 
 async def add_scanner_key(session: AsyncSession, door: CheckInList, name: str) -> ScannerKeyCreated:
-    key = keys.new_scanner_key()
-    made = ScannerKey(check_in_list_id=door.id, name=name, key_hash=keys.key_hash(key))
+    key = SCANNER_KEY.new()
+    made = ScannerKey(check_in_list_id=door.id, name=name, key_hash=key_hash(key))
     session.add(made)
     await session.flush()
     return ScannerKeyCreated(
@@ -455,7 +454,7 @@ async def scanner_key_list(session: AsyncSession, key: str) -> tuple[int, int] |
     found = (
         await session.execute(
             select(ScannerKey.id, ScannerKey.check_in_list_id).where(
-                ScannerKey.key_hash == keys.key_hash(key)
+                ScannerKey.key_hash == key_hash(key)
             )
         )
     ).one_or_none()
