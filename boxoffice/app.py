@@ -30,6 +30,9 @@ from boxoffice.security import install_security
 from boxoffice.settings import Settings
 from boxoffice.users.router import router as users_router
 from boxoffice.web import router as web
+from boxoffice.webhooks import delivery as webhook_delivery
+from boxoffice.webhooks.addresses import system_resolver
+from boxoffice.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 
@@ -49,6 +52,9 @@ def create_app(settings: Settings) -> FastAPI:
         async with (
             notification_worker.in_background(settings, app.state.sessionmaker),
             sweeper.in_background(settings, app.state.sessionmaker, app.state.payment_providers),
+            webhook_delivery.in_background(
+                settings, app.state.sessionmaker, app.state.webhook_resolver
+            ),
         ):
             yield
         await engine.dispose()
@@ -71,6 +77,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.rush_hint = RushHint()
     app.state.terms_cache = TermsCache()
     app.state.payment_providers = providers_for(settings)
+    # How webhook URLs' names are resolved; tests put a StaticResolver here.
+    app.state.webhook_resolver = system_resolver
 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -90,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
         sales_router,
         admin_router,
         notifications_router,
+        webhooks_router,
         # Last: requests of the hot paths (bookings, events) match before trying its routes.
         apikeys_router,
     ):

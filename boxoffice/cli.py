@@ -28,6 +28,7 @@ from boxoffice.observability import configure_logging
 from boxoffice.payments import sweeper
 from boxoffice.payments.registry import providers_for
 from boxoffice.settings import Environment, Settings
+from boxoffice.webhooks.delivery import Deliverer
 
 T = TypeVar("T")
 
@@ -132,12 +133,15 @@ async def _work(settings: Settings) -> None:
         # The batch under way is sent and recorded; then the worker ends.
         loop.add_signal_handler(stopping, stop.set)
     sessionmaker = create_sessionmaker(engine, settings)
+    deliverer = Deliverer(settings, sessionmaker)
     try:
         await asyncio.gather(
             Worker(settings, sessionmaker).run(stop),
             sweeper.run(settings, sessionmaker, providers_for(settings), stop),
+            deliverer.run(stop),
         )
     finally:
+        await deliverer.aclose()
         await engine.dispose()
 
 

@@ -66,6 +66,7 @@ CODE_STATUSES: Mapping[str, frozenset[int]] = {
     "invalid_signature": frozenset({400}),
     "validation_error": frozenset({422}),
     "idempotency_key_reused": frozenset({422}),
+    "webhook_url_not_allowed": frozenset({422}),
     "rate_limited": frozenset({429}),
     "internal_error": frozenset({500}),
     "service_unavailable": frozenset({503}),

@@ -10,6 +10,7 @@ from boxoffice.door.models import CheckInList, Presence, Scan, ScannerKey
 from boxoffice.events.models import Event
 from boxoffice.notifications.models import Notification
 from boxoffice.users.models import User
+from boxoffice.webhooks.models import Webhook, WebhookDelivery, WebhookMessage
 
 __all__ = [
     "AccountToken",
@@ -29,4 +30,7 @@ __all__ = [
     "Ticket",
     "TicketType",
     "User",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookMessage",
 ]

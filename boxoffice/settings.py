@@ -120,6 +120,24 @@ class Settings(BaseSettings):
     # How often the worker ends holds past their end and sends the refunds decided.
     hold_sweep_seconds: float = Field(default=5, gt=0)
 
+    # Webhooks (SPEC §12): the waits before each retry of a failed delivery, in seconds; after
+    # the last one the message has failed.
+    webhook_retry_schedule: Annotated[list[int], NoDecode] = [
+        5,
+        300,
+        1800,
+        7200,
+        18000,
+        36000,
+        50400,
+        72000,
+        86400,
+    ]
+    # Deliveries under way at once in one worker process.
+    webhook_concurrency: int = Field(default=4, ge=1, le=100)
+    # Webhook URLs may name loopback, private, link-local addresses: tests and closed networks.
+    webhooks_allow_private: bool = False
+
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     log_level: str = "INFO"
 
@@ -134,6 +152,20 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _seconds_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _non_negative(cls, value: list[int]) -> list[int]:
+        if any(seconds < 0 for seconds in value):
+            raise ValueError("retry waits are seconds, 0 or more")
         return value
 
     @field_validator("default_currency")

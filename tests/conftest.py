@@ -22,6 +22,7 @@ from boxoffice.catalogue.terms import TermsCache
 from boxoffice.db import create_engine, create_sessionmaker
 from boxoffice.models import Base
 from boxoffice.settings import Settings
+from boxoffice.webhooks.addresses import StaticResolver
 from tests import engines
 from tests.servers import running_servers
 
@@ -91,6 +92,8 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
+    # No test resolves a real name: a webhook URL's host is a literal address, or refused.
+    application.state.webhook_resolver = StaticResolver({})
     yield application
     await application.state.engine.dispose()
 

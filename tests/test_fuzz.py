@@ -61,6 +61,8 @@ from boxoffice.door.models import CheckInList, ScannerKey
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
+from boxoffice.webhooks.models import Webhook, WebhookDelivery, WebhookMessage
+from boxoffice.webhooks.service import new_secret
 from tests.factories import auth_headers, make_event, make_quota, make_ticket_type, make_user
 
 # Schemathesis parametrises operations by its internal adapter types; none of them is used here.
@@ -143,6 +145,9 @@ LOOSER_THAN_THE_RULES = {
     "POST /api/v1/auth/verify-email": "a token not issued, used or expired is a 400 invalid_token",
     "POST /api/v1/auth/password-reset": "a token not issued, used or expired is a 400 "
     "invalid_token",
+    "POST /api/v1/webhooks": "a URL that is not http(s) or names no public address is a 422 "
+    "webhook_url_not_allowed",
+    "PATCH /api/v1/webhooks/{webhook_id}": "the same",
 }
 # The one-time token each of these takes, seeded as a live one (SPEC §13).
 TOKEN_PURPOSES = {
@@ -265,6 +270,11 @@ class Fuzzer:
         if "list_id" in path:
             await self.seed_door(path, body)
             return
+        if "webhook_id" in path:
+            path["webhook_id"], delivery_id = await self.fresh_webhook()
+            if "delivery_id" in path:
+                path["delivery_id"] = delivery_id
+            return
         purpose = TOKEN_PURPOSES.get(case.operation.label)
         if purpose is not None and "token" in body:
             body["token"] = await self.fresh_account_token(purpose)
@@ -349,6 +359,29 @@ class Fuzzer:
             event = await make_event(db, organizer, capacity=100_000, status=EventStatus.PUBLISHED)
             return event.id
 
+    async def fresh_webhook(self) -> tuple[int, int]:
+        """A webhook of the organizer identity with one delivery attempt: their ids."""
+        async with self.app.state.sessionmaker() as db:
+            webhook = Webhook(
+                owner_id=self.users[Role.ORGANIZER.value].id,
+                organizer_id=self.users[Role.ORGANIZER.value].id,
+                url="https://93.184.215.14/hook",
+                events_mask=1,
+                secret=new_secret(),
+                enabled=True,
+            )
+            db.add(webhook)
+            await db.flush()
+            message = WebhookMessage(webhook_id=webhook.id, type="webhook.ping", body="{}")
+            db.add(message)
+            await db.flush()
+            delivery = WebhookDelivery(
+                webhook_id=webhook.id, message_id=message.id, status_code=500, duration_ms=1
+            )
+            db.add(delivery)
+            await db.commit()
+            return webhook.id, delivery.id
+
     async def fresh_catalogue(self, event_id: int) -> tuple[int, int]:
         """A second ticket type of the event, never booked, and a quota of it: their ids."""
         async with self.app.state.sessionmaker() as db:
@@ -405,6 +438,13 @@ SEEDED_SUCCESSES = {
     "POST /api/v1/events/{event_id}/cancel": 200,
     "GET /api/v1/events/{event_id}/bookings": 200,
     "POST /api/v1/events/{event_id}/check-in": 200,
+    "GET /api/v1/webhooks/{webhook_id}": 200,
+    "PATCH /api/v1/webhooks/{webhook_id}": 200,
+    "DELETE /api/v1/webhooks/{webhook_id}": 204,
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": 200,
+    "POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": 202,
+    "POST /api/v1/webhooks/{webhook_id}/ping": 202,
+    "POST /api/v1/webhooks/{webhook_id}/rotate-secret": 200,
     "GET /api/v1/admin/users/{user_id}": 200,
     "POST /api/v1/admin/users/{user_id}/erase": 204,
     "GET /api/v1/events/{event_id}/ticket-types": 200,

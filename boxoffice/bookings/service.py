@@ -30,7 +30,7 @@ from boxoffice.bookings.models import (
 )
 from boxoffice.bookings.orders import Order
 from boxoffice.bookings.rush import RushHint
-from boxoffice.bookings.schemas import BookingCreate
+from boxoffice.bookings.schemas import BookingCreate, BookingRead
 from boxoffice.bookings.tickets import new_ticket_code, normalize
 from boxoffice.catalogue.models import TicketType
 from boxoffice.catalogue.terms import Terms, TermsCache, TypeTerms
@@ -44,6 +44,8 @@ from boxoffice.payments.models import RefundReason
 from boxoffice.schemas import PageParams
 from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
+from boxoffice.webhooks import outbox as hooks
+from boxoffice.webhooks.models import WebhookEventType as Hook
 
 
 def _not_bookable(event: Event) -> EventNotBookable:
@@ -164,26 +166,32 @@ async def _book(
     if status is BookingStatus.CONFIRMED:
         await outbox.booking_confirmed(session, booking)
         # Everything the answer shows is at hand: no need to read the booking back.
+        await _hook_booking(session, event, Hook.BOOKING_CONFIRMED, booking)
         return booking
     if status is BookingStatus.PENDING:
         await outbox.booking_pending(session, booking)
+        await _hook_booking(session, event, Hook.BOOKING_PENDING, booking)
         return booking
     # Seats freed between our failed take and joining the line, or held past their end, must
     # not sit idle. (Joining took the event's row lock.)
     if event.seats_held and await seats.has_expired_holds(session, event_id, now):
-        await outbox.bookings_expired(session, await seats.reclaim_expired(session, event_id, now))
+        expired = await seats.reclaim_expired(session, event_id, now)
+        await outbox.bookings_expired(session, expired)
+        await tell_webhooks(session, event_id, Hook.BOOKING_EXPIRED, expired)
     served = await seats.serve_waitlist(session, event_id)
     # This booking, served at once if it was among them, was never in line: its holder hears
     # "confirmed" or "offered" below, not "promoted".
-    await _tell_served(session, served, but=booking.id)
+    await _tell_served(session, event_id, served, but=booking.id)
     # Its place in line, or its promotion just now, is the database's to tell.
     booking = await get(session, booking.id)
     if booking.status is BookingStatus.CONFIRMED:
         await outbox.booking_confirmed(session, booking)
+        await _hook_booking(session, event, Hook.BOOKING_CONFIRMED, booking)
     elif booking.status is BookingStatus.OFFERED:
         await outbox.waitlist_offered(session, [booking.id])
     else:
         await outbox.waitlist_joined(session, booking)
+        await _hook_booking(session, event, Hook.BOOKING_WAITLISTED, booking)
     return booking
 
 
@@ -236,6 +244,7 @@ async def reclaim(session: AsyncSession, event_id: int, now: datetime) -> list[i
     expired = await seats.reclaim_expired(session, event_id, now)
     if expired:
         await outbox.bookings_expired(session, expired)
+        await tell_webhooks(session, event_id, Hook.BOOKING_EXPIRED, expired)
         await serve_waitlist(session, event_id)
     return expired
 
@@ -269,12 +278,34 @@ async def holds_active_booking(session: AsyncSession, user_id: int, event_id: in
 
 async def serve_waitlist(session: AsyncSession, event_id: int) -> None:
     """Gives freed seats to the waiting list and tells those served. Needs the event's row lock."""
-    await _tell_served(session, await seats.serve_waitlist(session, event_id))
+    await _tell_served(session, event_id, await seats.serve_waitlist(session, event_id))
 
 
-async def _tell_served(session: AsyncSession, served: seats.Served, *, but: int = 0) -> None:
-    await outbox.waitlist_promoted(session, [i for i in served.promoted if i != but])
+async def _tell_served(
+    session: AsyncSession, event_id: int, served: seats.Served, *, but: int = 0
+) -> None:
+    promoted = [i for i in served.promoted if i != but]
+    await outbox.waitlist_promoted(session, promoted)
     await outbox.waitlist_offered(session, [i for i in served.offered if i != but])
+    await tell_webhooks(session, event_id, Hook.BOOKING_CONFIRMED, promoted)
+
+
+async def tell_webhooks(
+    session: AsyncSession, event_id: int, kind: Hook, booking_ids: Sequence[int]
+) -> None:
+    """Tells the event's webhooks, if it has any, of these bookings as they are now."""
+    if not booking_ids:
+        return
+    event = await hooks.event_of(session, event_id)
+    if event is None or not hooks.wanted(event):
+        return
+    for booking_id in booking_ids:
+        await _hook_booking(session, event, kind, await get(session, booking_id))
+
+
+async def _hook_booking(session: AsyncSession, event: Event, kind: Hook, booking: Booking) -> None:
+    if hooks.wanted(event):
+        await hooks.write(session, event, kind, BookingRead.model_validate(booking))
 
 
 async def _may_free(
@@ -577,6 +608,7 @@ async def _release(session: AsyncSession, booking_id: int, event_id: int) -> boo
         return False
     # Told before those it makes room for: the outbox is the line's history, in order.
     await outbox.booking_cancelled(session, released)
+    await tell_webhooks(session, event_id, Hook.BOOKING_CANCELLED, [booking_id])
     await refunds.refund_booking(session, released, RefundReason.CANCELLED)
     await serve_waitlist(session, event_id)
     return True
@@ -590,11 +622,13 @@ async def accept_offer(session: AsyncSession, booking: Booking, holder: User) ->
         await seats.settle_hold(session, offer)
         accepted = await get(session, offer.id)
         await outbox.booking_confirmed(session, accepted)
+        await tell_webhooks(session, accepted.event_id, Hook.BOOKING_CONFIRMED, [accepted.id])
         return accepted
     until = min(utcnow() + timedelta(minutes=event.hold_minutes), event.starts_at)
     await seats.settle_hold(session, offer, pending_until=until)
     accepted = await get(session, offer.id)
     await outbox.booking_pending(session, accepted)
+    await tell_webhooks(session, accepted.event_id, Hook.BOOKING_PENDING, [accepted.id])
     return accepted
 
 

@@ -44,6 +44,8 @@ from boxoffice.door.schemas import (
 from boxoffice.errors import InvalidToken, NotFound
 from boxoffice.events.models import Event, EventStatus
 from boxoffice.keys import SCANNER_KEY, USE_PRECISION, key_hash
+from boxoffice.webhooks import outbox as hooks
+from boxoffice.webhooks.models import WebhookEventType as Hook
 
 # A download's `as_of` lies this far back: a transaction that began before it may commit after
 # it, and what it changed must still come with the next download.
@@ -188,10 +190,26 @@ async def scan_batch(
     tickets |= await repository.tickets_by_id(
         session, {s.ticket_id for s in answered.values() if s.ticket_id not in tickets}
     )
-    return [
+    answers = [
         _read_scan(made[i] if i in made else answered[str(scan.digest)], tickets)
         for i, scan in enumerate(asked)
     ]
+    await _tell_webhooks(session, door.event_id, [answers[i] for i in sorted(made)])
+    return answers
+
+
+async def _tell_webhooks(session: AsyncSession, event_id: int, scans: list[ScanRead]) -> None:
+    """`checkin.created` for each scan recorded now that let someone in."""
+    admitted = [
+        scan for scan in scans if scan.result is ScanResult.OK and scan.direction is Direction.ENTRY
+    ]
+    if not admitted:
+        return
+    event = await hooks.event_of(session, event_id)
+    if event is None or not hooks.wanted(event):
+        return
+    for scan in admitted:
+        await hooks.write(session, event, Hook.CHECKIN_CREATED, scan)
 
 
 @dataclass(frozen=True, slots=True)

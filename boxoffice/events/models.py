@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     BigInteger,
     BindParameter,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     Update,
+    false,
     update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -107,6 +109,9 @@ class Event(Base):
     # Set by the service on edits, not by seat changes: it is the "last modified" of the details.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Whether any enabled webhook covers this event (kept by the webhooks service): a change
+    # that finds it false writes no webhook message and asks the database nothing.
+    has_webhooks: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     organizer: Mapped[User] = relationship(lazy="raise")
     # Given when the event is made (at least one); read through the catalogue, not from here.

@@ -23,6 +23,8 @@ from boxoffice.payments import refunds
 from boxoffice.schemas import PageParams
 from boxoffice.settings import Settings
 from boxoffice.users.models import Role, User
+from boxoffice.webhooks import outbox as hooks
+from boxoffice.webhooks.models import WebhookEventType as Hook
 
 _DEFAULT_CURRENCY: str = Settings.model_fields["default_currency"].default
 
@@ -54,6 +56,7 @@ async def create(session: AsyncSession, organizer: User, data: EventCreate) -> E
         seats_booked=0,
         waitlist_count=0,
         currency=data.currency or _default_currency(session),
+        has_webhooks=hooks.covers_new_event(organizer.id),
         **data.model_dump(exclude={"currency", "ticket_types"}),
     )
     session.add(event)
@@ -168,6 +171,7 @@ async def edit(session: AsyncSession, event: Event, changes: dict[str, object]) 
             await bookings.serve_waitlist(session, event.id)
     edited = await _reload(session, event.id)
     await outbox.event_changed(session, edited, before)
+    await _hook(session, Hook.EVENT_CHANGED, edited)
     return edited
 
 
@@ -188,7 +192,9 @@ async def _change_capacity(session: AsyncSession, event: Event, capacity: int) -
 
 
 async def publish(session: AsyncSession, event: Event) -> Event:
-    published, _ = await _transition(session, event, EventStatus.PUBLISHED)
+    published, moved = await _transition(session, event, EventStatus.PUBLISHED)
+    if moved:
+        await _hook(session, Hook.EVENT_PUBLISHED, published)
     return published
 
 
@@ -199,6 +205,7 @@ async def cancel(session: AsyncSession, event: Event, actor: User) -> Event:
         # The status change holds the event's row lock, as the ledger requires. The holders are
         # told first: the message goes to every booking that is still active.
         await outbox.event_cancelled(session, event.id)
+        await _hook(session, Hook.EVENT_CANCELLED, cancelled)
         await refunds.refund_event(session, event.id)
         await seats.release_all(session, event.id)
         await _audit(session, actor, AuditAction.EVENT_CANCELLED, cancelled)
@@ -214,6 +221,13 @@ async def delete(session: AsyncSession, event: Event, actor: User) -> None:
         await cancel(session, current, actor)
     await session.execute(update_event(event.id).values(deleted_at=utcnow(), updated_at=utcnow()))
     await _audit(session, actor, AuditAction.EVENT_DELETED, current)
+
+
+async def _hook(session: AsyncSession, kind: Hook, event: Event) -> None:
+    """Tells the event's webhooks, if it has any; as its organizer sees it (`event` as
+    `_reload` gives it, with its organizer)."""
+    if hooks.wanted(event):
+        await hooks.write(session, event, kind, await read(session, event, event.organizer))
 
 
 async def _audit(session: AsyncSession, actor: User, action: AuditAction, event: Event) -> None:

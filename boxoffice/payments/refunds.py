@@ -17,7 +17,10 @@ from boxoffice.payments.models import (
     RefundReason,
     RefundStatus,
 )
+from boxoffice.payments.schemas import PaymentRead
 from boxoffice.settings import PaymentProviderName
+from boxoffice.webhooks import outbox as hooks
+from boxoffice.webhooks.models import WebhookEventType as Hook
 
 
 async def refund_booking(session: AsyncSession, booking: Booking, reason: RefundReason) -> None:
@@ -57,6 +60,12 @@ async def refund_payment(
     session.add(refund)
     await session.flush()
     await outbox.payment_refunded(session, booking, refund)
+    await hooks.tell(
+        session,
+        booking.event_id,
+        Hook.PAYMENT_REFUNDED,
+        lambda: PaymentRead.of(payment, for_holder=False),
+    )
     return refund
 
 

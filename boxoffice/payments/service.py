@@ -39,9 +39,12 @@ from boxoffice.payments.models import (
     RefundStatus,
 )
 from boxoffice.payments.providers import Charge, InvalidCallback, Provider, ProviderUnavailable
+from boxoffice.payments.schemas import PaymentRead
 from boxoffice.settings import PaymentProviderName
 from boxoffice.users import service as users_service
 from boxoffice.users.models import Role, User
+from boxoffice.webhooks import outbox as hooks
+from boxoffice.webhooks.models import WebhookEventType as Hook
 
 logger = logging.getLogger("boxoffice.payments")
 
@@ -199,8 +202,17 @@ async def succeeded(session: AsyncSession, payment_id: int) -> None:
     payment.status = PaymentStatus.CONFIRMED
     payment.confirmed_at = now
     await session.flush()
+    await hooks.tell(
+        session,
+        booking.event_id,
+        Hook.PAYMENT_CONFIRMED,
+        lambda: PaymentRead.of(payment, for_holder=False),
+    )
     if await _given_seats(session, booking, now, holder_active=holder_active):
         await outbox.payment_received(session, await bookings.get(session, booking_id), payment)
+        await bookings.tell_webhooks(
+            session, booking.event_id, Hook.BOOKING_CONFIRMED, [booking_id]
+        )
     else:
         reason = {
             BookingStatus.CONFIRMED: RefundReason.DUPLICATE,

@@ -1,0 +1,58 @@
+"""A receiver of webhooks on 127.0.0.1, and a transport that refuses any other address."""
+
+import asyncio
+import ipaddress
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+from aiohttp import web
+
+from tests.servers import free_port
+
+
+class LoopbackOnly(httpx.AsyncHTTPTransport):
+    """The deliveries' transport in tests: a request to anything but a loopback address fails
+    the test before a connection is opened."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        address = ipaddress.ip_address(request.url.host)
+        assert address.is_loopback, f"a delivery tried to connect to {address}"
+        return await super().handle_async_request(request)
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: str
+
+
+@dataclass
+class Receiver:
+    """Answers each request with the next of `answers` (then 200), and keeps what it got."""
+
+    url: str
+    answers: list[int] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+
+    async def receive(self, request: web.Request) -> web.Response:
+        self.received.append(Received(dict(request.headers), await request.text()))
+        status = self.answers.pop(0) if self.answers else 200
+        return web.Response(status=status)
+
+
+@asynccontextmanager
+async def receiver() -> AsyncIterator[Receiver]:
+    port = free_port()
+    got = Receiver(f"http://127.0.0.1:{port}/hook")
+    app = web.Application()
+    app.router.add_post("/hook", got.receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        yield got
+    finally:
+        await runner.cleanup()
+        await asyncio.sleep(0)
