@@ -1,4 +1,6 @@
+import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -9,7 +11,7 @@ from boxoffice.settings import Settings
 from boxoffice.webhooks.addresses import StaticResolver
 from boxoffice.webhooks.delivery import Deliverer
 from tests.conftest import make_settings
-from tests.webhooks.support import LoopbackOnly
+from tests.webhooks.support import LoopbackOnly, loopback_only
 
 # Names the tests use, and the addresses they stand for: no real DNS.
 NAMES = {
@@ -18,6 +20,25 @@ NAMES = {
     "home.example.com": ["127.0.0.1"],
     "receiver.test": ["127.0.0.1"],
 }
+
+
+@pytest.fixture(autouse=True)
+def no_connection_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here may reach 127.0.0.0/8 and ::1 only: any other connect, of any socket
+    (asyncio's included, which calls `connect` too), fails the test before a packet is sent.
+    The URLs these tests name on private and link-local addresses must be refused unconnected."""
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def connect(self: socket.socket, address: Any) -> None:
+        loopback_only(address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        loopback_only(address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
 
 
 @pytest.fixture(scope="session")

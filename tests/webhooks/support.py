@@ -5,6 +5,7 @@ import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from aiohttp import web
@@ -56,3 +57,15 @@ async def receiver() -> AsyncIterator[Receiver]:
     finally:
         await runner.cleanup()
         await asyncio.sleep(0)
+
+
+class LeftLoopback(AssertionError):
+    """A webhook test tried to open a connection beyond this machine."""
+
+
+def loopback_only(address: Any) -> None:
+    host = address[0] if isinstance(address, tuple) else None
+    if host is None:
+        return  # a Unix socket (the databases' own, maybe): never leaves the machine
+    if not ipaddress.ip_address(host.split("%")[0]).is_loopback:
+        raise LeftLoopback(f"a connection to {host} was about to be opened")

@@ -2,6 +2,7 @@
 order, and the addresses a delivery may reach."""
 
 import json
+import socket
 from datetime import timedelta
 
 import httpx
@@ -18,7 +19,7 @@ from boxoffice.webhooks.addresses import StaticResolver
 from boxoffice.webhooks.delivery import Deliverer
 from boxoffice.webhooks.models import WebhookMessage
 from tests.factories import make_event, signed_in
-from tests.webhooks.support import LoopbackOnly, Received, receiver
+from tests.webhooks.support import LeftLoopback, LoopbackOnly, Received, loopback_only, receiver
 
 API = "/api/v1"
 ALL_TYPES = [
@@ -83,6 +84,18 @@ async def test_a_url_inside_a_private_network_is_refused(
     )
     assert answer.status_code == 422
     assert answer.json()["code"] == "webhook_url_not_allowed"
+
+
+def test_the_guard_refuses_a_connection_beyond_loopback_before_it_is_opened() -> None:
+    # What makes the refusals above proof that nothing was sent. Checked without a socket, so
+    # that a missing guard fails here instead of sending a packet.
+    assert socket.socket.connect.__module__ == __name__.replace("test_webhooks", "conftest")
+    with pytest.raises(LeftLoopback):
+        loopback_only(("10.0.0.1", 80))
+    with pytest.raises(LeftLoopback):
+        loopback_only(("169.254.169.254", 80, 0, 0))
+    loopback_only(("127.0.0.1", 80))
+    loopback_only(("::1", 80, 0, 0))
 
 
 async def test_a_public_url_is_registered_and_its_secret_shown_once(
