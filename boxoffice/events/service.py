@@ -219,6 +219,10 @@ async def delete(session: AsyncSession, event: Event, actor: User) -> None:
     current = await _locked(session, event.id)
     if current.seats_booked or current.seats_held or current.waitlist_count:
         await cancel(session, current, actor)
+    else:
+        # Nothing active to cancel, but an ended hold may still have money under way: it ends
+        # with the event, as in a cancellation.
+        await refunds.refund_event(session, event.id)
     await session.execute(update_event(event.id).values(deleted_at=utcnow(), updated_at=utcnow()))
     await _audit(session, actor, AuditAction.EVENT_DELETED, current)
 

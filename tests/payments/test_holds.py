@@ -378,6 +378,29 @@ async def test_a_cancelled_event_refunds_every_paid_booking(
     assert (current.seats_booked, current.seats_held) == (0, 0)
 
 
+async def test_a_deleted_event_cancels_the_payments_under_way_of_its_ended_holds(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    settings: Settings,
+    organizer: Caller,
+) -> None:
+    event = await paid_event(db, organizer, capacity=2)
+    holder = await attendee(db, settings)
+    ended = await book(client, holder, event, 1)
+    path = f"{BOOKINGS}/{ended['id']}/payments"
+    await client.post(path, headers=holder.headers, json={"provider": "manual"})
+    await end_hold(db, ended["id"])
+    await bookings.sweep_expired_holds(app.state.sessionmaker, utcnow())
+
+    # Nothing active is left: the delete cancels no booking, but the money under way still ends.
+    deleted = await client.delete(f"/api/v1/events/{event.id}", headers=organizer.headers)
+
+    assert deleted.status_code == 204, deleted.text
+    statuses = (await db.scalars(select(Payment.status))).all()
+    assert [str(status) for status in statuses] == ["cancelled"]
+
+
 async def test_payments_only_for_pending_bookings_and_enabled_providers(
     client: httpx.AsyncClient, db: AsyncSession, settings: Settings, organizer: Caller
 ) -> None:
