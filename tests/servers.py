@@ -6,11 +6,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from typing import IO
 
 import httpx
+from aiohttp import web
 
 from boxoffice.settings import Settings
 
@@ -111,3 +112,21 @@ def wait_until_answering(
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+@asynccontextmanager
+async def receiving(
+    path: str, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> AsyncIterator[str]:
+    """An HTTP server on 127.0.0.1, in this event loop, that hands every POST to `path` to
+    `handler`, for as long as the block runs; its URL."""
+    port = free_port()
+    app = web.Application()
+    app.router.add_post(path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        yield f"http://127.0.0.1:{port}{path}"
+    finally:
+        await runner.cleanup()

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from tests.servers import free_port, wait_until_answering
+from tests.servers import free_port, receiving, wait_until_answering
 
 SECRET_KEY = "sk_test_boxoffice"
 WEBHOOK_SECRET = "whsec_boxoffice_test"
@@ -166,17 +166,10 @@ class WebhookReceiver:
 @asynccontextmanager
 async def webhook_receiver() -> AsyncIterator[WebhookReceiver]:
     """A `WebhookReceiver` on 127.0.0.1, in this event loop, for as long as the block runs."""
-    port = free_port()
-    receiver = WebhookReceiver(f"http://127.0.0.1:{port}/webhook")
-    app = web.Application()
-    app.router.add_post("/webhook", receiver.receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", port).start()
+    receiver = WebhookReceiver("")
+    async with receiving("/webhook", receiver.receive) as url:
+        receiver.url = url
         yield receiver
-    finally:
-        await runner.cleanup()
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from tests.servers import free_port
+from tests.servers import receiving
 
 
 class LoopbackOnly(httpx.AsyncHTTPTransport):
@@ -45,17 +45,10 @@ class Receiver:
 
 @asynccontextmanager
 async def receiver() -> AsyncIterator[Receiver]:
-    port = free_port()
-    got = Receiver(f"http://127.0.0.1:{port}/hook")
-    app = web.Application()
-    app.router.add_post("/hook", got.receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", port).start()
+    got = Receiver("")
+    async with receiving("/hook", got.receive) as url:
+        got.url = url
         yield got
-    finally:
-        await runner.cleanup()
         await asyncio.sleep(0)
 
 
